@@ -1,0 +1,209 @@
+// VS Code client of the kvm-lens language server: starts the server (dist/server.js over node IPC), forwards the
+// `kvmLens` settings, shows the server's status in the status bar, and owns the commands and the simulation panel.
+import * as vscode from 'vscode';
+import {
+  LanguageClient,
+  State,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import { SIMULATE_REQUEST, type SimulateParams, type SimulationResult } from '../../server/src/protocol/simulation';
+import { SimulationPanel } from './webview';
+
+const STATUS_NOTIFICATION = 'kvmLens/status';
+const EXPLAIN_REQUEST = 'kvmLens/explain';
+
+interface StatusParams { text: string; tooltip?: string }
+interface ExplainResult { markdown: string }
+
+/** What `activate` returns; used by the extension-host tests. */
+export interface KvmLensApi {
+  client: LanguageClient;
+  /** The last simulation result shown in the panel. */
+  lastSimulation(): SimulationResult | undefined;
+  /** The HTML currently in the simulation panel, if it is open. */
+  simulationHtml(): string | undefined;
+}
+
+let client: LanguageClient | undefined;
+let lastResult: SimulationResult | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<KvmLensApi> {
+  const output = vscode.window.createOutputChannel('KVM Lens', { log: true });
+  context.subscriptions.push(output);
+
+  const status = vscode.window.createStatusBarItem('kvmLens.status', vscode.StatusBarAlignment.Left, 10);
+  status.name = 'KVM Lens';
+  status.command = 'kvmLens.showOutput';
+  setStatus(status, '$(sync~spin) KVM Lens: starting', 'The KVM Lens language server is starting');
+  status.show();
+  context.subscriptions.push(status);
+
+  const serverModule = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.ipc },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { language: 'c' },
+      { language: 'kvmflow' },
+    ],
+    // Sends workspace/didChangeConfiguration with the `kvmLens` section whenever it changes; the server also pulls
+    // it with workspace/configuration. Either way a new rule severity applies without a restart.
+    synchronize: { configurationSection: 'kvmLens' },
+    outputChannel: output,
+    traceOutputChannel: output,
+    progressOnInitialization: true,
+  };
+  // The id `kvmLens` makes the client honour the `kvmLens.trace.server` setting.
+  const lc = new LanguageClient('kvmLens', 'KVM Lens', serverOptions, clientOptions);
+  client = lc;
+
+  context.subscriptions.push(
+    lc.onDidChangeState((e) => {
+      if (e.newState === State.Running) setStatus(status, 'KVM Lens', 'KVM Lens language server is running');
+      else if (e.newState === State.Stopped) setStatus(status, '$(error) KVM Lens: stopped', 'The language server stopped; see the output channel');
+    }),
+    vscode.commands.registerCommand('kvmLens.showOutput', () => output.show(true)),
+    vscode.commands.registerCommand('kvmLens.simulateSelection', () => simulateSelection(lc, output)),
+    vscode.commands.registerCommand('kvmLens.simulateFunction', (uri?: unknown, functionName?: unknown) =>
+      simulateFunction(lc, output, uri, functionName)),
+    vscode.commands.registerCommand('kvmLens.explainField', (name?: unknown) => explainField(lc, output, name)),
+  );
+
+  try {
+    await lc.start();
+    context.subscriptions.push(
+      lc.onNotification(STATUS_NOTIFICATION, (p: StatusParams) => {
+        if (!p || typeof p.text !== 'string') return;
+        const text = /^\s*(\$\([^)]*\)\s*)?KVM Lens/.test(p.text) ? p.text : `KVM Lens: ${p.text}`;
+        setStatus(status, text, typeof p.tooltip === 'string' ? p.tooltip : undefined);
+      }),
+    );
+    output.appendLine(`[client] language server started (${serverModule})`);
+  } catch (err) {
+    output.appendLine(`[client] language server failed to start: ${describe(err)}`);
+    setStatus(status, '$(error) KVM Lens: failed to start', describe(err));
+  }
+
+  return {
+    client: lc,
+    lastSimulation: () => lastResult,
+    simulationHtml: () => SimulationPanel.active?.html,
+  };
+}
+
+export async function deactivate(): Promise<void> {
+  const c = client;
+  client = undefined;
+  if (c) await c.stop().catch(() => undefined);
+}
+
+function setStatus(item: vscode.StatusBarItem, text: string, tooltip?: string): void {
+  item.text = text;
+  item.tooltip = tooltip ?? text;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Simulation
+
+async function runSimulation(lc: LanguageClient, output: vscode.OutputChannel, params: SimulateParams, source: vscode.Uri): Promise<SimulationResult | undefined> {
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'KVM Lens: simulating' },
+      () => lc.sendRequest<SimulationResult | null>(SIMULATE_REQUEST, params),
+    );
+    if (!result) {
+      SimulationPanel.showMessage('KVM Lens Simulation', 'Nothing to simulate here: select a KVM function, a C region or a written flow.');
+      return undefined;
+    }
+    lastResult = result;
+    SimulationPanel.show(result, source);
+    return result;
+  } catch (err) {
+    output.appendLine(`[client] ${SIMULATE_REQUEST} failed: ${describe(err)}`);
+    void vscode.window.showErrorMessage(`KVM Lens: simulation failed: ${describe(err)}`);
+    return undefined;
+  }
+}
+
+async function simulateSelection(lc: LanguageClient, output: vscode.OutputChannel): Promise<SimulationResult | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showWarningMessage('KVM Lens: open a C file or a .kvmflow file and select what to simulate.');
+    return undefined;
+  }
+  const doc = editor.document;
+  const sel = editor.selection;
+  const params: SimulateParams = { textDocument: { uri: lc.code2ProtocolConverter.asUri(doc.uri) } };
+  if (!sel.isEmpty) {
+    params.range = {
+      start: { line: sel.start.line, character: sel.start.character },
+      end: { line: sel.end.line, character: sel.end.character },
+    };
+  }
+  if (doc.languageId === 'kvmflow') params.mode = 'flow';
+  return runSimulation(lc, output, params, doc.uri);
+}
+
+async function simulateFunction(lc: LanguageClient, output: vscode.OutputChannel, uri: unknown, functionName: unknown): Promise<SimulationResult | undefined> {
+  const target = typeof uri === 'string' ? vscode.Uri.parse(uri) : uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+  if (!target || typeof functionName !== 'string' || functionName === '') {
+    void vscode.window.showWarningMessage('KVM Lens: simulateFunction needs a document and a function name.');
+    return undefined;
+  }
+  const params: SimulateParams = { textDocument: { uri: lc.code2ProtocolConverter.asUri(target) }, functionName, mode: 'c' };
+  return runSimulation(lc, output, params, target);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Explain
+
+function wordAtCursor(): string | undefined {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return undefined;
+  const range = editor.document.getWordRangeAtPosition(editor.selection.active, /[A-Za-z_][A-Za-z0-9_]*/);
+  return range ? editor.document.getText(range) : undefined;
+}
+
+async function explainField(lc: LanguageClient, output: vscode.OutputChannel, arg: unknown): Promise<ExplainResult | undefined> {
+  const name = typeof arg === 'string' && arg !== ''
+    ? arg
+    : await vscode.window.showInputBox({
+      title: 'KVM Lens: Explain Field',
+      prompt: 'A VMCS/VMCB field, int_ctl bit, MSR, exit reason or instruction',
+      placeHolder: 'GUEST_PDPTR0, vmcs12->guest_pdptr0, int_ctl, V_IRQ_MASK, MSR_IA32_XFD, EXIT_REASON_MSR_WRITE',
+      value: wordAtCursor(),
+    });
+  if (!name) return undefined;
+  try {
+    const result = await lc.sendRequest<ExplainResult | null>(EXPLAIN_REQUEST, { name: name.trim() });
+    if (!result || typeof result.markdown !== 'string') {
+      void vscode.window.showWarningMessage(`KVM Lens: no field, bit, MSR or instruction named "${name}".`);
+      return undefined;
+    }
+    await showMarkdown(result.markdown);
+    return result;
+  } catch (err) {
+    output.appendLine(`[client] ${EXPLAIN_REQUEST} failed: ${describe(err)}`);
+    void vscode.window.showErrorMessage(`KVM Lens: explain failed: ${describe(err)}`);
+    return undefined;
+  }
+}
+
+/** Shows markdown in VS Code's own (sanitising) markdown preview; plain text in a message if that is unavailable. */
+async function showMarkdown(markdown: string): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
+  try {
+    await vscode.commands.executeCommand('markdown.showPreviewToSide', doc.uri);
+  } catch {
+    const plain = markdown.replace(/[`*_#>]/g, '').replace(/\s+/g, ' ').trim();
+    void vscode.window.showInformationMessage(plain.length > 600 ? `${plain.slice(0, 600)}…` : plain);
+  }
+}

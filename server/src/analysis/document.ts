@@ -1,0 +1,132 @@
+// One analysed document: text, tree, line index, functions and field references. Built by analyzeText(); the
+// server keeps one per open document and updates it incrementally.
+import type { Tree } from 'web-tree-sitter';
+import type { Node } from 'web-tree-sitter';
+import { parseC } from './parser';
+import { findRefs, type FieldRef } from './refs';
+
+export interface FunctionInfo {
+  name: string;
+  /** Offsets of the whole definition and of its body `{...}`. */
+  start: number;
+  end: number;
+  bodyStart: number;
+  bodyEnd: number;
+}
+
+export interface Position { line: number; character: number }
+
+export class LineIndex {
+  readonly starts: number[];
+  constructor(text: string) {
+    const starts = [0];
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+    this.starts = starts;
+  }
+  positionAt(offset: number): Position {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: offset - this.starts[lo] };
+  }
+  offsetAt(p: Position): number {
+    const line = Math.max(0, Math.min(p.line, this.starts.length - 1));
+    return this.starts[line] + Math.max(0, p.character);
+  }
+  get lineCount(): number {
+    return this.starts.length;
+  }
+}
+
+export interface DocumentAnalysis {
+  uri: string;
+  text: string;
+  tree: Tree;
+  lines: LineIndex;
+  functions: FunctionInfo[];
+  refs: FieldRef[];
+  /** Number of ERROR/MISSING nodes (kernel macros and asm produce some). */
+  parseErrors: number;
+}
+
+/** Top-level function definitions, including ones tree-sitter wrapped in ERROR nodes. Iterative, depth-bounded. */
+export function findFunctions(tree: Tree): FunctionInfo[] {
+  const out: FunctionInfo[] = [];
+  const stack: Array<{ node: Node; depth: number }> = [{ node: tree.rootNode, depth: 0 }];
+  while (stack.length) {
+    const { node, depth } = stack.pop()!;
+    for (const child of node.namedChildren) {
+      if (!child) continue;
+      if (child.type === 'function_definition') {
+        const fn = functionInfo(child);
+        if (fn) out.push(fn);
+      } else if (depth < 3 && (child.type === 'ERROR' || child.type === 'preproc_if' || child.type === 'preproc_ifdef' ||
+        child.type === 'preproc_else' || child.type === 'preproc_elif' || child.type === 'linkage_specification' ||
+        child.type === 'declaration_list')) {
+        stack.push({ node: child, depth: depth + 1 });
+      }
+    }
+  }
+  out.sort((a, b) => a.start - b.start);
+  return out;
+}
+
+function functionInfo(def: Node): FunctionInfo | undefined {
+  const body = def.childForFieldName('body');
+  let decl = def.childForFieldName('declarator');
+  let guard = 0;
+  while (decl && decl.type !== 'function_declarator' && guard++ < 8) decl = decl.childForFieldName('declarator');
+  const nameNode = decl?.childForFieldName('declarator');
+  if (!body || !nameNode) return undefined;
+  const name = nameNode.type === 'identifier' ? nameNode.text : nameNode.text.replace(/[^A-Za-z0-9_].*$/, '');
+  return { name, start: def.startIndex, end: def.endIndex, bodyStart: body.startIndex, bodyEnd: body.endIndex };
+}
+
+export function countErrors(tree: Tree): number {
+  // descendantsOfType walks in wasm; much cheaper than a JS-side traversal.
+  return tree.rootNode.hasError ? tree.rootNode.descendantsOfType(['ERROR']).length : 0;
+}
+
+export function analyzeText(text: string, uri = 'file:///untitled.c', oldTree?: Tree): DocumentAnalysis {
+  const tree = parseC(text, oldTree);
+  return fromTree(text, uri, tree);
+}
+
+export function fromTree(text: string, uri: string, tree: Tree): DocumentAnalysis {
+  return {
+    uri, text, tree, lines: new LineIndex(text), functions: findFunctions(tree), refs: findRefs(text, tree),
+    parseErrors: countErrors(tree),
+  };
+}
+
+/** The function containing `offset`, if any (binary search over sorted, non-overlapping functions). */
+export function functionAt(doc: Pick<DocumentAnalysis, 'functions'>, offset: number): FunctionInfo | undefined {
+  const fns = doc.functions;
+  let lo = 0;
+  let hi = fns.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (fns[mid].end <= offset) lo = mid + 1;
+    else if (fns[mid].start > offset) hi = mid - 1;
+    else return fns[mid];
+  }
+  return undefined;
+}
+
+/** The reference under `offset` (inclusive end), if any. */
+export function refAt(doc: Pick<DocumentAnalysis, 'refs'>, offset: number): FieldRef | undefined {
+  const refs = doc.refs;
+  let lo = 0;
+  let hi = refs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (refs[mid].end < offset) lo = mid + 1;
+    else if (refs[mid].start > offset) hi = mid - 1;
+    else return refs[mid];
+  }
+  return undefined;
+}

@@ -1,0 +1,3 @@
+export * from './parser';
+export * from './refs';
+export * from './document';

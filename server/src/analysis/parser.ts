@@ -1,0 +1,61 @@
+// tree-sitter C parser, loaded once. The wasm files come from installed npm packages (web-tree-sitter,
+// tree-sitter-c); the bundles also carry copies in dist/ so the packaged extension needs no node_modules.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Language, Parser, type Tree } from 'web-tree-sitter';
+
+let ready: Promise<void> | undefined;
+let language: Language | undefined;
+
+function candidates(file: string, pkgFile: string): string[] {
+  const out: string[] = [];
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    out.push(require.resolve(pkgFile));
+  } catch {
+    /* not installed next to us: fall back to the bundled copy */
+  }
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  out.push(join(here, file), join(here, '..', 'dist', file), join(here, '..', '..', 'dist', file), join(process.cwd(), 'dist', file));
+  return out;
+}
+
+function locate(file: string, pkgFile: string): string {
+  for (const c of candidates(file, pkgFile)) if (existsSync(c)) return c;
+  throw new Error(`kvm-lens: cannot find ${file} (looked in ${candidates(file, pkgFile).join(', ')})`);
+}
+
+/** Load the runtime and the C grammar once; later calls return the same promise. */
+export function initParser(): Promise<void> {
+  if (!ready) {
+    ready = (async () => {
+      const runtime = locate('tree-sitter.wasm', 'web-tree-sitter/tree-sitter.wasm');
+      await Parser.init({ locateFile: () => runtime });
+      language = await Language.load(locate('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm'));
+    })();
+  }
+  return ready;
+}
+
+export function isParserReady(): boolean {
+  return language !== undefined;
+}
+
+let shared: Parser | undefined;
+
+/** A parser for the C grammar; initParser() must have resolved. */
+export function cParser(): Parser {
+  if (!language) throw new Error('kvm-lens: parser used before initParser() resolved');
+  if (!shared) {
+    shared = new Parser();
+    shared.setLanguage(language);
+  }
+  return shared;
+}
+
+export function parseC(text: string, old?: Tree): Tree {
+  const tree = cParser().parse(text, old ?? null);
+  if (!tree) throw new Error('kvm-lens: tree-sitter returned no tree');
+  return tree;
+}
+

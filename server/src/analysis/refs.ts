@@ -1,0 +1,246 @@
+// Field references in every form KVM uses. Candidates are found by a linear identifier scan of the text (cheap,
+// immune to parse errors); each candidate is then classified with the tree-sitter node at its offset, falling back
+// to text patterns when the grammar misparsed the surrounding code (kernel macros, asm).
+import type { Node, Tree } from 'web-tree-sitter';
+import {
+  ACCESSORS, INSTRUCTIONS, VMCB_FIELDS, VMCS_BY_VMCS12_MEMBER, entityForIdentifier, findVmcbField,
+  type AccessorInfo, type Entity, type VmcbArea,
+} from '../model/index';
+
+export type RefForm =
+  | 'vmcs-enum' | 'vmcs12-member' | 'vmcb-member' | 'intctl-mask' | 'accessor' | 'instruction' | 'msr' | 'exit-reason';
+
+/** Which VMCB a member access goes through, as far as the expression tells. */
+export type VmcbObject = 'vmcb01' | 'vmcb02' | 'vmcb12' | 'vmcb12-cache' | 'vmcb' | 'unknown';
+
+export interface FieldRef {
+  /** UTF-16 offsets of the name in the document. */
+  start: number;
+  end: number;
+  name: string;
+  form: RefForm;
+  entity: Entity;
+  inComment: boolean;
+  /** For a VMCS field passed to an accessor: the accessor, and the call's range. */
+  accessor?: AccessorInfo;
+  callStart?: number;
+  callEnd?: number;
+  /** For member forms: the object expression text (`svm->vmcb01.ptr`, `vmcs12`) and its classification. */
+  objectText?: string;
+  vmcbObject?: VmcbObject;
+  area?: VmcbArea;
+  /** `vmcb->save.es.selector` → `selector`. */
+  subMember?: string;
+  /** Assignment target (`x->f = ...`, `x->f |= ...`) or accessor write. */
+  isWrite: boolean;
+  /** Compound assignment (`|=`, `&=`, ...) on a member. */
+  compound?: string;
+}
+
+const ACCESSOR_BY_NAME = new Map(ACCESSORS.map((a) => [a.name, a]));
+const INSTRUCTION_NAMES = new Map(INSTRUCTIONS.flatMap((i) => [i.name, ...i.aliases].map((n) => [n, i] as const)));
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*/g;
+/** Member names worth classifying: vmcs12 members and VMCB member names (plus area names). */
+const MEMBER_NAMES = new Set<string>([...VMCS_BY_VMCS12_MEMBER.keys(), ...VMCB_FIELDS.flatMap((f) => [f.name, ...f.aliases])]);
+const ASM_INSN = /\b(vmsave|vmload|vmrun|stgi|clgi|vmmcall|invlpga|vmlaunch|vmresume|vmread|vmwrite|vmptrld|vmclear|vmxon|vmxoff|invept|invvpid)\b/g;
+
+function formOf(e: Entity): RefForm {
+  switch (e.kind) {
+    case 'vmcs': return 'vmcs-enum';
+    case 'intctl': return 'intctl-mask';
+    case 'msr': return 'msr';
+    case 'exit-reason': return 'exit-reason';
+    case 'accessor': return 'accessor';
+    case 'instruction': return 'instruction';
+    case 'vmcb': return 'vmcb-member';
+  }
+}
+
+/** Classify the object of a VMCB area access (`<obj>->control.x`, `<obj>.save.x`). */
+export function classifyVmcbObject(text: string): VmcbObject {
+  const t = text.replace(/\s+/g, '');
+  if (/nested\.(ctl|save)$/.test(t) || /nested\.ctl|nested\.save/.test(t)) return 'vmcb12-cache';
+  if (/vmcb12/.test(t)) return 'vmcb12';
+  if (/vmcb02|nested\.vmcb02/.test(t)) return 'vmcb02';
+  if (/vmcb01/.test(t)) return 'vmcb01';
+  if (/vmcb/.test(t)) return 'vmcb';
+  return 'unknown';
+}
+
+function isVmcs12Object(text: string): boolean {
+  const t = text.replace(/\s+/g, '');
+  return /(^|[^A-Za-z0-9_])(shadow_)?vmcs12$/.test(t) || /^(vmcs12|shadow_vmcs12)$/.test(t) || /get_(shadow_)?vmcs12\([^)]*\)$/.test(t);
+}
+
+export interface RefScanOptions {
+  /** Only scan [start, end) (per-function re-analysis). */
+  start?: number;
+  end?: number;
+}
+
+/** Find all field references in `text` using `tree` for context. */
+export function findRefs(text: string, tree: Tree, opts: RefScanOptions = {}): FieldRef[] {
+  const refs: FieldRef[] = [];
+  const root = tree.rootNode;
+  const from = opts.start ?? 0;
+  const to = opts.end ?? text.length;
+  IDENT.lastIndex = from;
+  let m: RegExpExecArray | null;
+  while ((m = IDENT.exec(text)) !== null && m.index < to) {
+    const name = m[0];
+    const start = m.index;
+    const end = start + name.length;
+    const prev = start > 0 ? text.charCodeAt(start - 1) : 0;
+    // Skip the tail of a number literal like 0x1f or a preprocessor-pasted token.
+    if (prev >= 48 && prev <= 57) continue;
+    const direct = entityForIdentifier(name);
+    const memberish = MEMBER_NAMES.has(name) &&
+      (prev === 46 /* . */ || (prev === 62 /* > */ && text.charCodeAt(start - 2) === 45) || isMemberAfterSpace(text, start));
+    if (!direct && !memberish && !INSTRUCTION_NAMES.has(name)) continue;
+    const node = root.descendantForIndex(start, end);
+    if (!node) continue;
+    if (node.type === 'comment') {
+      if (direct) refs.push({ start, end, name, form: formOf(direct), entity: direct, inComment: true, isWrite: false });
+      continue;
+    }
+    if (node.type === 'string_content' || node.type === 'string_literal') {
+      continue; // asm strings are handled below
+    }
+    if (memberish) {
+      const r = memberRef(text, node, name, start, end);
+      if (r) refs.push(r);
+      continue;
+    }
+    if (direct) {
+      if (direct.kind === 'vmcb') continue;
+      const r: FieldRef = { start, end, name, form: formOf(direct), entity: direct, inComment: false, isWrite: false };
+      if (direct.kind === 'vmcs') attachAccessor(r, node, text);
+      if (direct.kind === 'accessor') r.isWrite = direct.op !== 'read';
+      refs.push(r);
+      continue;
+    }
+    const insn = INSTRUCTION_NAMES.get(name);
+    if (insn && isCallee(node)) refs.push({ start, end, name, form: 'instruction', entity: insn, inComment: false, isWrite: false });
+  }
+  scanAsm(text, root, from, to, refs);
+  refs.sort((a, b) => a.start - b.start);
+  return refs;
+}
+
+function isMemberAfterSpace(text: string, start: number): boolean {
+  let i = start - 1;
+  while (i >= 0 && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i--;
+  if (i < 0 || i === start - 1) return false;
+  return text[i] === '.' || (text[i] === '>' && text[i - 1] === '-');
+}
+
+function isCallee(node: Node): boolean {
+  const p = node.parent;
+  return !!p && p.type === 'call_expression' && p.childForFieldName('function')?.id === node.id;
+}
+
+/** `vmcs_read32(FIELD)`: attach the accessor and mark writes. Works on misparsed code via a text fallback. */
+function attachAccessor(r: FieldRef, node: Node, text: string): void {
+  let n: Node | null = node.parent;
+  for (let depth = 0; n && depth < 4; depth++, n = n.parent) {
+    if (n.type === 'call_expression') {
+      const fn = n.childForFieldName('function');
+      const acc = fn ? ACCESSOR_BY_NAME.get(fn.text) : undefined;
+      const args = n.childForFieldName('arguments');
+      const first = args?.namedChildren[0];
+      if (acc && first && first.startIndex <= r.start && first.endIndex >= r.end) {
+        r.accessor = acc;
+        r.callStart = n.startIndex;
+        r.callEnd = n.endIndex;
+        r.isWrite = acc.op !== 'read';
+      }
+      return;
+    }
+    if (n.type !== 'argument_list' && n.type !== 'parenthesized_expression' && n.type !== 'ERROR') return;
+  }
+  // Fallback on text: `vmcs_xxx(  NAME`.
+  const before = text.slice(Math.max(0, r.start - 40), r.start);
+  const m = /([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*$/.exec(before);
+  const acc = m ? ACCESSOR_BY_NAME.get(m[1]) : undefined;
+  if (acc) {
+    r.accessor = acc;
+    r.callStart = r.start - (before.length - m!.index);
+    r.isWrite = acc.op !== 'read';
+  }
+}
+
+/** Member forms: `vmcs12->guest_pdptr0`, `vmcb->control.int_ctl`, `svm->nested.ctl.int_ctl`, `vmcb12->save.es.base`. */
+function memberRef(text: string, node: Node, name: string, start: number, end: number): FieldRef | undefined {
+  const fe = node.parent && node.parent.type === 'field_expression' ? node.parent : undefined;
+  let objectText: string | undefined;
+  let outer: Node | undefined = fe;
+  if (fe) objectText = fe.childForFieldName('argument')?.text;
+  else objectText = objectTextFallback(text, start);
+  if (objectText === undefined) return undefined;
+  const obj = objectText.replace(/\s+/g, '');
+
+  // vmcs12 members
+  if (isVmcs12Object(obj)) {
+    const f = VMCS_BY_VMCS12_MEMBER.get(name);
+    if (!f) return undefined;
+    const r: FieldRef = { start, end, name, form: 'vmcs12-member', entity: f, inComment: false, objectText, isWrite: false };
+    markWrite(r, outer);
+    return r;
+  }
+  // VMCB area members: <obj>.control.x / <obj>->save.x / nested.ctl.x / nested.save.x
+  const areaM = /^(.*?)(?:->|\.)(control|save|ctl)$/.exec(obj);
+  if (areaM) {
+    const area: VmcbArea = areaM[2] === 'save' ? 'save' : 'control';
+    const base = areaM[1];
+    const vmcbish = /vmcb|nested$|hsave|save_area/.test(base) || areaM[2] === 'ctl';
+    if (!vmcbish) return undefined;
+    const f = findVmcbField(name, area);
+    if (!f) return undefined;
+    const r: FieldRef = {
+      start, end, name, form: 'vmcb-member', entity: f, inComment: false, objectText, area, isWrite: false,
+      vmcbObject: areaM[2] === 'ctl' || /nested$/.test(base) ? 'vmcb12-cache' : classifyVmcbObject(base),
+    };
+    // sub-member: vmcb->save.es.selector
+    if (outer?.parent?.type === 'field_expression') {
+      const sub = outer.parent.childForFieldName('field');
+      if (sub) r.subMember = sub.text;
+      outer = outer.parent;
+    }
+    markWrite(r, outer);
+    return r;
+  }
+  return undefined;
+}
+
+function objectTextFallback(text: string, start: number): string | undefined {
+  const before = text.slice(Math.max(0, start - 80), start);
+  const m = /([A-Za-z_][A-Za-z0-9_]*(?:\([^()]*\))?(?:\s*(?:->|\.)\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*(?:->|\.)\s*$/.exec(before);
+  return m ? m[1] : undefined;
+}
+
+function markWrite(r: FieldRef, expr: Node | undefined): void {
+  if (!expr) return;
+  const p = expr.parent;
+  if (p && p.type === 'assignment_expression' && p.childForFieldName('left')?.id === expr.id) {
+    r.isWrite = true;
+    const op = p.childForFieldName('operator')?.text ?? p.children[1]?.text;
+    if (op && op !== '=') r.compound = op;
+  } else if (p && p.type === 'update_expression') {
+    r.isWrite = true;
+    r.compound = '++';
+  }
+}
+
+/** `asm volatile("vmsave %0" ...)`, `__ex("vmload")`, `asm volatile(__ex("vmsave") ...)`. */
+function scanAsm(text: string, root: Node, from: number, to: number, refs: FieldRef[]): void {
+  ASM_INSN.lastIndex = from;
+  let m: RegExpExecArray | null;
+  while ((m = ASM_INSN.exec(text)) !== null && m.index < to) {
+    const start = m.index;
+    const end = start + m[1].length;
+    const node = root.descendantForIndex(start, end);
+    if (!node || (node.type !== 'string_content' && node.type !== 'string_literal')) continue;
+    const insn = INSTRUCTION_NAMES.get(m[1]);
+    if (insn) refs.push({ start, end, name: m[1], form: 'instruction', entity: insn, inComment: false, isWrite: false });
+  }
+}

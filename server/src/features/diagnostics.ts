@@ -1,0 +1,69 @@
+// Runs every rule over a document, applies settings (per-rule severity/off) and disable comments.
+import type { DocumentAnalysis } from '../analysis/document';
+import type { Finding, Rule, RuleSettings } from './findings';
+import { RULES } from './rules/index';
+
+export { RULES };
+export const RULE_DOC_BASE = 'https://github.com/kvm-lens/kvm-lens/blob/main/docs/rules.md#';
+
+const DISABLE = /kvm-lens-disable-next-line\b([^*\n]*)/g;
+const DISABLE_LINE = /kvm-lens-disable-line\b([^*\n]*)/g;
+
+/** Lines (0-based) on which rules are disabled, with the rule ids (empty set = all rules). */
+export function disabledLines(doc: DocumentAnalysis): Map<number, Set<string>> {
+  const out = new Map<number, Set<string>>();
+  const scan = (re: RegExp, delta: number): void => {
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(doc.text)) !== null) {
+      const line = doc.lines.positionAt(m.index).line + delta;
+      const ids = m[1].split(/[\s,]+/).map((s) => s.trim()).filter((s) => /^[a-z0-9-]+$/.test(s));
+      const set = out.get(line) ?? new Set<string>();
+      if (ids.length === 0) set.add('*');
+      for (const id of ids) set.add(id);
+      out.set(line, set);
+    }
+  };
+  if (doc.text.includes('kvm-lens-disable')) {
+    scan(DISABLE, 1);
+    scan(DISABLE_LINE, 0);
+  }
+  return out;
+}
+
+export function computeDiagnostics(doc: DocumentAnalysis, settings: RuleSettings = {}, only?: Set<string>): Finding[] {
+  const disabled = disabledLines(doc);
+  const out: Finding[] = [];
+  for (const rule of RULES) {
+    if (only && only.size && !only.has(rule.id)) continue;
+    const sev = settings[rule.id];
+    if (sev === 'off') continue;
+    let found: Finding[];
+    try {
+      found = rule.run(doc);
+    } catch (e) {
+      // A rule bug must not take the others down; the server logs internal errors separately.
+      reportInternalError(rule, e);
+      continue;
+    }
+    for (const f of found) {
+      const line = doc.lines.positionAt(f.start).line;
+      const d = disabled.get(line);
+      if (d && (d.has('*') || d.has(rule.id))) continue;
+      out.push(sev ? { ...f, severity: sev } : f);
+    }
+  }
+  out.sort((a, b) => a.start - b.start || a.rule.localeCompare(b.rule));
+  return out;
+}
+
+export type InternalErrorSink = (rule: Rule, error: unknown) => void;
+let sink: InternalErrorSink | undefined;
+export function onInternalError(s: InternalErrorSink | undefined): void { sink = s; }
+function reportInternalError(rule: Rule, e: unknown): void {
+  if (sink) sink(rule, e);
+}
+
+export function ruleById(id: string): Rule | undefined {
+  return RULES.find((r) => r.id === id);
+}

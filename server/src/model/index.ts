@@ -1,0 +1,76 @@
+// The knowledge base: one lookup over every table. Hover, diagnostics and simulation all read from here.
+import { ACCESSORS, INSTRUCTIONS } from './instructions';
+import { MSRS } from './msr';
+import { SVM_EXIT_CODES, VMX_EXIT_REASONS } from './exits';
+import { INT_CTL_BITS, VMCB_FIELDS } from './vmcb';
+import { VMCS_FIELDS } from './vmcs';
+import type { Entity } from './types';
+
+export * from './types';
+export { VMCS_FIELDS, VMCS_BY_NAME, VMCS_BY_ENCODING, VMCS_BY_VMCS12_MEMBER, decodeEncoding, fullFieldOf, widthBits } from './vmcs';
+export { VMCB_FIELDS, INT_CTL_BITS, findVmcbField } from './vmcb';
+export { MSRS, vmxBitmapPosition, svmMsrpmPosition } from './msr';
+export { VMX_EXIT_REASONS, SVM_EXIT_CODES } from './exits';
+export { INSTRUCTIONS, ACCESSORS, VMSAVE_STATE } from './instructions';
+
+/** Identifiers (C tokens) that name an entity directly: VMCS enum names, masks, MSRs, exit reasons, accessors, wrappers. */
+const BY_IDENT = new Map<string, Entity>();
+function add(name: string, e: Entity): void {
+  if (name && !BY_IDENT.has(name)) BY_IDENT.set(name, e);
+}
+for (const f of VMCS_FIELDS) if (f.linux) add(f.name, f);
+for (const b of INT_CTL_BITS) { add(b.name, b); if (b.shiftName) add(b.shiftName, b); }
+for (const m of MSRS) { add(m.name, m); for (const a of m.aliases) add(a, m); }
+for (const r of [...VMX_EXIT_REASONS, ...SVM_EXIT_CODES]) { add(r.name, r); for (const a of r.aliases) add(a, r); }
+for (const a of ACCESSORS) add(a.name, a);
+for (const i of INSTRUCTIONS) { add(i.name, i); for (const a of i.aliases) add(a, i); }
+
+/** Entity named by a C identifier as it appears in KVM code (e.g. `GUEST_PDPTR0`, `V_IRQ_MASK`, `MSR_IA32_XFD`). */
+export function entityForIdentifier(ident: string): Entity | undefined {
+  return BY_IDENT.get(ident);
+}
+
+/** Every entity, for `kvm-lens fields` and name suggestions. */
+export function allEntities(): Entity[] {
+  return [...VMCS_FIELDS, ...VMCB_FIELDS, ...INT_CTL_BITS, ...MSRS, ...VMX_EXIT_REASONS, ...SVM_EXIT_CODES, ...INSTRUCTIONS, ...ACCESSORS];
+}
+
+/** Lookup for `kvm-lens explain NAME`: C identifiers, SDM-only field names, aliases, `vmcs12.member`, `vmcb.member`. */
+export function findEntity(name: string): Entity | undefined {
+  const direct = BY_IDENT.get(name);
+  if (direct) return direct;
+  const lower = name.toLowerCase();
+  for (const e of allEntities()) {
+    if (e.name.toLowerCase() === lower || e.aliases.some((a) => a.toLowerCase() === lower)) return e;
+  }
+  const m = /^(?:vmcs12(?:->|\.))?([a-z0-9_]+)$/.exec(name);
+  if (m) {
+    const f = VMCS_FIELDS.find((v) => v.vmcs12?.member === m[1] && v.access === 'full');
+    if (f) return f;
+  }
+  const v = /^(?:vmcb\d*(?:->|\.))?(?:(control|save)\.)?([a-z0-9_[\]]+)$/.exec(name);
+  if (v) return VMCB_FIELDS.find((f) => f.name === v[2] && (!v[1] || f.area === v[1]));
+  return undefined;
+}
+
+/** Nearest names by edit distance, for "unknown name" messages. */
+export function suggestNames(name: string, limit = 5): string[] {
+  const upper = name.toUpperCase();
+  const scored = allEntities().map((e) => ({ n: e.name, d: distance(upper, e.name.toUpperCase()) - (e.name.toUpperCase().includes(upper) ? 3 : 0) }));
+  scored.sort((a, b) => a.d - b.d || a.n.localeCompare(b.n));
+  return [...new Set(scored.map((s) => s.n))].slice(0, limit);
+}
+
+function distance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length];
+}
