@@ -25,6 +25,7 @@ export const SDM = {
   exitInfo: 'Intel SDM Vol.3C §25.9 (VM-exit information fields)',
   instrError: 'Intel SDM Vol.3C §25.9.5 (VM-instruction error field); §31.4 (VM instruction error numbers)',
   condExits: 'Intel SDM Vol.3C §26.1.3 (instructions that cause VM exits conditionally)',
+  entryCtlHostChecks: 'Intel SDM Vol.3C §27.2 (checks on VMX controls and host-state area)',
   entryGuestChecks: 'Intel SDM Vol.3C §27.3.1 (checks on the guest-state area)',
   entryPdpteChecks: 'Intel SDM Vol.3C §27.3.1.6 (checks on guest page-directory-pointer-table entries)',
   entryLoadGuest: 'Intel SDM Vol.3C §27.3.2 (loading guest state)',

@@ -10,8 +10,10 @@ export type HostLifetime = 'constant' | 'per-cpu' | 'per-task';
 
 export interface Vmcs12Member {
   member: string;
-  /** Byte offset in struct vmcs12, when known from vmcs12.h. */
+  /** Byte offset in struct vmcs12, when known from vmcs12.h (for a `_HIGH` access: offset of the upper 32 bits). */
   offset?: number;
+  /** The access reaches only bits 63:32 of the member (KVM maps `X_HIGH` to offset(X) + 4). */
+  highHalf?: boolean;
 }
 
 export interface VmcsField {
@@ -42,6 +44,36 @@ export interface VmcsField {
   kvmWriters?: string[];
   notes?: string;
   sources: string[];
+  /** For a `_HIGH` field: the name of the 64-bit field whose upper half it accesses. */
+  fullName?: string;
+  /** Machine-readable VM-entry rule (semantics.ts TransitionCondition: 'always' | 'never' | 'pdptr' | 'control:NAME' | 'supported:TEXT'). */
+  entryRule?: string;
+  /** Machine-readable VM-exit rule (save for guest-state, load for host-state; same vocabulary as entryRule). */
+  exitRule?: string;
+  /** Exit-information fields: bit 31 (valid) is written on every exit even where the rest is undefined. */
+  validBitAlwaysWritten?: boolean;
+  /** Conditions under which the field is defined, keyed by basic exit reason (exit-information fields). */
+  exitReasonConditions?: Record<number, string>;
+  /** L1 can VMREAD/VMWRITE this field through KVM's vmcs12 (vmcs12.c FIELD table has it). */
+  vmcs12Supported?: boolean;
+}
+
+/** A member of a VMCB segment register (struct vmcb_seg: selector, attrib, limit, base). */
+export interface VmcbSubMember {
+  name: 'selector' | 'attrib' | 'limit' | 'base';
+  /** Absolute VMCB offset. */
+  offset: number;
+  size: number;
+}
+
+/** A VMCB clean bit (Linux `enum` in arch/x86/kvm/svm/svm.h). */
+export interface CleanBitInfo {
+  name: string;
+  bit: number;
+  /** VMCB members (Linux names) whose cached copy the bit covers. */
+  fields: string[];
+  meaning: string;
+  sources: string[];
 }
 
 export type VmcbArea = 'control' | 'save';
@@ -66,6 +98,14 @@ export interface VmcbField {
   vmsaveState?: boolean;
   notes?: string;
   sources: string[];
+  /** Segment registers: selector/attrib/limit/base with absolute offsets. */
+  members?: VmcbSubMember[];
+  /** Part of the host state VMRUN saves to the host save area (VM_HSAVE_PA). */
+  hostSavedByVmrun?: boolean;
+  /** False for fields only present in other layouts (older Linux, Bochs, SEV-ES VMSA). */
+  linux?: boolean;
+  /** Name used only by older Linux trees (e.g. exit_code_hi before exit_code became u64). */
+  legacy?: boolean;
 }
 
 /** A bit or bit-field of VMCB int_ctl (0x60) or int_state (0x68). */
@@ -119,6 +159,12 @@ export interface ExitReason {
   /** VMX: exit-information fields defined for this reason (names). SVM: exit_info_1/2 meaning. */
   defines?: string[];
   sources: string[];
+  /** VMX: fields of `defines` that are defined only in a sub-case, with the condition. */
+  definesConditions?: Record<string, string>;
+  /** VMX: reasons reported with bit 31 set for a failed VM entry (33, 34, 41). */
+  failedEntry?: boolean;
+  /** Linux defines this constant (false: SDM/Bochs-only code, named here after the SDM). */
+  linux?: boolean;
 }
 
 export interface InstructionInfo {
@@ -131,6 +177,14 @@ export interface InstructionInfo {
   /** State the instruction transfers (VMSAVE/VMLOAD list, VMRUN host save...). */
   state?: string[];
   sources: string[];
+  /** VMRUN: host state saved to the host save area. */
+  hostSave?: string[];
+  /** VMRUN: guest state loaded from the VMCB. */
+  guestLoad?: string[];
+  /** VMRUN: what the matching #VMEXIT writes back / reloads. */
+  onVmexit?: string[];
+  /** Exit reason / exit code produced when the instruction is intercepted. */
+  exitReason?: string;
 }
 
 export interface AccessorInfo {

@@ -1,55 +1,166 @@
 // VMCS field table: every Linux-named field plus the SDM fields Linux lacks.
-// Width/type/access are decoded from the encoding (SDM Vol.3C §25.11.2 "VMREAD, VMWRITE, and Encodings of VMCS
-// Fields"; Bochs bochs/cpu/vmx.h VMCS_FIELD_WIDTH/TYPE) and cross-checked against the fact-sheet columns in tests.
+// Width/type/access are decoded from the encoding (encoding.ts) and cross-checked against the fact-sheet columns in
+// tests. The generated rows (data/vmcsTable.ts) are corrected here, never edited by hand; each correction is listed
+// in docs/fact-corrections.md.
 import { VMCS_ROWS, type VmcsRow } from './data/vmcsTable';
-import type { VmcsAccess, VmcsField, VmcsType, VmcsWidth } from './types';
+import { decodeEncoding, vmcs12TableIndex } from './encoding';
+import { EXIT_INFO_BY_FIELD } from './exitInfo';
+import { describeCondition, guestFieldRule, hostFieldRule, isPdptrField } from './semantics';
+import { CODE, SDM } from './sources';
+import type { VmcsField, VmcsWidth } from './types';
 
-export const SDM_ENCODING = 'Intel SDM Vol.3C §25.11.2 (encodings of VMCS fields), Appendix B';
+export { decodeEncoding, vmcs12TableIndex };
+export type { DecodedEncoding } from './encoding';
 
-const WIDTHS: VmcsWidth[] = [16, 64, 32, 'natural'];
-const TYPES: VmcsType[] = ['control', 'read-only', 'guest-state', 'host-state'];
+export const SDM_ENCODING = SDM.encodings;
 
-export interface DecodedEncoding { width: VmcsWidth; type: VmcsType; access: VmcsAccess; index: number; valid: boolean }
-
-/** Decode a VMCS component encoding: bits 14:13 width, 11:10 type, 9:1 index, 0 access; 31:15 and 12 reserved. */
-export function decodeEncoding(encoding: number): DecodedEncoding {
-  const width = WIDTHS[(encoding >>> 13) & 3];
-  const type = TYPES[(encoding >>> 10) & 3];
-  const access: VmcsAccess = encoding & 1 ? 'high' : 'full';
-  const valid = (encoding >>> 15) === 0 && (encoding & 0x1000) === 0 && (access === 'full' || width === 64);
-  return { width, type, access, index: (encoding >>> 1) & 0x1ff, valid };
-}
-
-/** KVM's vmcs12 offset-table index: ROL16(encoding, 6) (arch/x86/kvm/vmx/vmcs12.h get_vmcs12_field_offset). */
-export function vmcs12TableIndex(encoding: number): number {
-  return ((encoding << 6) | (encoding >>> 10)) & 0xffff;
-}
+/** Linux names that the fact sheet marks as posted patches but that are in mainline (checked in Linux 7.1.5). */
+const MAINLINE_IN_7_1 = new Set(['GUEST_S_CET', 'GUEST_SSP', 'GUEST_INTR_SSP_TABLE', 'HOST_S_CET', 'HOST_SSP', 'HOST_INTR_SSP_TABLE', 'SHARED_EPT_POINTER']);
 
 function fieldName(r: VmcsRow): string {
   if (r.name !== '-') return r.name;
   // SDM field without a Linux name: use the kvm-unit-tests name, else the Bochs name without its prefix.
   if (r.kut && r.kut !== '-') return r.kut;
-  return r.bochs.replace(/^VMCS_(16BIT_|32BIT_|64BIT_)?/, '');
+  return r.bochs.replace(/^VMCS_(16BIT_|32BIT_|64BIT_)?/, '').replace(/_HI$/, '_HIGH');
+}
+
+function linuxStatus(r: VmcsRow): string {
+  if (MAINLINE_IN_7_1.has(r.name) && r.status.startsWith('patch:')) return 'mainline';
+  return r.status;
+}
+
+function vmcs12Of(r: VmcsRow): { member?: VmcsField['vmcs12']; supported: boolean; note?: string } {
+  if (!r.vmcs12) return { supported: false };
+  const dead = /^dead_space\[(\d)\]$/.exec(r.vmcs12);
+  if (dead) {
+    return {
+      supported: false,
+      note: `vmcs12 keeps only dead_space[${dead[1]}] (offset ${r.vmcs12Offset ?? '?'}) where this field used to be; vmcs12.c has no FIELD entry, so L1's VMREAD/VMWRITE of it fails with "unsupported VMCS component" (error 12)`,
+    };
+  }
+  const high = /^([a-z0-9_]+) \(\+4 high half\)$/.exec(r.vmcs12);
+  const member = high ? high[1] : r.vmcs12;
+  const m: NonNullable<VmcsField['vmcs12']> = { member };
+  if (r.vmcs12Offset !== undefined) m.offset = r.vmcs12Offset;
+  if (high) m.highHalf = true;
+  return { member: m, supported: r.vmcs12Offset !== undefined };
+}
+
+function exitInfoFacts(name: string, f: VmcsField): void {
+  const v = EXIT_INFO_BY_FIELD.get(name);
+  if (!v) return;
+  f.validForExitReasons = v.reasons === 'all' ? 'all' : v.reasons.map((x) => x.reason);
+  if (v.reasons !== 'all') {
+    const cond: Record<number, string> = {};
+    for (const x of v.reasons) if (x.condition) cond[x.reason] = x.condition;
+    if (Object.keys(cond).length) f.exitReasonConditions = cond;
+  }
+  if (v.validBitAlwaysWritten) f.validBitAlwaysWritten = true;
+  f.undefinedWhen = v.reasons === 'all' ? undefined : `after exits for other reasons: ${v.note}`;
+  f.onExit = v.reasons === 'all' ? `written by every VM exit (${v.note})` : `written by VM exits that define it (${v.note})`;
+  f.sources.push(v.source);
 }
 
 function build(r: VmcsRow): VmcsField {
   const d = decodeEncoding(r.encoding);
-  const aliases = [r.bochs, r.kut].filter((a) => a && a !== '-' && a !== r.name);
+  const name = fieldName(r);
+  const aliases = [r.bochs, r.kut].filter((a) => a && a !== '-' && a !== name);
   const f: VmcsField = {
-    kind: 'vmcs', name: fieldName(r), aliases, encoding: r.encoding, width: d.width, type: d.type, access: d.access,
-    linux: r.name !== '-', linuxStatus: r.status, meaning: r.meaning, sources: [SDM_ENCODING, ...r.sources],
+    kind: 'vmcs', name, aliases: [...new Set(aliases)], encoding: r.encoding, width: d.width, type: d.type, access: d.access,
+    linux: r.name !== '-', linuxStatus: linuxStatus(r), meaning: r.meaning, sources: [SDM.encodings, ...r.sources],
   };
-  if (r.vmcs12) f.vmcs12 = { member: r.vmcs12, offset: r.vmcs12Offset };
-  if (r.notes) f.notes = r.notes;
+  const v12 = vmcs12Of(r);
+  if (v12.member) f.vmcs12 = v12.member;
+  f.vmcs12Supported = v12.supported;
+  if (v12.supported) f.sources.push(CODE.linuxVmcs12C);
+  const notes = [r.notes, v12.note].filter((x): x is string => !!x);
+  if (notes.length) f.notes = notes.join('; ');
+  if (d.access === 'high') f.fullName = name.replace(/_HIGH$/, '');
   return f;
 }
 
-export const VMCS_FIELDS: readonly VmcsField[] = VMCS_ROWS.map(build);
+const BASE: VmcsField[] = VMCS_ROWS.map(build);
+const BY_ENC = new Map(BASE.map((f) => [f.encoding, f]));
+
+/** Fill in what the hardware does with the field at VM entry / VM exit, from the rules in semantics.ts. */
+function addSemantics(f: VmcsField): void {
+  const full = f.access === 'high' ? BY_ENC.get(f.encoding & ~1) : f;
+  const key = full?.name ?? f.name;
+  const highPrefix = f.access === 'high' ? `Upper 32 bits of ${key}; VMREAD/VMWRITE through this encoding reach bits 63:32 only. ` : '';
+  switch (f.type) {
+    case 'guest-state': {
+      const r = guestFieldRule(key);
+      if (!r) {
+        f.onEntry = `${highPrefix}guest state: loaded by VM entry when the feature that uses it is enabled`;
+        f.sources.push(SDM.entryLoadGuest, SDM.exitSaveGuest);
+        break;
+      }
+      f.entryRule = r.entry;
+      f.exitRule = r.exit;
+      f.onEntry = highPrefix + describeCondition(r.entry, 'loaded into the processor by VM entry') + (r.note ? ` (${r.note})` : '');
+      f.onExit = describeCondition(r.exit, 'saved by VM exit');
+      if (r.exit === 'pdptr') {
+        f.undefinedWhen = 'after a VM exit with "enable EPT" = 0, or when the guest was not using PAE paging (CR0.PG = 0, CR4.PAE = 0, or IA-32e mode): the CPU writes undefined values';
+      } else if (r.exit.startsWith('control:')) {
+        f.undefinedWhen = `not written by VM exit when ${r.exit.slice(8)} = 0 (the field keeps whatever was there; KVM must not read it back as guest state)`;
+      }
+      f.sources.push(r.entry === 'pdptr' ? SDM.entryLoadPdpte : SDM.entryLoadGuest, SDM.exitSaveGuest);
+      if (isPdptrField(key)) f.sources.push(SDM.entryPdpteChecks, `${CODE.bochsVmx} VMexitSaveGuestState`, `${CODE.linuxNestedVmx} sync_vmcs02_to_vmcs12, prepare_vmcs02`);
+      break;
+    }
+    case 'host-state': {
+      const r = hostFieldRule(key);
+      f.onEntry = `${highPrefix}host state: checked by VM entry (host-state checks), not loaded`;
+      if (r) {
+        f.exitRule = r.exit;
+        f.onExit = describeCondition(r.exit, 'loaded into the processor by VM exit');
+        if (r.lifetime) f.lifetime = r.lifetime;
+        if (r.kvmWriters.length) f.kvmWriters = [...r.kvmWriters];
+        if (r.note) f.notes = f.notes ? `${f.notes}; ${r.note}` : r.note;
+        f.sources.push(`${CODE.linuxVmxC} ${r.kvmWriters.join(', ')}`.trim());
+      } else {
+        f.onExit = 'loaded into the processor by VM exit';
+      }
+      f.sources.push(SDM.exitLoadHost, SDM.entryCtlHostChecks);
+      break;
+    }
+    case 'read-only': {
+      f.onEntry = `${highPrefix}exit-information field: not consulted by VM entry`;
+      exitInfoFacts(key, f);
+      if (key === 'VM_INSTRUCTION_ERROR') {
+        f.onExit = 'not written by VM exits; written by a VMX instruction that fails with VMfailValid (error number)';
+        f.sources.push(SDM.instrError);
+      } else if (!f.onExit) {
+        f.onExit = 'written by VM exits that report this information';
+        f.sources.push(SDM.exitInfo);
+      }
+      f.notes = [f.notes, 'read-only: VMWRITE fails with error 13 unless IA32_VMX_MISC bit 29 allows writing any field'].filter(Boolean).join('; ');
+      f.sources.push(SDM.vmwrite);
+      break;
+    }
+    case 'control': {
+      f.onEntry = `${highPrefix}control field: consulted by VM entry (checked against the capability MSRs) and while the guest runs`;
+      f.onExit = 'not modified by VM exit';
+      if (key === 'VM_ENTRY_CONTROLS') f.onExit = 'VM exit stores EFER.LMA into the "IA-32e mode guest" bit when IA32_VMX_MISC bit 5 is 1; otherwise unchanged';
+      if (key === 'VM_ENTRY_INTR_INFO_FIELD') f.onExit = 'VM exit clears bit 31 (valid)';
+      f.sources.push(SDM.execControls, SDM.entryCtlHostChecks);
+      if (key === 'VM_ENTRY_CONTROLS' || key === 'VM_ENTRY_INTR_INFO_FIELD') f.sources.push(SDM.exitRecordInfo);
+      break;
+    }
+  }
+  f.sources = [...new Set(f.sources)];
+}
+
+for (const f of BASE) addSemantics(f);
+
+export const VMCS_FIELDS: readonly VmcsField[] = BASE;
 export const VMCS_BY_NAME: ReadonlyMap<string, VmcsField> = new Map(VMCS_FIELDS.map((f) => [f.name, f]));
 export const VMCS_BY_ENCODING: ReadonlyMap<number, VmcsField> = new Map(VMCS_FIELDS.map((f) => [f.encoding, f]));
 export const VMCS_BY_VMCS12_MEMBER: ReadonlyMap<string, VmcsField> = new Map(
-  VMCS_FIELDS.filter((f) => f.vmcs12 && f.access === 'full').map((f) => [f.vmcs12!.member, f]),
+  VMCS_FIELDS.filter((f) => f.vmcs12 && f.access === 'full').map((f) => [f.vmcs12?.member ?? '', f]),
 );
+/** Linux-named fields only (the 222 names of the fact sheet). */
+export const LINUX_VMCS_FIELDS: readonly VmcsField[] = VMCS_FIELDS.filter((f) => f.linux);
 
 /** The full-access field a `_HIGH` encoding belongs to. */
 export function fullFieldOf(f: VmcsField): VmcsField {
@@ -58,4 +169,15 @@ export function fullFieldOf(f: VmcsField): VmcsField {
 
 export function widthBits(w: VmcsWidth): number {
   return w === 'natural' ? 64 : w;
+}
+
+/** Lookup by Linux name, alias, vmcs12 member (`guest_pdptr0`, `vmcs12->guest_pdptr0`) or encoding. */
+export function findVmcsField(ref: string | number): VmcsField | undefined {
+  if (typeof ref === 'number') return VMCS_BY_ENCODING.get(ref);
+  const byName = VMCS_BY_NAME.get(ref);
+  if (byName) return byName;
+  const member = ref.replace(/^.*(?:->|\.)/, '');
+  const byMember = VMCS_BY_VMCS12_MEMBER.get(member);
+  if (byMember) return byMember;
+  return VMCS_FIELDS.find((f) => f.aliases.includes(ref));
 }

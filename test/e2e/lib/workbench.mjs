@@ -1,0 +1,142 @@
+// Helpers that drive the VS Code workbench (as served by code-server) the way a user does: explorer clicks,
+// the command palette, real mouse moves for hovers, the Problems panel, webview frames.
+import { assert, sleep, until } from './harness.mjs';
+
+const norm = (t) => (t ?? '').replace(/\u00a0/g, ' ');
+
+export async function openWorkbench(page, baseUrl, folder) {
+  await page.goto(`${baseUrl}/?folder=${encodeURIComponent(folder)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 60_000 });
+}
+
+/** Opens a file by clicking it in the explorer and waits for the language mode in the status bar. */
+export async function openFile(page, name, mode) {
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
+  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+  if (mode) {
+    const re = new RegExp(`^\\s*${mode.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+    await page.locator('[id="status.editor.mode"]').filter({ hasText: re }).waitFor({ timeout: 60_000 });
+  }
+}
+
+export async function statusMode(page) {
+  return norm(await page.locator('[id="status.editor.mode"]').innerText().catch(() => '')).trim();
+}
+
+/** Screen box of `word` on the first visible editor line whose text includes `lineIncludes`. */
+export async function wordBox(page, lineIncludes, word) {
+  return page.evaluate(({ lineIncludes, word }) => {
+    const norm = (t) => (t ?? '').replace(/\u00a0/g, ' ');
+    const group = document.querySelector('.part.editor .editor-group-container.active') ?? document;
+    const lines = [...group.querySelectorAll('.monaco-editor .view-lines .view-line')];
+    const line = lines.find((l) => norm(l.textContent).includes(lineIncludes));
+    if (!line) return null;
+    // Monaco splits a line into token spans; find the word across text nodes with a DOM Range.
+    const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    let text = '';
+    for (let n; (n = walker.nextNode());) { nodes.push({ n, at: text.length }); text += norm(n.data); }
+    const i = text.indexOf(word);
+    if (i < 0) return null;
+    const locate = (off) => { const e = [...nodes].reverse().find((x) => x.at <= off); return [e.n, off - e.at]; };
+    const r = document.createRange();
+    r.setStart(...locate(i));
+    r.setEnd(...locate(i + word.length - 1));
+    const b = r.getBoundingClientRect();
+    return { x: b.x, y: b.y, width: b.width + 4, height: b.height };
+  }, { lineIncludes, word });
+}
+
+export async function lineText(page, lineIncludes) {
+  return page.evaluate((lineIncludes) => {
+    const norm = (t) => (t ?? '').replace(/\u00a0/g, ' ');
+    const group = document.querySelector('.part.editor .editor-group-container.active') ?? document;
+    const line = [...group.querySelectorAll('.monaco-editor .view-lines .view-line')].find((l) => norm(l.textContent).includes(lineIncludes));
+    return line ? norm(line.textContent) : null;
+  }, lineIncludes);
+}
+
+/** Clicks into the editor on `word` (places the caret there). */
+export async function clickWord(page, lineIncludes, word, { offset = 0.5, modifiers } = {}) {
+  const box = await until(() => wordBox(page, lineIncludes, word), { timeoutMs: 10_000 });
+  assert(box, `"${word}" not visible on a line with "${lineIncludes}"`);
+  await page.mouse.click(box.x + box.width * offset, box.y + box.height / 2, { modifiers });
+  return box;
+}
+
+/**
+ * Moves the real mouse over `word` and waits for a hover widget containing `expect`. The language server may still
+ * be starting, so it retries. Returns the hover text.
+ */
+export async function hoverWord(page, lineIncludes, word, expect, { attempts = 12 } = {}) {
+  let last = '';
+  for (let i = 1; i <= attempts; i++) {
+    const box = await wordBox(page, lineIncludes, word);
+    if (!box) { await sleep(1000); continue; }
+    await page.mouse.move(2, 2);
+    await sleep(150);
+    await page.mouse.move(box.x + Math.min(box.width / 2, 12), box.y + box.height / 2, { steps: 6 });
+    const hover = page.locator('.monaco-hover:not(.hidden)').filter({ hasText: expect }).first();
+    try {
+      await hover.waitFor({ state: 'visible', timeout: 3000 });
+      return norm(await hover.innerText()).trim();
+    } catch {
+      last = norm(await page.locator('.monaco-hover:not(.hidden)').first().innerText({ timeout: 200 }).catch(() => ''));
+    }
+  }
+  throw new Error(`no hover with "${expect}" over ${word}; last hover text: ${JSON.stringify(last.slice(0, 300))}`);
+}
+
+export async function dismissHover(page) {
+  await page.mouse.move(2, 2);
+  await page.keyboard.press('Escape');
+  await sleep(200);
+}
+
+/** Runs a command by its palette title (F1, type, Enter). */
+export async function runCommand(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Opens the Problems panel and returns its rows as { text, severity } (markers of all files). */
+export async function openProblems(page) {
+  const panel = page.locator('.markers-panel');
+  if (!(await panel.isVisible().catch(() => false))) {
+    await runCommand(page, 'Problems: Focus on Problems View');
+    await panel.waitFor({ state: 'visible', timeout: 15_000 });
+  }
+}
+
+export async function problemRows(page) {
+  return page.evaluate(() => {
+    const norm = (t) => (t ?? '').replace(/\u00a0/g, ' ');
+    return [...document.querySelectorAll('.markers-panel .monaco-list-row')].map((row) => {
+      const icon = row.querySelector('.marker-icon, .codicon');
+      const cls = icon ? icon.className : '';
+      const severity = /codicon-error/.test(cls) ? 'error' : /codicon-warning/.test(cls) ? 'warning' : /codicon-info/.test(cls) ? 'info' : /codicon-lightbulb|hint/.test(cls) ? 'hint' : 'file';
+      return { text: norm(row.textContent), severity, aria: row.getAttribute('aria-label') ?? '' };
+    });
+  });
+}
+
+/** Waits until some frame of the page has an element matching `selector`; returns that frame. */
+export async function findFrame(page, selector, { timeoutMs = 30_000, hasText } = {}) {
+  return until(async () => {
+    for (const f of page.frames()) {
+      try {
+        const loc = hasText ? f.locator(selector, { hasText }) : f.locator(selector);
+        if (await loc.count()) return f;
+      } catch { /* detached while looking */ }
+    }
+    return undefined;
+  }, { timeoutMs, intervalMs: 300 });
+}

@@ -1,0 +1,16 @@
+// Repository paths for tests, wherever the bundled test file runs from (out/test/...).
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+function findRoot(): string {
+  let d = __dirname;
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'server'))) return d;
+    d = dirname(d);
+  }
+  return process.cwd();
+}
+
+export const ROOT = findRoot();
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+export const DIST = join(ROOT, 'dist');
