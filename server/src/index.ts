@@ -2,3 +2,6 @@
 export * as model from './model/index';
 export * as analysis from './analysis/index';
 export { hoverAt, entityCard, cardForRef } from './features/hover';
+export * as conditions from './analysis/conditions';
+export * as roles from './analysis/roles';
+export { computeDiagnostics, RULES } from './features/diagnostics';

@@ -1,12 +1,21 @@
 // LSP glue only: converts between LSP and the editor-agnostic features. Runs over --stdio or node IPC.
+//
+// Robustness contract (test/protocol): every request gets a well-formed answer — a result, or InvalidParams for
+// malformed params, RequestCancelled after $/cancelRequest, ContentModified when the document changed while the
+// request waited; requests for unopened documents answer empty; positions are clamped; changes for unopened
+// documents and stale versions are ignored and logged; an exception in a feature is logged and answered empty.
+import { isMainThread, workerData } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { relative, sep } from 'node:path';
 import {
-  CodeActionKind, DiagnosticSeverity, ErrorCodes, InlayHintKind, ProposedFeatures, ResponseError, TextDocumentSyncKind,
-  createConnection, type CodeAction, type CodeLens, type Connection, type Diagnostic, type InitializeResult,
-  type InlayHint, type Range, type TextDocumentContentChangeEvent,
+  CodeActionKind, DiagnosticSeverity, ErrorCodes, FileChangeType, InlayHintKind, LSPErrorCodes, ProposedFeatures, ResponseError,
+  TextDocumentSyncKind, createConnection, type CancellationToken, type CodeAction, type CodeLens, type Connection,
+  type Diagnostic, type InitializeResult, type InlayHint, type Range, type TextDocumentContentChangeEvent, type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
-import { initParser } from './analysis/parser';
+import { initParser, isParserReady } from './analysis/parser';
 import type { DocumentAnalysis } from './analysis/document';
-import { DocumentStore } from './analysis/store';
+import { DocumentStore, offsetIn } from './analysis/store';
+import { workspaceFacts } from './analysis/workspace';
 import { computeDiagnostics, onInternalError, RULE_DOC_BASE } from './features/diagnostics';
 import type { Finding, RuleSettings, Severity } from './features/findings';
 import { hoverAt } from './features/hover';
@@ -16,30 +25,131 @@ import { findEntity, suggestNames } from './model/index';
 import { entityCard } from './features/hover';
 import { SIMULATE_REQUEST, type SimulateParams } from './protocol/simulation';
 import { simulateRequest } from './features/simulateRequest';
+import { globMatcher } from './workspace/glob';
+import { DEFAULT_INCLUDE, runIndexWorker, type IndexRequest } from './workspace/indexer';
+import { INDEX_WORKER_TAG, WorkspaceIndexer } from './workspace/manager';
 
 interface Settings {
   inlayHints: { enabled: boolean };
   diagnostics: { enabled: boolean };
   rules: RuleSettings;
+  index: { enabled: boolean; include: string[] };
 }
-const DEFAULTS: Settings = { inlayHints: { enabled: false }, diagnostics: { enabled: true }, rules: {} };
+const DEFAULTS: Settings = { inlayHints: { enabled: false }, diagnostics: { enabled: true }, rules: {}, index: { enabled: true, include: DEFAULT_INCLUDE } };
 
-export function startServer(connection: Connection): void {
+/** `kvmLens/status` notification: a short text for the status bar and a tooltip. */
+export const STATUS_NOTIFICATION = 'kvmLens/status';
+export interface StatusParams { text: string; tooltip: string; busy?: boolean }
+/** `kvmLens/serverStats` request: memory and counters (the soak script and the benchmark read it). */
+export const SERVER_STATS_REQUEST = 'kvmLens/serverStats';
+
+export interface ServerOptions {
+  /** Script the index worker runs (the bundled server itself); indexing is off without it. */
+  workerScript?: string;
+}
+
+export function startServer(connection: Connection, options: ServerOptions = {}): void {
   const store = new DocumentStore();
   let settings: Settings = DEFAULTS;
   let hasConfiguration = false;
-  const pending = new Map<string, ReturnType<typeof setTimeout>>();
+  let root: string | undefined;
+  let filesExclude: string[] = [];
+  const pending = new Map<string, { timer: ReturnType<typeof setImmediate> | ReturnType<typeof setTimeout> }>();
   const parserReady = initParser();
+  let parserFailed: string | undefined;
+  parserReady.catch((e: unknown) => {
+    parserFailed = e instanceof Error ? e.message : String(e);
+    connection.console.error(`kvm-lens: cannot load the C parser: ${parserFailed}`);
+  });
+  const counters = { edits: 0, published: 0, staleChanges: 0, unknownChanges: 0, internalErrors: 0 };
+  const log = (msg: string): void => { try { connection.console.log(msg); } catch { /* connection gone */ } };
+  const logError = (msg: string, e?: unknown): void => {
+    counters.internalErrors++;
+    try {
+      connection.console.error(`kvm-lens: ${msg}${e === undefined ? '' : `: ${e instanceof Error ? e.stack ?? e.message : String(e)}`}`);
+    } catch { /* connection gone */ }
+  };
 
-  onInternalError((rule, e) => connection.console.error(`kvm-lens: rule ${rule.id} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
+  onInternalError((rule, e) => logError(`rule ${rule.id} failed`, e));
 
+  // ---- workspace index (worker thread) ----
+  let progress: WorkDoneProgressServerReporter | undefined;
+  let lastProgressPct = -1;
+  const status = (p: StatusParams): void => { void connection.sendNotification(STATUS_NOTIFICATION, p).catch(() => undefined); };
+  const indexer = options.workerScript ? new WorkspaceIndexer(options.workerScript, {
+    onStart: (total) => {
+      status({ text: `$(sync~spin) kvm-lens: indexing 0/${total}`, tooltip: `Indexing ${total} files for workspace facts`, busy: true });
+      progress?.report(0, `0/${total} files`);
+    },
+    onProgress: (done, total) => {
+      const pct = total ? Math.floor((done * 100) / total) : 100;
+      if (pct !== lastProgressPct) {
+        lastProgressPct = pct;
+        progress?.report(pct, `${done}/${total} files`);
+        status({ text: `$(sync~spin) kvm-lens: indexing ${done}/${total}`, tooltip: `Indexing files for workspace facts (${pct}%)`, busy: true });
+      }
+    },
+    onDone: (s) => {
+      progress?.done();
+      progress = undefined;
+      for (const e of s.errors.slice(0, 20)) log(`kvm-lens: index: ${e}`);
+      const facts = workspaceFacts();
+      status({
+        text: `kvm-lens: ${facts.fileCount} files`,
+        tooltip: `kvm-lens indexed ${facts.fileCount} files (${s.lines} lines) in ${s.ms} ms${s.errors.length ? `; ${s.errors.length} skipped (see the output)` : ''}`,
+        busy: false,
+      });
+    },
+    onError: (m) => { progress?.done(); progress = undefined; logError(m); status({ text: 'kvm-lens: index failed', tooltip: m, busy: false }); },
+  }) : undefined;
+
+  function startIndexing(): void {
+    if (!indexer || !root || !settings.index.enabled) {
+      status({ text: 'kvm-lens', tooltip: root ? 'kvm-lens: workspace indexing is off' : 'kvm-lens: no workspace folder — open documents only', busy: false });
+      return;
+    }
+    const req: Omit<IndexRequest, 'only'> = { root, include: settings.index.include, exclude: filesExclude };
+    lastProgressPct = -1;
+    void connection.window.createWorkDoneProgress().then((p) => {
+      progress = p;
+      p.begin('kvm-lens: indexing', 0, undefined, false);
+    }, () => undefined);
+    indexer.indexAll(req);
+  }
+
+  function relPathOf(uri: string): string | undefined {
+    if (!root || !uri.startsWith('file:')) return undefined;
+    try {
+      const rel = relative(root, fileURLToPath(uri));
+      if (!rel || rel.startsWith('..')) return undefined;
+      return rel.split(sep).join('/');
+    } catch {
+      return undefined;
+    }
+  }
+
+  function reindexUris(uris: string[]): void {
+    if (!indexer || !settings.index.enabled) return;
+    const m = globMatcher(settings.index.include);
+    const rels = uris.map(relPathOf).filter((r): r is string => !!r && m.test(r));
+    if (rels.length) indexer.reindex(rels);
+  }
+
+  // ---- lifecycle and settings ----
   connection.onInitialize((params): InitializeResult => {
-    hasConfiguration = !!params.capabilities.workspace?.configuration;
-    const init = params.initializationOptions as Partial<Settings> | undefined;
-    if (init) settings = mergeSettings(init);
+    hasConfiguration = !!params?.capabilities?.workspace?.configuration;
+    const init = params?.initializationOptions as Partial<Settings> | undefined;
+    if (init && typeof init === 'object') settings = mergeSettings(init);
+    const folder = params?.workspaceFolders?.[0]?.uri ?? params?.rootUri ?? undefined;
+    try {
+      if (typeof folder === 'string' && folder.startsWith('file:')) root = fileURLToPath(folder);
+      else if (typeof params?.rootPath === 'string' && params.rootPath) root = params.rootPath;
+    } catch {
+      root = undefined;
+    }
     return {
       capabilities: {
-        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         hoverProvider: true,
         inlayHintProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
@@ -51,125 +161,201 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onInitialized(() => {
-    if (hasConfiguration) void refreshSettings();
+    if (hasConfiguration) void refreshSettings().then(startIndexing);
+    else startIndexing();
   });
 
   async function refreshSettings(): Promise<void> {
     try {
-      const cfg = (await connection.workspace.getConfiguration('kvmLens')) as Partial<Settings> | null;
-      if (cfg) settings = mergeSettings(cfg);
+      const [cfg, files] = (await connection.workspace.getConfiguration([{ section: 'kvmLens' }, { section: 'files' }])) as [Partial<Settings> | null, { exclude?: Record<string, unknown> } | null];
+      if (cfg && typeof cfg === 'object') settings = mergeSettings(cfg);
+      filesExclude = Object.entries(files?.exclude ?? {}).filter(([, v]) => v === true).map(([k]) => k);
     } catch (e) {
       connection.console.warn(`kvm-lens: cannot read configuration: ${String(e)}`);
     }
-    for (const uri of store.uris()) schedule(uri, 0);
+    for (const uri of store.uris()) schedule(uri);
   }
 
   connection.onDidChangeConfiguration((change) => {
-    const s = (change.settings as { kvmLens?: Partial<Settings> } | null)?.kvmLens;
-    if (s) {
+    const before = JSON.stringify(settings.index);
+    const s = (change?.settings as { kvmLens?: Partial<Settings> } | null)?.kvmLens;
+    const after = (): void => { if (JSON.stringify(settings.index) !== before) startIndexing(); };
+    if (s && typeof s === 'object') {
       settings = mergeSettings(s);
-      for (const uri of store.uris()) schedule(uri, 0);
-    } else void refreshSettings();
+      for (const uri of store.uris()) schedule(uri);
+      after();
+    } else if (hasConfiguration) void refreshSettings().then(after);
   });
 
-  async function docFor(uri: string): Promise<DocumentAnalysis | undefined> {
-    await parserReady;
-    return store.analysis(uri);
-  }
-
+  // ---- documents ----
   connection.onDidOpenTextDocument(async (p) => {
-    await parserReady;
-    store.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text);
-    schedule(p.textDocument.uri, 0);
+    const td = p?.textDocument;
+    if (!td || typeof td.uri !== 'string' || typeof td.text !== 'string') { logError('didOpen without textDocument {uri, text}'); return; }
+    if (!(await ensureParser())) return;
+    try {
+      store.open(td.uri, typeof td.languageId === 'string' ? td.languageId : 'c', typeof td.version === 'number' ? td.version : 0, td.text);
+      schedule(td.uri);
+    } catch (e) {
+      logError(`cannot open ${td.uri}`, e);
+    }
   });
 
   connection.onDidChangeTextDocument(async (p) => {
-    await parserReady;
-    store.change(p.textDocument.uri, p.textDocument.version, p.contentChanges as TextDocumentContentChangeEvent[]);
-    schedule(p.textDocument.uri, 0);
+    const td = p?.textDocument;
+    if (!td || typeof td.uri !== 'string' || !Array.isArray(p.contentChanges)) { logError('didChange without textDocument/contentChanges'); return; }
+    if (!(await ensureParser())) return;
+    try {
+      const outcome = store.change(td.uri, td.version, p.contentChanges as TextDocumentContentChangeEvent[]);
+      counters.edits++;
+      if (outcome === 'unknown-document') { counters.unknownChanges++; log(`kvm-lens: didChange for a document that is not open: ${td.uri}`); return; }
+      if (outcome === 'stale-version') { counters.staleChanges++; log(`kvm-lens: ignored stale didChange (version ${td.version} < ${store.version(td.uri)}) for ${td.uri}`); return; }
+      schedule(td.uri);
+    } catch (e) {
+      logError(`cannot apply changes to ${td.uri}`, e);
+    }
   });
 
   connection.onDidCloseTextDocument((p) => {
-    store.close(p.textDocument.uri);
-    connection.sendDiagnostics({ uri: p.textDocument.uri, diagnostics: [] });
+    const uri = p?.textDocument?.uri;
+    if (typeof uri !== 'string') return;
+    const t = pending.get(uri);
+    if (t) { clearImmediate(t.timer as ReturnType<typeof setImmediate>); pending.delete(uri); }
+    store.close(uri);
+    void connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
   });
 
-  function schedule(uri: string, delay: number): void {
-    const t = pending.get(uri);
-    if (t) clearTimeout(t);
-    pending.set(uri, setTimeout(() => {
-      pending.delete(uri);
-      publish(uri);
-    }, delay));
+  connection.onDidSaveTextDocument((p) => {
+    if (typeof p?.textDocument?.uri === 'string') reindexUris([p.textDocument.uri]);
+  });
+
+  connection.onDidChangeWatchedFiles((p) => {
+    const changes = Array.isArray(p?.changes) ? p.changes : [];
+    reindexUris(changes.filter((c) => c.type !== FileChangeType.Deleted).map((c) => c.uri));
+    for (const c of changes) {
+      if (c.type !== FileChangeType.Deleted) continue;
+      const rel = relPathOf(c.uri);
+      if (rel) indexer?.reindex([rel]); // the worker reports it unreadable; its facts are dropped
+    }
+  });
+
+  async function ensureParser(): Promise<boolean> {
+    if (isParserReady()) return true;
+    try {
+      await parserReady;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Diagnostics are published without a debounce: after the change is applied the publish runs two event-loop
+   * turns later, so changes already queued behind this one are applied first (a burst publishes once).
+   */
+  function schedule(uri: string): void {
+    if (pending.has(uri)) return;
+    const entry = { timer: setImmediate(() => { entry.timer = setImmediate(() => { pending.delete(uri); publish(uri); }); }) as ReturnType<typeof setImmediate> };
+    pending.set(uri, entry);
+  }
+
+  function findingsOf(uri: string): Finding[] {
+    if (!settings.diagnostics.enabled) return [];
+    const key = `diagnostics:${JSON.stringify(settings.rules)}`;
+    return store.memo(uri, key, (doc) => computeDiagnostics(doc, settings.rules)) ?? [];
   }
 
   function publish(uri: string): void {
     try {
       const doc = store.analysis(uri);
-      if (!doc || store.languageId(uri) === 'kvmflow') {
-        if (doc === undefined) return;
-      }
+      if (!doc) return;
       const version = store.version(uri);
-      const findings = settings.diagnostics.enabled && doc ? computeDiagnostics(doc, settings.rules) : [];
-      const diagnostics = doc ? findings.map((f) => toDiagnostic(doc, uri, f)) : [];
-      connection.sendDiagnostics({ uri, version, diagnostics });
+      const diagnostics = findingsOf(uri).map((f) => toDiagnostic(doc, uri, f));
+      counters.published++;
+      void connection.sendDiagnostics({ uri, version, diagnostics }).catch(() => undefined);
     } catch (e) {
-      connection.console.error(`kvm-lens: diagnostics failed for ${uri}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      logError(`diagnostics failed for ${uri}`, e);
     }
   }
 
-  connection.onHover(async (p) => {
-    const doc = await docFor(p.textDocument.uri);
-    if (!doc) return null;
-    const h = hoverAt(doc, doc.lines.offsetAt(p.position));
-    if (!h) return null;
-    return { contents: { kind: 'markdown', value: h.markdown }, range: toRange(doc, h.start, h.end) };
-  });
+  /**
+   * Common path of every document request: validates the params, answers `empty` for unopened documents,
+   * lets queued notifications (didChange) run first, then answers RequestCancelled/ContentModified when the
+   * request was cancelled or its document changed meanwhile. Feature exceptions are logged and answered `empty`.
+   */
+  async function docRequest<T>(method: string, p: unknown, token: CancellationToken | undefined, empty: T, run: (doc: DocumentAnalysis, uri: string) => T): Promise<T> {
+    const uri = (p as { textDocument?: { uri?: unknown } } | null)?.textDocument?.uri;
+    if (typeof uri !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, `${method} needs { textDocument: { uri } }`);
+    if (!(await ensureParser())) throw new ResponseError(ErrorCodes.InternalError, `kvm-lens: the C parser is not available: ${parserFailed ?? 'unknown error'}`);
+    const version = store.version(uri);
+    await yieldTurns();
+    if (token?.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, `${method} cancelled`);
+    const doc = store.analysis(uri);
+    if (!doc) return empty;
+    if (version !== store.version(uri)) throw new ResponseError(LSPErrorCodes.ContentModified, `${uri} changed while ${method} was pending`);
+    try {
+      return run(doc, uri);
+    } catch (e) {
+      if (e instanceof ResponseError) throw e;
+      logError(`${method} failed for ${uri}`, e);
+      return empty;
+    }
+  }
 
-  connection.languages.inlayHint.on(async (p): Promise<InlayHint[]> => {
+  /** LSP position → offset in the analysed text (clamped; malformed → InvalidParams). */
+  function offsetOf(doc: DocumentAnalysis, pos: unknown, what = 'position'): number {
+    if (!isPosition(pos)) throw new ResponseError(ErrorCodes.InvalidParams, `${what} must be { line: number, character: number }`);
+    return offsetIn(doc.lines.starts, doc.text.length, pos);
+  }
+  function rangeOf(doc: DocumentAnalysis, r: unknown): [number, number] {
+    const range = r as { start?: unknown; end?: unknown } | null;
+    if (!range || typeof range !== 'object') throw new ResponseError(ErrorCodes.InvalidParams, 'range must be { start, end }');
+    const a = offsetOf(doc, range.start, 'range.start');
+    const b = offsetOf(doc, range.end, 'range.end');
+    return a <= b ? [a, b] : [b, a];
+  }
+
+  // ---- features ----
+  connection.onHover((p, token) => docRequest('textDocument/hover', p, token, null, (doc) => {
+    const h = hoverAt(doc, offsetOf(doc, p.position));
+    if (!h) return null;
+    return { contents: { kind: 'markdown' as const, value: h.markdown }, range: toRange(doc, h.start, h.end) };
+  }));
+
+  connection.languages.inlayHint.on((p, token) => docRequest('textDocument/inlayHint', p, token, [] as InlayHint[], (doc) => {
     if (!settings.inlayHints.enabled) return [];
-    const doc = await docFor(p.textDocument.uri);
-    if (!doc) return [];
-    const from = doc.lines.offsetAt(p.range.start);
-    const to = doc.lines.offsetAt(p.range.end);
+    const [from, to] = rangeOf(doc, p.range);
     return inlayHints(doc, from, to).map((h) => ({
       position: doc.lines.positionAt(h.offset), label: h.label, kind: InlayHintKind.Type, paddingLeft: true, tooltip: h.tooltip,
     }));
-  });
+  }));
 
-  connection.onCodeAction(async (p): Promise<CodeAction[]> => {
-    const doc = await docFor(p.textDocument.uri);
-    if (!doc) return [];
-    const from = doc.lines.offsetAt(p.range.start);
-    const to = doc.lines.offsetAt(p.range.end);
+  connection.onCodeAction((p, token) => docRequest('textDocument/codeAction', p, token, [] as CodeAction[], (doc, uri) => {
+    const [from, to] = rangeOf(doc, p.range);
     const actions: CodeAction[] = [];
-    for (const f of computeDiagnostics(doc, settings.rules)) {
+    for (const f of findingsOf(uri)) {
       if (!f.fix || f.end < from || f.start > to) continue;
       actions.push({
         title: f.fix.title, kind: CodeActionKind.QuickFix, isPreferred: true,
-        diagnostics: [toDiagnostic(doc, p.textDocument.uri, f)],
-        edit: { changes: { [p.textDocument.uri]: f.fix.edits.map((e) => ({ range: toRange(doc, e.start, e.end), newText: e.newText })) } },
+        diagnostics: [toDiagnostic(doc, uri, f)],
+        edit: { changes: { [uri]: f.fix.edits.map((e) => ({ range: toRange(doc, e.start, e.end), newText: e.newText })) } },
       });
     }
     return actions;
-  });
+  }));
 
-  connection.onCodeLens(async (p): Promise<CodeLens[]> => {
-    const doc = await docFor(p.textDocument.uri);
-    if (!doc) return [];
-    return codeLenses(doc).map((l) => ({
+  connection.onCodeLens((p, token) => docRequest('textDocument/codeLens', p, token, [] as CodeLens[], (doc, uri) =>
+    codeLenses(doc).map((l) => ({
       range: toRange(doc, l.start, l.start),
-      command: { title: l.title, command: 'kvmLens.simulateFunction', arguments: [p.textDocument.uri, l.functionName] },
-    }));
-  });
+      command: { title: l.title, command: 'kvmLens.simulateFunction', arguments: [uri, l.functionName] },
+    }))));
 
-  connection.onRequest(SIMULATE_REQUEST, async (p: SimulateParams) => {
-    if (!p || typeof p !== 'object' || !p.textDocument || typeof p.textDocument.uri !== 'string') {
+  connection.onRequest(SIMULATE_REQUEST, async (p: SimulateParams, token) => {
+    const uri = (p as { textDocument?: { uri?: unknown } } | null)?.textDocument?.uri;
+    if (!p || typeof p !== 'object' || typeof uri !== 'string') {
       throw new ResponseError(ErrorCodes.InvalidParams, 'kvmLens/simulate needs { textDocument: { uri } }');
     }
-    const doc = await docFor(p.textDocument.uri);
-    if (!doc) throw new ResponseError(ErrorCodes.InvalidParams, `document not open: ${p.textDocument.uri}`);
-    return simulateRequest(doc, p);
+    if (!store.has(uri)) throw new ResponseError(ErrorCodes.InvalidParams, `document not open: ${uri}`);
+    return docRequest(SIMULATE_REQUEST, p, token, null, (doc) => simulateRequest(doc, p));
   });
 
   connection.onRequest('kvmLens/explain', (p: { name?: unknown }): { markdown: string | null; suggestions?: string[] } => {
@@ -178,19 +364,43 @@ export function startServer(connection: Connection): void {
     return e ? { markdown: entityCard(e) } : { markdown: null, suggestions: suggestNames(p.name) };
   });
 
+  connection.onRequest(SERVER_STATS_REQUEST, () => {
+    const m = process.memoryUsage();
+    const facts = workspaceFacts();
+    return {
+      rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers,
+      maxRss: process.resourceUsage().maxRSS * 1024,
+      documents: store.size(), indexedFiles: facts.fileCount, indexReady: facts.ready, indexing: indexer?.running ?? false,
+      ...counters,
+    };
+  });
+
   connection.onShutdown(() => {
-    for (const t of pending.values()) clearTimeout(t);
+    for (const t of pending.values()) clearImmediate(t.timer as ReturnType<typeof setImmediate>);
     pending.clear();
+    indexer?.dispose();
   });
 
   connection.listen();
 }
 
+/** Two macrotask turns: queued messages (e.g. a didChange right behind this request) are handled first. */
+function yieldTurns(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
+function isPosition(p: unknown): p is { line: number; character: number } {
+  const q = p as { line?: unknown; character?: unknown } | null;
+  return !!q && typeof q === 'object' && typeof q.line === 'number' && typeof q.character === 'number' && Number.isFinite(q.line) && Number.isFinite(q.character);
+}
+
 function mergeSettings(s: Partial<Settings>): Settings {
+  const include = Array.isArray(s.index?.include) ? s.index.include.filter((g): g is string => typeof g === 'string' && g.length > 0) : DEFAULT_INCLUDE;
   return {
     inlayHints: { enabled: !!s.inlayHints?.enabled },
     diagnostics: { enabled: s.diagnostics?.enabled !== false },
     rules: sanitizeRules(s.rules),
+    index: { enabled: s.index?.enabled !== false, include },
   };
 }
 
@@ -213,7 +423,7 @@ function toRange(doc: DocumentAnalysis, start: number, end: number): Range {
 
 function toDiagnostic(doc: DocumentAnalysis, uri: string, f: Finding): Diagnostic {
   const d: Diagnostic = {
-    range: toRange(doc, f.start, f.end), severity: SEVERITY[f.severity], code: f.rule, source: 'kvm-lens', message: f.message,
+    range: toRange(doc, f.start, f.end), severity: SEVERITY[f.severity] ?? DiagnosticSeverity.Warning, code: f.rule, source: 'kvm-lens', message: f.message,
     codeDescription: { href: `${RULE_DOC_BASE}${f.rule}` },
   };
   if (f.related?.length) {
@@ -222,7 +432,11 @@ function toDiagnostic(doc: DocumentAnalysis, uri: string, f: Finding): Diagnosti
   return d;
 }
 
-if (require.main === module) {
+const indexJob = !isMainThread ? (workerData as { tag?: string; request?: IndexRequest } | null) : null;
+if (indexJob?.tag === INDEX_WORKER_TAG && indexJob.request) {
+  // This bundle doubles as the index worker's script (no separate bundle to ship).
+  runIndexWorker(indexJob.request);
+} else if (isMainThread && require.main === module) {
   // createConnection picks the transport from the command line (--stdio, --node-ipc, --socket=N).
   const argv = process.argv;
   if (!argv.some((a) => a === '--stdio' || a === '--node-ipc' || a.startsWith('--socket') || a.startsWith('--pipe'))) {
@@ -231,5 +445,5 @@ if (require.main === module) {
   }
   process.on('uncaughtException', (e) => { process.stderr.write(`kvm-lens: uncaught: ${e.stack ?? e.message}\n`); });
   process.on('unhandledRejection', (e) => { process.stderr.write(`kvm-lens: unhandled rejection: ${String(e)}\n`); });
-  startServer(createConnection(ProposedFeatures.all));
+  startServer(createConnection(ProposedFeatures.all), { workerScript: __filename });
 }

@@ -1,7 +1,9 @@
-// Open documents with incremental sync: LSP content changes are applied to the text and, as tree-sitter edits,
-// to the previous tree, so a one-character edit costs an incremental re-parse rather than a full one.
+// Open documents with incremental sync: LSP content changes are applied to the text, to the line index (patched,
+// not rebuilt) and, as tree-sitter edits, to the previous tree, so a one-character edit costs an incremental
+// re-parse plus a rescan of the declarations the edit touched (analysis/incremental.ts) rather than a full one.
 import type { Point, Tree } from 'web-tree-sitter';
-import { LineIndex, fromTree, type DocumentAnalysis } from './document';
+import type { DocumentAnalysis } from './document';
+import { composeEnvelope, fullAnalysis, incrementalAnalysis, lineStartsOf, newCaches, patchLineStarts, type AnalysisCaches, type Envelope } from './incremental';
 import { parseC } from './parser';
 
 export interface ContentChange {
@@ -13,12 +15,19 @@ interface Entry {
   languageId: string;
   version: number;
   text: string;
+  /** Line starts of `text`. */
+  starts: number[];
   tree: Tree;
-  analysis?: DocumentAnalysis;
+  analysis: DocumentAnalysis;
+  caches: AnalysisCaches;
+  /** Memo for derived results of this version (e.g. diagnostics); cleared on change. */
+  memo: Map<string, unknown>;
 }
 
 /** Documents larger than this are kept but not analysed (answers stay empty rather than slow). */
 export const MAX_ANALYSED_CHARS = 8 * 1024 * 1024;
+
+export type ChangeOutcome = 'applied' | 'unknown-document' | 'stale-version';
 
 export class DocumentStore {
   private readonly docs = new Map<string, Entry>();
@@ -26,41 +35,72 @@ export class DocumentStore {
   open(uri: string, languageId: string, version: number, text: string): void {
     const old = this.docs.get(uri);
     old?.tree.delete();
-    this.docs.set(uri, { languageId, version, text, tree: parseC(text.length > MAX_ANALYSED_CHARS ? '' : text) });
+    const caches = newCaches();
+    const starts = lineStartsOf(text);
+    const big = text.length > MAX_ANALYSED_CHARS;
+    const tree = parseC(big ? '' : text);
+    const analysis = big ? fullAnalysis('', uri, tree, caches) : fullAnalysis(text, uri, tree, caches, starts);
+    this.docs.set(uri, { languageId, version, text, starts, tree, analysis, caches, memo: new Map() });
   }
 
-  change(uri: string, version: number, changes: ContentChange[]): void {
+  /**
+   * Apply LSP content changes. Changes for unopened documents and versions older than the current one are
+   * ignored (the outcome says which), so a confused client cannot corrupt the text.
+   */
+  change(uri: string, version: number, changes: ContentChange[]): ChangeOutcome {
     const e = this.docs.get(uri);
-    if (!e) return; // change for an unopened document: ignore
-    if (version < e.version) return; // stale
+    if (!e) return 'unknown-document';
+    if (typeof version === 'number' && version < e.version) return 'stale-version';
+    const wasBig = e.text.length > MAX_ANALYSED_CHARS;
     let text = e.text;
-    let tree: Tree | undefined = e.tree;
+    let starts = e.starts;
+    let tree: Tree | undefined = wasBig ? undefined : e.tree;
+    let env: Envelope | undefined;
+    let full = wasBig;
     for (const c of changes) {
+      if (!c || typeof c.text !== 'string') continue;
       if (!c.range) {
         text = c.text;
-        tree?.delete();
-        tree = undefined;
+        starts = lineStartsOf(text);
+        full = true;
         continue;
       }
-      const lines = new LineIndex(text);
-      const start = clamp(lines.offsetAt(c.range.start), text.length);
-      const oldEnd = Math.max(start, clamp(lines.offsetAt(c.range.end), text.length));
-      const newText = text.slice(0, start) + c.text + text.slice(oldEnd);
-      if (tree) {
-        const startPoint = point(lines, start);
-        const oldEndPoint = point(lines, oldEnd);
-        const newEndPoint = advance(startPoint, c.text);
-        tree.edit({ startIndex: start, oldEndIndex: oldEnd, newEndIndex: start + c.text.length, startPosition: startPoint, oldEndPosition: oldEndPoint, newEndPosition: newEndPoint });
+      const start = offsetIn(starts, text.length, c.range.start);
+      const oldEnd = Math.max(start, offsetIn(starts, text.length, c.range.end));
+      const newEnd = start + c.text.length;
+      if (!full && tree) {
+        const startPoint = pointOf(starts, start);
+        tree.edit({
+          startIndex: start, oldEndIndex: oldEnd, newEndIndex: newEnd,
+          startPosition: startPoint, oldEndPosition: pointOf(starts, oldEnd), newEndPosition: advance(startPoint, c.text),
+        });
+        env = composeEnvelope(env, { start, oldEnd, newEnd });
       }
-      text = newText;
+      text = text.slice(0, start) + c.text + text.slice(oldEnd);
+      starts = patchLineStarts(starts, start, oldEnd, c.text);
     }
     const big = text.length > MAX_ANALYSED_CHARS;
-    const next = parseC(big ? '' : text, big ? undefined : tree);
-    if (tree && tree !== next) tree.delete();
+    const old = e.tree;
+    let next: Tree;
+    let analysis: DocumentAnalysis;
+    if (big) {
+      next = parseC('');
+      analysis = fullAnalysis('', uri, next, e.caches);
+    } else if (full || !env) {
+      next = parseC(text);
+      analysis = fullAnalysis(text, uri, next, e.caches, starts);
+    } else {
+      next = parseC(text, old);
+      analysis = incrementalAnalysis(e.analysis, text, next, starts, env, old.getChangedRanges(next));
+    }
+    if (next !== old) old.delete();
     e.text = text;
+    e.starts = starts;
     e.tree = next;
-    e.version = version;
-    e.analysis = undefined;
+    e.analysis = analysis;
+    e.version = typeof version === 'number' ? version : e.version + 1;
+    e.memo = new Map();
+    return 'applied';
   }
 
   close(uri: string): void {
@@ -69,11 +109,22 @@ export class DocumentStore {
     this.docs.delete(uri);
   }
 
+  has(uri: string): boolean {
+    return this.docs.has(uri);
+  }
+
   analysis(uri: string): DocumentAnalysis | undefined {
+    return this.docs.get(uri)?.analysis;
+  }
+
+  /** A value derived from the current version, computed once per version (and per key). */
+  memo<T>(uri: string, key: string, compute: (doc: DocumentAnalysis) => T): T | undefined {
     const e = this.docs.get(uri);
     if (!e) return undefined;
-    if (!e.analysis) e.analysis = fromTree(e.text.length > MAX_ANALYSED_CHARS ? '' : e.text, uri, e.tree);
-    return e.analysis;
+    if (e.memo.has(key)) return e.memo.get(key) as T;
+    const v = compute(e.analysis);
+    e.memo.set(key, v);
+    return v;
   }
 
   version(uri: string): number | undefined {
@@ -91,15 +142,33 @@ export class DocumentStore {
   uris(): string[] {
     return [...this.docs.keys()];
   }
+
+  size(): number {
+    return this.docs.size;
+  }
 }
 
-function clamp(n: number, max: number): number {
-  return Math.max(0, Math.min(n, max));
+/** LSP position → offset, clamped to the document (a position past the end of a line means the line end). */
+export function offsetIn(starts: number[], length: number, p: { line: number; character: number } | undefined): number {
+  if (!p) return 0;
+  const line = Number.isFinite(p.line) ? Math.trunc(p.line) : 0;
+  if (line < 0) return 0;
+  if (line >= starts.length) return length;
+  const lineStart = starts[line];
+  const lineEnd = line + 1 < starts.length ? starts[line + 1] - 1 : length;
+  const ch = Number.isFinite(p.character) ? Math.trunc(p.character) : 0;
+  return Math.max(lineStart, Math.min(lineStart + Math.max(0, ch), lineEnd));
 }
 
-function point(lines: LineIndex, offset: number): Point {
-  const p = lines.positionAt(offset);
-  return { row: p.line, column: p.character };
+function pointOf(starts: number[], offset: number): Point {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { row: lo, column: offset - starts[lo] };
 }
 
 function advance(p: Point, inserted: string): Point {

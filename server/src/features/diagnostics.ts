@@ -1,6 +1,6 @@
 // Runs every rule over a document, applies settings (per-rule severity/off) and disable comments.
 import type { DocumentAnalysis } from '../analysis/document';
-import type { Finding, Rule, RuleSettings } from './findings';
+import type { Finding, Rule, RuleContext, RuleSettings } from './findings';
 import { RULES } from './rules/index';
 
 export { RULES };
@@ -31,7 +31,7 @@ export function disabledLines(doc: DocumentAnalysis): Map<number, Set<string>> {
   return out;
 }
 
-export function computeDiagnostics(doc: DocumentAnalysis, settings: RuleSettings = {}, only?: Set<string>): Finding[] {
+export function computeDiagnostics(doc: DocumentAnalysis, settings: RuleSettings = {}, only?: Set<string>, ctx?: RuleContext): Finding[] {
   const disabled = disabledLines(doc);
   const out: Finding[] = [];
   for (const rule of RULES) {
@@ -40,7 +40,7 @@ export function computeDiagnostics(doc: DocumentAnalysis, settings: RuleSettings
     if (sev === 'off') continue;
     let found: Finding[];
     try {
-      found = rule.run(doc);
+      found = rule.run(doc, ctx);
     } catch (e) {
       // A rule bug must not take the others down; the server logs internal errors separately.
       reportInternalError(rule, e);

@@ -20,12 +20,22 @@ export interface Finding {
   fix?: { title: string; edits: TextEdit[] };
 }
 
+/** What a rule may know beyond its document. Everything is optional: a rule must work on a lone document. */
+export interface RuleContext {
+  /**
+   * Other files of the same run (CLI: every file being checked, with the PATHs given; empty in the editor), for
+   * facts that live in another file — e.g. an array initializer in a header. Workspace-wide call facts come from
+   * analysis/workspace.ts workspaceFacts().
+   */
+  files?: ReadonlyArray<{ path: string; text: string }>;
+}
+
 export interface Rule {
   id: string;
   defaultSeverity: Severity;
   /** One-line description for docs and `--rule` help. */
   description: string;
-  run(doc: DocumentAnalysis): Finding[];
+  run(doc: DocumentAnalysis, ctx?: RuleContext): Finding[];
 }
 
 export type RuleSettings = Record<string, Severity | 'off' | undefined>;

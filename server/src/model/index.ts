@@ -7,11 +7,17 @@ import { VMCS_FIELDS } from './vmcs';
 import type { Entity } from './types';
 
 export * from './types';
-export { VMCS_FIELDS, VMCS_BY_NAME, VMCS_BY_ENCODING, VMCS_BY_VMCS12_MEMBER, decodeEncoding, fullFieldOf, widthBits } from './vmcs';
-export { VMCB_FIELDS, INT_CTL_BITS, findVmcbField } from './vmcb';
-export { MSRS, vmxBitmapPosition, svmMsrpmPosition } from './msr';
-export { VMX_EXIT_REASONS, SVM_EXIT_CODES } from './exits';
-export { INSTRUCTIONS, ACCESSORS, VMSAVE_STATE } from './instructions';
+export { VMCS_FIELDS, VMCS_BY_NAME, VMCS_BY_ENCODING, VMCS_BY_VMCS12_MEMBER, LINUX_VMCS_FIELDS, decodeEncoding, vmcs12TableIndex, fullFieldOf, widthBits, findVmcsField, SDM_ENCODING } from './vmcs';
+export type { DecodedEncoding } from './vmcs';
+export { VMCB_FIELDS, INT_CTL_BITS, CLEAN_BITS, findVmcbField, findVmcbMember, findIntCtlBit, cleanBitFor } from './vmcb';
+export type { VmcbMemberRef } from './vmcb';
+export { MSRS, MSR_BY_NAME, MSR_BY_INDEX, findMsr, vmxBitmapPosition, svmMsrpmPosition } from './msr';
+export { VMX_EXIT_REASONS, SVM_EXIT_CODES, VMX_EXIT_BY_CODE, SVM_EXIT_BY_CODE, VMX_EXIT_REASONS_FAILED_VMENTRY, findExitReason } from './exits';
+export { INSTRUCTIONS, INSTRUCTION_BY_NAME, ACCESSORS, VMSAVE_STATE } from './instructions';
+export { EXIT_INFO_VALIDITY, EXIT_INFO_BY_FIELD, fieldsDefinedBy } from './exitInfo';
+export type { ExitInfoValidity, ExitInfoReason, ExitInfoFieldName } from './exitInfo';
+export * from './semantics';
+export { SDM, APM, CODE, SDM_EDITION, APM_EDITION } from './sources';
 
 /** Identifiers (C tokens) that name an entity directly: VMCS enum names, masks, MSRs, exit reasons, accessors, wrappers. */
 const BY_IDENT = new Map<string, Entity>();
@@ -19,7 +25,7 @@ function add(name: string, e: Entity): void {
   if (name && !BY_IDENT.has(name)) BY_IDENT.set(name, e);
 }
 for (const f of VMCS_FIELDS) if (f.linux) add(f.name, f);
-for (const b of INT_CTL_BITS) { add(b.name, b); if (b.shiftName) add(b.shiftName, b); }
+for (const b of INT_CTL_BITS) { add(b.name, b); if (b.shiftName) add(b.shiftName, b); for (const a of b.aliases) if (/_MASK$/.test(a)) add(a, b); }
 for (const m of MSRS) { add(m.name, m); for (const a of m.aliases) add(a, m); }
 for (const r of [...VMX_EXIT_REASONS, ...SVM_EXIT_CODES]) { add(r.name, r); for (const a of r.aliases) add(a, r); }
 for (const a of ACCESSORS) add(a.name, a);

@@ -416,12 +416,16 @@ export interface IntCtlConfig {
   vgif: boolean;
   /** vNMI enabled for this VMCB (V_NMI_ENABLE set; KVM nested: nested_vnmi_enabled()). */
   vnmi: boolean;
+  /** SEV-ES guest (only for int_state bit 1, SVM_GUEST_INTERRUPT_MASK). */
+  sevEs?: boolean;
 }
 
-const INT_CTL_WRITEBACK: Readonly<Record<string, 'always' | 'never' | 'vgif' | 'vnmi'>> = {
+type WritebackClass = 'always' | 'never' | 'vgif' | 'vnmi' | 'sev-es';
+
+const INT_CTL_WRITEBACK: Readonly<Record<string, WritebackClass>> = {
   V_TPR: 'always', V_IRQ: 'always', V_GIF: 'vgif', V_NMI_PENDING: 'vnmi', V_NMI_BLOCKING: 'vnmi',
   V_INTR_PRIO: 'never', V_IGN_TPR: 'never', V_INTR_MASKING: 'never', V_GIF_ENABLE: 'never', V_NMI_ENABLE: 'never',
-  X2APIC_MODE: 'never', AVIC_ENABLE: 'never', SVM_INTERRUPT_SHADOW: 'always', SVM_GUEST_INTERRUPT: 'never',
+  X2APIC_MODE: 'never', AVIC_ENABLE: 'never', SVM_INTERRUPT_SHADOW: 'always', SVM_GUEST_INTERRUPT: 'sev-es',
 };
 
 function intCtlKey(bitName: string): string {
@@ -429,7 +433,7 @@ function intCtlKey(bitName: string): string {
 }
 
 /** Write-back class of an int_ctl/int_state bit (mask, shift or bare name), or undefined if unknown. */
-export function intCtlWritebackClass(bitName: string): 'always' | 'never' | 'vgif' | 'vnmi' | undefined {
+export function intCtlWritebackClass(bitName: string): WritebackClass | undefined {
   return INT_CTL_WRITEBACK[intCtlKey(bitName)];
 }
 
@@ -442,6 +446,7 @@ export function intCtlWrittenBack(bitName: string, cfg: IntCtlConfig): boolean {
   if (c === 'always') return true;
   if (c === 'vgif') return cfg.vgif;
   if (c === 'vnmi') return cfg.vnmi;
+  if (c === 'sev-es') return cfg.sevEs === true;
   return false;
 }
 

@@ -19,9 +19,14 @@ const MAINLINE_IN_7_1 = new Set(['GUEST_S_CET', 'GUEST_SSP', 'GUEST_INTR_SSP_TAB
 
 function fieldName(r: VmcsRow): string {
   if (r.name !== '-') return r.name;
-  // SDM field without a Linux name: use the kvm-unit-tests name, else the Bochs name without its prefix.
+  // High half of a field whose full encoding Linux names (e.g. the FRED and SHARED_EPT_POINTER high halves).
+  if (r.encoding & 1) {
+    const full = VMCS_ROWS.find((x) => x.encoding === (r.encoding & ~1));
+    if (full) return `${fieldName(full)}_HIGH`;
+  }
+  // SDM field without a Linux name: use the kvm-unit-tests name, else the Bochs name without its prefixes.
   if (r.kut && r.kut !== '-') return r.kut;
-  return r.bochs.replace(/^VMCS_(16BIT_|32BIT_|64BIT_)?/, '').replace(/_HI$/, '_HIGH');
+  return r.bochs.replace(/^VMCS_(16BIT_|32BIT_|64BIT_)?/, '').replace(/^CONTROL_/, '').replace(/^SEAM_/, '').replace(/_HI$/, '_HIGH');
 }
 
 function linuxStatus(r: VmcsRow): string {
@@ -92,6 +97,7 @@ function addSemantics(f: VmcsField): void {
       const r = guestFieldRule(key);
       if (!r) {
         f.onEntry = `${highPrefix}guest state: loaded by VM entry when the feature that uses it is enabled`;
+        f.onExit = 'saved by VM exit when the feature that uses it is enabled (rule not modelled in detail)';
         f.sources.push(SDM.entryLoadGuest, SDM.exitSaveGuest);
         break;
       }

@@ -120,9 +120,14 @@ export async function problemRows(page) {
   return page.evaluate(() => {
     const norm = (t) => (t ?? '').replace(/\u00a0/g, ' ');
     return [...document.querySelectorAll('.markers-panel .monaco-list-row')].map((row) => {
-      const icon = row.querySelector('.marker-icon, .codicon');
+      // marker rows carry `.marker-icon.<severity>` and an aria-label starting with the severity; file rows neither
+      const icon = row.querySelector('.marker-icon');
       const cls = icon ? icon.className : '';
-      const severity = /codicon-error/.test(cls) ? 'error' : /codicon-warning/.test(cls) ? 'warning' : /codicon-info/.test(cls) ? 'info' : /codicon-lightbulb|hint/.test(cls) ? 'hint' : 'file';
+      const aria = row.getAttribute('aria-label') ?? '';
+      const severity = /\berror\b/.test(cls) || /^Error:/.test(aria) ? 'error'
+        : /\bwarning\b/.test(cls) || /^Warning:/.test(aria) ? 'warning'
+        : /\binfo\b/.test(cls) || /^Info:/.test(aria) ? 'info'
+        : icon ? 'hint' : 'file';
       return { text: norm(row.textContent), severity, aria: row.getAttribute('aria-label') ?? '' };
     });
   });

@@ -1,0 +1,721 @@
+// Path conditions: for an offset inside a function, the condition under which control reaches it, as a formula
+// over model predicates (enable_ept, nested_ept, pae_paging, long_mode, exit_reason=..., intercept:..., ...).
+//
+// Built lazily per function and cached per DocumentAnalysis. The walk is iterative (explicit stack) and the
+// expression mapper is depth-capped, so deeply nested or misparsed code (tree-sitter ERROR nodes around kernel
+// macros) degrades to `unknown` instead of throwing. An unmapped C condition is `unknown`, never assumed true.
+//
+// Predicate keys (the strings used in assignments and returned by predicatesOf):
+//   enable_ept, nested_ept, pae_paging, paging (is_paging), cr4_pae (is_pae), long_mode, guest_mode, vgif, nested_vgif, vmwrite_any_field,
+//   exit_reason=<C constant>            e.g. exit_reason=EXIT_REASON_EPT_VIOLATION, exit_reason=SVM_EXIT_VINTR
+//   intercept:<X>[@<object>]            svm_is_intercept(svm, INTERCEPT_X) → intercept:X (the current VMCB);
+//                                       vmcb12_is_intercept(&svm->nested.ctl, ...) → intercept:X@vmcb12-cache
+//   int_ctl:<V_X>[@<object>]            (svm->nested.ctl.int_ctl & V_X_MASK) → int_ctl:V_X@vmcb12-cache;
+//                                       (svm->vmcb->control.int_ctl & V_X_MASK) → int_ctl:V_X
+// `@object` is omitted when the object is the current VMCB (`svm->vmcb`); objects are those of classifyVmcbObject.
+import type { Node } from 'web-tree-sitter';
+import { functionAt, type DocumentAnalysis, type FunctionInfo } from './document';
+import { classifyVmcbObject } from './refs';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Formulas
+
+export interface PredFormula {
+  kind: 'pred';
+  /** Predicate name without object: `enable_ept`, `exit_reason=EXIT_REASON_HLT`, `int_ctl:V_IRQ`. */
+  name: string;
+  /** VMCB object for intercept/int_ctl predicates (`vmcb12-cache`, `vmcb01`, ...). */
+  object?: string;
+  /** Assignment key: name, plus `@object` when the object is not the current VMCB. */
+  key: string;
+  /** Where the C expression that produced it is (for related information). */
+  start: number;
+  end: number;
+  text: string;
+}
+
+export interface UnknownFormula {
+  kind: 'unknown';
+  /** `?` + normalised C text: two occurrences of the same text are the same unknown. */
+  key: string;
+  text: string;
+  start: number;
+  end: number;
+}
+
+export type Formula =
+  | { kind: 'true' }
+  | { kind: 'false' }
+  | PredFormula
+  | UnknownFormula
+  | { kind: 'not'; arg: Formula }
+  | { kind: 'and'; args: Formula[] }
+  | { kind: 'or'; args: Formula[] };
+
+export const TRUE: Formula = { kind: 'true' };
+export const FALSE: Formula = { kind: 'false' };
+
+export function not(f: Formula): Formula {
+  switch (f.kind) {
+    case 'true': return FALSE;
+    case 'false': return TRUE;
+    case 'not': return f.arg;
+    default: return { kind: 'not', arg: f };
+  }
+}
+
+export function and(...fs: Formula[]): Formula {
+  const args: Formula[] = [];
+  for (const f of fs) {
+    if (f.kind === 'true') continue;
+    if (f.kind === 'false') return FALSE;
+    if (f.kind === 'and') args.push(...f.args);
+    else args.push(f);
+  }
+  if (args.length === 0) return TRUE;
+  if (args.length === 1) return args[0];
+  return { kind: 'and', args };
+}
+
+export function or(...fs: Formula[]): Formula {
+  const args: Formula[] = [];
+  for (const f of fs) {
+    if (f.kind === 'false') continue;
+    if (f.kind === 'true') return TRUE;
+    if (f.kind === 'or') args.push(...f.args);
+    else args.push(f);
+  }
+  if (args.length === 0) return FALSE;
+  if (args.length === 1) return args[0];
+  return { kind: 'or', args };
+}
+
+/** A model predicate not tied to source text (for requirements built by rules). */
+export function pred(key: string): PredFormula {
+  const at = key.indexOf('@');
+  const name = at >= 0 ? key.slice(0, at) : key;
+  const object = at >= 0 ? key.slice(at + 1) : undefined;
+  return { kind: 'pred', name, object, key, start: -1, end: -1, text: key };
+}
+
+function predAt(name: string, node: Node, object?: string): PredFormula {
+  const key = object && object !== 'vmcb' ? `${name}@${object}` : name;
+  return { kind: 'pred', name, object, key, start: node.startIndex, end: node.endIndex, text: node.text };
+}
+
+function unknownAt(node: Node, text?: string): UnknownFormula {
+  const t = (text ?? node.text).replace(/\s+/g, ' ').trim();
+  return { kind: 'unknown', key: `?${t.length > 120 ? t.slice(0, 120) : t}`, text: t, start: node.startIndex, end: node.endIndex };
+}
+
+/** Iterative post-order traversal helper: calls `visit` on every node of the formula (no recursion). */
+function forEachNode(f: Formula, visit: (n: Formula) => void): void {
+  const stack: Formula[] = [f];
+  while (stack.length) {
+    const n = stack.pop()!;
+    visit(n);
+    if (n.kind === 'not') stack.push(n.arg);
+    else if (n.kind === 'and' || n.kind === 'or') for (const a of n.args) stack.push(a);
+  }
+}
+
+/** Model predicate keys mentioned by the formula (unknowns excluded), sorted. */
+export function predicatesOf(f: Formula): string[] {
+  const out = new Set<string>();
+  forEachNode(f, (n) => { if (n.kind === 'pred') out.add(n.key); });
+  return [...out].sort();
+}
+
+/** The predicate nodes (with their source ranges) of a formula. */
+export function predicateNodesOf(f: Formula): PredFormula[] {
+  const out: PredFormula[] = [];
+  forEachNode(f, (n) => { if (n.kind === 'pred') out.push(n); });
+  return out;
+}
+
+function unknownKeysOf(f: Formula): string[] {
+  const out = new Set<string>();
+  forEachNode(f, (n) => { if (n.kind === 'unknown') out.add(n.key); });
+  return [...out];
+}
+
+/**
+ * Three-valued (Kleene) evaluation. A predicate or unknown whose key is not in `assignment` is undefined.
+ * Iterative, so arbitrarily deep formulas are fine.
+ */
+export function evaluate(f: Formula, assignment: ReadonlyMap<string, boolean>): boolean | undefined {
+  // Post-order with an explicit stack; results keyed by node object.
+  const results = new Map<Formula, boolean | undefined>();
+  const stack: Array<{ n: Formula; expanded: boolean }> = [{ n: f, expanded: false }];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const n = top.n;
+    if (n.kind === 'true') { results.set(n, true); stack.pop(); continue; }
+    if (n.kind === 'false') { results.set(n, false); stack.pop(); continue; }
+    if (n.kind === 'pred' || n.kind === 'unknown') { results.set(n, assignment.get(n.key)); stack.pop(); continue; }
+    const kids = n.kind === 'not' ? [n.arg] : n.args;
+    if (!top.expanded) {
+      top.expanded = true;
+      for (const k of kids) if (!results.has(k)) stack.push({ n: k, expanded: false });
+      continue;
+    }
+    stack.pop();
+    if (n.kind === 'not') {
+      const v = results.get(n.arg);
+      results.set(n, v === undefined ? undefined : !v);
+    } else if (n.kind === 'and') {
+      let r: boolean | undefined = true;
+      for (const k of kids) {
+        const v = results.get(k);
+        if (v === false) { r = false; break; }
+        if (v === undefined) r = undefined;
+      }
+      results.set(n, r);
+    } else {
+      let r: boolean | undefined = false;
+      for (const k of kids) {
+        const v = results.get(k);
+        if (v === true) { r = true; break; }
+        if (v === undefined) r = undefined;
+      }
+      results.set(n, r);
+    }
+  }
+  return results.get(f);
+}
+
+/**
+ * Background facts about the predicates: at most one exit reason holds; nested EPT implies EPT in L0 (KVM exposes
+ * nested EPT only with enable_ept); PAE paging is exactly paging ∧ CR4.PAE ∧ ¬long mode.
+ */
+function consistent(a: ReadonlyMap<string, boolean>): boolean {
+  let reasons = 0;
+  for (const [k, v] of a) if (v && k.startsWith('exit_reason=') && ++reasons > 1) return false;
+  if (a.get('nested_ept') === true && a.get('enable_ept') === false) return false;
+  const pae = a.get('pae_paging');
+  if (pae === true && (a.get('long_mode') === true || a.get('paging') === false || a.get('cr4_pae') === false)) return false;
+  // PAE paging = CR0.PG ∧ CR4.PAE ∧ ¬long mode (SDM Vol.3A §4.1.1): all three known and true → PAE paging.
+  if (pae === false && a.get('paging') === true && a.get('cr4_pae') === true && a.get('long_mode') === false) return false;
+  return true;
+}
+
+/** Enumerate when a formula has at most this many free variables; beyond, fall back to Kleene evaluation. */
+const MAX_ENUMERATED = 12;
+
+/**
+ * Is there a completion of `fixed` (free predicates and unknowns chosen freely, subject to the background facts)
+ * under which `f` is true? Sound fallback for very large formulas: Kleene evaluation of `f` under `fixed`.
+ */
+export function satisfiable(f: Formula, fixed: ReadonlyMap<string, boolean> = new Map()): boolean {
+  if (!consistent(fixed)) return false;
+  const vars = [...predicatesOf(f), ...unknownKeysOf(f)].filter((k) => !fixed.has(k));
+  // Background facts involve these keys even if f does not mention them.
+  if (vars.length > MAX_ENUMERATED) return evaluate(f, fixed) !== false;
+  const a = new Map(fixed);
+  const total = 1 << vars.length;
+  for (let bits = 0; bits < total; bits++) {
+    for (let i = 0; i < vars.length; i++) a.set(vars[i], ((bits >> i) & 1) === 1);
+    if (!consistent(a)) continue;
+    if (evaluate(f, a) === true) return true;
+  }
+  return false;
+}
+
+/** Can `f` hold while predicate `key` has `value`? */
+export function mayBeTrue(f: Formula, key: string, value: boolean): boolean {
+  return satisfiable(f, new Map([[key, value]]));
+}
+
+/** Does `f` force predicate `key` to `value` (no completion of f with the opposite value)? */
+export function mustBeTrue(f: Formula, key: string, value: boolean): boolean {
+  return !satisfiable(f, new Map([[key, !value]]));
+}
+
+/** Can `f` and `g` hold together? */
+export function mayHold(f: Formula, g: Formula): boolean {
+  return satisfiable(and(f, g));
+}
+
+/** Does `f` imply `g`? */
+export function mustHold(f: Formula, g: Formula): boolean {
+  return !satisfiable(and(f, not(g)));
+}
+
+/** Readable form: `(enable_ept && !pae_paging && ?(x->y))`. Depth-capped; long formulas are abbreviated. */
+export function formulaToString(f: Formula, max = 400): string {
+  const s = show(f, 0);
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+function show(f: Formula, depth: number): string {
+  if (depth > 40) return '…';
+  switch (f.kind) {
+    case 'true': return 'true';
+    case 'false': return 'false';
+    case 'pred': return f.key;
+    case 'unknown': return `?(${f.text.length > 60 ? `${f.text.slice(0, 60)}…` : f.text})`;
+    case 'not': return `!${show(f.arg, depth + 1)}`;
+    default: {
+      const parts = f.args.slice(0, 24).map((a) => show(a, depth + 1));
+      if (f.args.length > 24) parts.push('…');
+      return `(${parts.join(f.kind === 'and' ? ' && ' : ' || ')})`;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Mapping C conditions onto model predicates
+
+const CALL_PREDICATES: Readonly<Record<string, string>> = {
+  nested_cpu_has_ept: 'nested_ept',
+  is_pae_paging: 'pae_paging',
+  is_long_mode: 'long_mode',
+  is_paging: 'paging',
+  is_pae: 'cr4_pae',
+  nested_vgif_enabled: 'nested_vgif',
+  is_guest_mode: 'guest_mode',
+  nested_cpu_has_vmwrite_any_field: 'vmwrite_any_field',
+};
+const IDENT_PREDICATES: Readonly<Record<string, string>> = {
+  enable_ept: 'enable_ept',
+  vgif: 'vgif',
+};
+/** Wrappers whose truth value is their first argument's. */
+const PASS_THROUGH = new Set(['likely', 'unlikely', 'WARN_ON', 'WARN_ON_ONCE', 'WARN', 'WARN_ONCE', 'KVM_BUG_ON', '__builtin_expect']);
+const MASK_PREDICATES: Readonly<Record<string, string>> = {
+  VM_ENTRY_IA32E_MODE: 'long_mode',
+  EFER_LMA: 'long_mode',
+  VMX_MISC_VMWRITE_SHADOW_RO_FIELDS: 'vmwrite_any_field',
+  MSR_IA32_VMX_MISC_VMWRITE_SHADOW_RO_FIELDS: 'vmwrite_any_field',
+};
+const EXIT_CONST = /^(EXIT_REASON_[A-Z0-9_]+|SVM_EXIT_[A-Z0-9_]+)$/;
+/** Expressions that hold the hardware exit reason of the current VMCS/VMCB (not vmcs12's or a TDX/#VE copy). */
+const EXIT_SUBJECT = /(exit_reason|exit_code|\bbasic\b|\breason\b)/;
+const NOT_EXIT_SUBJECT = /(vmcs12|ve_info|vp_enter_ret|vmcb12)/;
+
+const MAX_EXPR_DEPTH = 48;
+
+interface LocalDef { count: number; value?: Node; tainted: boolean }
+
+interface MapContext {
+  defs: Map<string, LocalDef>;
+  /** Local variables being expanded (cycle guard). */
+  expanding: Set<string>;
+}
+
+function namedKids(n: Node): Node[] {
+  const out: Node[] = [];
+  for (const c of n.namedChildren) if (c && c.type !== 'comment') out.push(c);
+  return out;
+}
+
+function stripParens(n: Node): Node {
+  let cur = n;
+  for (let i = 0; i < 64 && (cur.type === 'parenthesized_expression' || cur.type === 'cast_expression'); i++) {
+    const next = cur.type === 'cast_expression' ? cur.childForFieldName('value') : namedKids(cur)[0];
+    if (!next) break;
+    cur = next;
+  }
+  return cur;
+}
+
+function isZero(n: Node): boolean {
+  const s = stripParens(n);
+  return (s.type === 'number_literal' && /^0+[uUlL]*$|^0x0+[uUlL]*$/.test(s.text)) || s.text === 'NULL' || s.type === 'false';
+}
+
+function operatorOf(n: Node): string {
+  return n.childForFieldName('operator')?.type ?? '';
+}
+
+/** Map a C expression used as a condition onto a formula. Never throws; depth-capped. */
+export function mapCondition(node: Node, ctx: MapContext = { defs: new Map(), expanding: new Set() }, depth = 0): Formula {
+  try {
+    return mapExpr(node, ctx, depth);
+  } catch {
+    return unknownAt(node);
+  }
+}
+
+function mapExpr(node: Node, ctx: MapContext, depth: number): Formula {
+  if (depth > MAX_EXPR_DEPTH || node.hasError || node.isMissing) return unknownAt(node);
+  const n = stripParens(node);
+  switch (n.type) {
+    case 'true': return TRUE;
+    case 'false': return FALSE;
+    case 'number_literal': return isZero(n) ? FALSE : /^[0-9]/.test(n.text) ? TRUE : unknownAt(n);
+    case 'identifier': {
+      const p = IDENT_PREDICATES[n.text];
+      if (p) return predAt(p, n);
+      if (n.text === 'NULL') return FALSE;
+      const def = ctx.defs.get(n.text);
+      if (def && def.count === 1 && !def.tainted && def.value && !ctx.expanding.has(n.text)) {
+        ctx.expanding.add(n.text);
+        const f = mapExpr(def.value, ctx, depth + 1);
+        ctx.expanding.delete(n.text);
+        // Only substitute when it tells us something about the model.
+        if (predicatesOf(f).length) return f;
+      }
+      return unknownAt(n);
+    }
+    case 'unary_expression': {
+      const op = operatorOf(n) || n.child(0)?.type || '';
+      const arg = n.childForFieldName('argument');
+      if (op === '!' && arg) return not(mapExpr(arg, ctx, depth + 1));
+      return unknownAt(n);
+    }
+    case 'binary_expression': {
+      const op = operatorOf(n);
+      const l = n.childForFieldName('left');
+      const r = n.childForFieldName('right');
+      if (!l || !r) return unknownAt(n);
+      if (op === '&&') return and(mapExpr(l, ctx, depth + 1), mapExpr(r, ctx, depth + 1));
+      if (op === '||') return or(mapExpr(l, ctx, depth + 1), mapExpr(r, ctx, depth + 1));
+      if (op === '==' || op === '!=') {
+        const neg = op === '!=';
+        if (isZero(r)) return neg ? mapExpr(l, ctx, depth + 1) : not(mapExpr(l, ctx, depth + 1));
+        if (isZero(l)) return neg ? mapExpr(r, ctx, depth + 1) : not(mapExpr(r, ctx, depth + 1));
+        const f = exitReasonComparison(n, l, r) ?? exitReasonComparison(n, r, l);
+        if (f) return neg ? not(f) : f;
+        return unknownAt(n);
+      }
+      if (op === '&') return maskTest(n, l, r) ?? maskTest(n, r, l) ?? unknownAt(n);
+      return unknownAt(n);
+    }
+    case 'call_expression': {
+      const fn = n.childForFieldName('function');
+      const args = n.childForFieldName('arguments');
+      const name = fn?.type === 'identifier' ? fn.text : '';
+      const argv = args ? namedKids(args) : [];
+      if (PASS_THROUGH.has(name) && argv[0]) return mapExpr(argv[0], ctx, depth + 1);
+      const p = CALL_PREDICATES[name];
+      if (p) return predAt(p, n);
+      if (name === 'svm_is_intercept' || name === 'vmcb_is_intercept' || name === 'vmcb12_is_intercept') {
+        const bit = argv[1]?.text.trim();
+        if (bit && /^INTERCEPT_[A-Z0-9_]+$/.test(bit)) {
+          const object = name === 'svm_is_intercept' ? 'vmcb'
+            : name === 'vmcb12_is_intercept' ? 'vmcb12-cache'
+              : argv[0] ? objectOfControl(argv[0].text) : 'unknown';
+          if (object !== 'unknown') return predAt(`intercept:${bit.slice('INTERCEPT_'.length)}`, n, object);
+        }
+      }
+      return unknownAt(n);
+    }
+    default:
+      return unknownAt(n);
+  }
+}
+
+/** `&svm->nested.ctl` → vmcb12-cache, `&svm->vmcb01.ptr->control` → vmcb01, `&svm->vmcb->control` → vmcb. */
+function objectOfControl(text: string): string {
+  const t = text.replace(/\s+/g, '').replace(/^&/, '').replace(/(->|\.)control$/, '');
+  return classifyVmcbObject(t);
+}
+
+function exitReasonComparison(_whole: Node, subject: Node, constant: Node): Formula | undefined {
+  const c = stripParens(constant);
+  if (c.type !== 'identifier' || !EXIT_CONST.test(c.text)) return undefined;
+  const s = subject.text;
+  if (!EXIT_SUBJECT.test(s) || NOT_EXIT_SUBJECT.test(s)) return undefined;
+  return predAt(`exit_reason=${c.text}`, _whole);
+}
+
+function maskTest(whole: Node, value: Node, mask: Node): Formula | undefined {
+  const m = stripParens(mask);
+  if (m.type !== 'identifier') return undefined;
+  const simple = MASK_PREDICATES[m.text];
+  if (simple) return predAt(simple, whole);
+  const vm = /^(V_[A-Z0-9_]+)_MASK$/.exec(m.text);
+  if (vm) {
+    const v = stripParens(value).text.replace(/\s+/g, '');
+    const im = /^(.*?)(?:->|\.)int_ctl$/.exec(v);
+    if (!im) return undefined;
+    const object = objectOfControl(im[1]);
+    if (object === 'unknown') return undefined;
+    return predAt(`int_ctl:${vm[1]}`, whole, object);
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Guards: regions of a function body with the condition that holds inside them
+
+export type GuardKind =
+  | 'if' | 'else' | 'and-rhs' | 'or-rhs' | 'ternary-then' | 'ternary-else' | 'case' | 'default' | 'loop' | 'early-exit';
+
+export interface Guard {
+  kind: GuardKind;
+  /** Region of the function where the condition holds. */
+  start: number;
+  end: number;
+  /** The C condition (or `case` label) this guard comes from. */
+  condStart: number;
+  condEnd: number;
+  condText: string;
+  formula: Formula;
+}
+
+interface RawGuard {
+  kind: GuardKind;
+  start: number;
+  end: number;
+  cond: Node;
+  /** Formula builder run after local definitions are known. */
+  build: (map: (n: Node) => Formula) => Formula;
+}
+
+export interface FunctionConditions {
+  fn: FunctionInfo;
+  guards: Guard[];
+}
+
+const cache = new WeakMap<DocumentAnalysis, Map<number, FunctionConditions>>();
+
+/** Exits of a statement: control never falls through to the next statement. */
+function exits(stmt: Node | null | undefined, depth = 0): boolean {
+  if (!stmt || depth > 32) return false;
+  switch (stmt.type) {
+    case 'return_statement': case 'goto_statement': case 'break_statement': case 'continue_statement':
+      return true;
+    case 'compound_statement': {
+      const kids = namedKids(stmt);
+      return kids.length > 0 && exits(kids[kids.length - 1], depth + 1);
+    }
+    case 'if_statement': {
+      const alt = stmt.childForFieldName('alternative');
+      return !!alt && exits(stmt.childForFieldName('consequence'), depth + 1) && exits(elseBody(alt), depth + 1);
+    }
+    case 'expression_statement': {
+      const e = namedKids(stmt)[0];
+      if (e?.type !== 'call_expression') return false;
+      const name = e.childForFieldName('function')?.text;
+      return name === 'BUG' || name === 'panic' || name === 'unreachable' || name === '__builtin_unreachable';
+    }
+    case 'labeled_statement': {
+      const kids = namedKids(stmt);
+      return exits(kids[kids.length - 1], depth + 1);
+    }
+    default:
+      return false;
+  }
+}
+
+function elseBody(alt: Node): Node | null {
+  if (alt.type !== 'else_clause') return alt;
+  const kids = namedKids(alt);
+  return kids[0] ?? null;
+}
+
+/** Statements of a block-like node: compound statement children, or the statements after a case label. */
+function blockStatements(n: Node): Node[] {
+  const kids = namedKids(n);
+  if (n.type === 'case_statement') {
+    const value = n.childForFieldName('value');
+    return value ? kids.filter((k) => k.id !== value.id) : kids;
+  }
+  return kids;
+}
+
+function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
+  const raw: RawGuard[] = [];
+  const defs = new Map<string, LocalDef>();
+  const def = (name: string): LocalDef => {
+    let d = defs.get(name);
+    if (!d) { d = { count: 0, tainted: false }; defs.set(name, d); }
+    return d;
+  };
+  const stack: Node[] = [fnNode];
+  while (stack.length) {
+    const n = stack.pop()!;
+    switch (n.type) {
+      case 'if_statement': {
+        const cond = n.childForFieldName('condition');
+        const cons = n.childForFieldName('consequence');
+        const alt = n.childForFieldName('alternative');
+        if (cond && cons) raw.push({ kind: 'if', start: cons.startIndex, end: cons.endIndex, cond, build: (m) => m(cond) });
+        if (cond && alt) raw.push({ kind: 'else', start: alt.startIndex, end: alt.endIndex, cond, build: (m) => not(m(cond)) });
+        break;
+      }
+      case 'while_statement': case 'for_statement': {
+        const cond = n.childForFieldName('condition');
+        const body = n.childForFieldName('body');
+        if (cond && body) raw.push({ kind: 'loop', start: body.startIndex, end: body.endIndex, cond, build: (m) => m(cond) });
+        break;
+      }
+      case 'binary_expression': {
+        const op = operatorOf(n);
+        if (op === '&&' || op === '||') {
+          const l = n.childForFieldName('left');
+          const r = n.childForFieldName('right');
+          if (l && r) {
+            raw.push(op === '&&'
+              ? { kind: 'and-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => m(l) }
+              : { kind: 'or-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => not(m(l)) });
+          }
+        }
+        break;
+      }
+      case 'conditional_expression': {
+        const c = n.childForFieldName('condition');
+        const t = n.childForFieldName('consequence');
+        const e = n.childForFieldName('alternative');
+        if (c && t) raw.push({ kind: 'ternary-then', start: t.startIndex, end: t.endIndex, cond: c, build: (m) => m(c) });
+        if (c && e) raw.push({ kind: 'ternary-else', start: e.startIndex, end: e.endIndex, cond: c, build: (m) => not(m(c)) });
+        break;
+      }
+      case 'switch_statement': {
+        const subject = n.childForFieldName('condition');
+        const body = n.childForFieldName('body');
+        if (subject && body) switchGuards(subject, body, raw);
+        break;
+      }
+      case 'init_declarator': {
+        const d = n.childForFieldName('declarator');
+        const v = n.childForFieldName('value');
+        if (d?.type === 'identifier') {
+          const e = def(d.text);
+          e.count++;
+          if (v) e.value = v;
+        }
+        break;
+      }
+      case 'assignment_expression': {
+        const l = n.childForFieldName('left');
+        if (l?.type === 'identifier') {
+          const e = def(l.text);
+          e.count++;
+          const op = operatorOf(n) || n.child(1)?.type;
+          const r = n.childForFieldName('right');
+          if (op === '=' && r) e.value = r;
+          else e.tainted = true;
+        }
+        break;
+      }
+      case 'update_expression': {
+        const a = n.childForFieldName('argument');
+        if (a?.type === 'identifier') def(a.text).tainted = true;
+        break;
+      }
+      case 'pointer_expression': {
+        const a = n.childForFieldName('argument');
+        if (operatorOf(n) === '&' && a?.type === 'identifier') def(a.text).tainted = true;
+        break;
+      }
+      default:
+        break;
+    }
+    if (n.type === 'compound_statement' || n.type === 'case_statement') earlyExitGuards(n, raw);
+    // Children in reverse so the walk is in source order (not required, but keeps guards roughly sorted).
+    const kids = n.namedChildren;
+    for (let i = kids.length - 1; i >= 0; i--) {
+      const k = kids[i];
+      if (k && k.type !== 'comment' && k.type !== 'string_literal') stack.push(k);
+    }
+  }
+  const ctx: MapContext = { defs, expanding: new Set() };
+  const memo = new Map<number, Formula>();
+  const map = (c: Node): Formula => {
+    let f = memo.get(c.id);
+    if (!f) { f = mapCondition(c, ctx); memo.set(c.id, f); }
+    return f;
+  };
+  const guards: Guard[] = raw.map((g) => ({
+    kind: g.kind, start: g.start, end: g.end, condStart: g.cond.startIndex, condEnd: g.cond.endIndex,
+    condText: g.cond.text.length > 200 ? `${g.cond.text.slice(0, 200)}…` : g.cond.text, formula: g.build(map),
+  }));
+  guards.sort((a, b) => a.start - b.start || b.end - a.end);
+  return { fn, guards };
+}
+
+/** `if (C) return;` (or goto/break/continue): the rest of the block, up to the next label, runs under !C. */
+function earlyExitGuards(block: Node, raw: RawGuard[]): void {
+  const stmts = blockStatements(block);
+  const blockEnd = block.endIndex;
+  for (let i = 0; i < stmts.length; i++) {
+    const s = stmts[i];
+    if (s.type !== 'if_statement') continue;
+    const cond = s.childForFieldName('condition');
+    if (!cond) continue;
+    const cons = s.childForFieldName('consequence');
+    const alt = s.childForFieldName('alternative');
+    const consExits = exits(cons);
+    const altExits = alt ? exits(elseBody(alt)) : false;
+    if (consExits === altExits) continue;
+    let end = blockEnd;
+    for (let j = i + 1; j < stmts.length; j++) {
+      if (stmts[j].type === 'labeled_statement') { end = stmts[j].startIndex; break; }
+    }
+    if (end <= s.endIndex) continue;
+    raw.push(consExits
+      ? { kind: 'early-exit', start: s.endIndex, end, cond, build: (m) => not(m(cond)) }
+      : { kind: 'early-exit', start: s.endIndex, end, cond, build: (m) => m(cond) });
+  }
+}
+
+/** `switch (reason) { case A: case B: ...; break; default: ... }`: each case body runs under its labels (with fall-through). */
+function switchGuards(subject: Node, body: Node, raw: RawGuard[]): void {
+  const cases = namedKids(body).filter((k) => k.type === 'case_statement');
+  const labels: Array<Node | undefined> = cases.map((c) => c.childForFieldName('value') ?? undefined);
+  const labelFormula = (v: Node): Formula => {
+    const c = stripParens(v);
+    if (c.type === 'identifier' && EXIT_CONST.test(c.text) && !NOT_EXIT_SUBJECT.test(subject.text)) return predAt(`exit_reason=${c.text}`, v);
+    return unknownAt(v, `${subject.text} == ${v.text}`);
+  };
+  // Carried condition from cases that fall through into the next one.
+  let carried: Array<Node | 'default'> = [];
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i];
+    const v = labels[i];
+    const own: Array<Node | 'default'> = [...carried, v ?? 'default'];
+    const stmts = blockStatements(c);
+    const cond = v ?? c;
+    raw.push({
+      kind: v ? 'case' : 'default', start: c.startIndex, end: c.endIndex, cond,
+      build: () => or(...own.map((x) => (x === 'default'
+        ? not(or(...labels.filter((l): l is Node => !!l).map(labelFormula)))
+        : labelFormula(x)))),
+    });
+    const fallsThrough = stmts.length === 0 || !exits(stmts[stmts.length - 1]);
+    carried = fallsThrough ? own : [];
+  }
+}
+
+function functionNode(doc: DocumentAnalysis, fn: FunctionInfo): Node | undefined {
+  const n = doc.tree.rootNode.descendantForIndex(fn.bodyStart, fn.bodyStart + 1);
+  let cur: Node | null = n;
+  for (let i = 0; cur && i < 64; i++, cur = cur.parent) {
+    if (cur.type === 'compound_statement' && cur.startIndex === fn.bodyStart) return cur;
+  }
+  return undefined;
+}
+
+/** Guards of the function containing `offset` (computed once per function and document). */
+export function functionConditions(doc: DocumentAnalysis, fn: FunctionInfo): FunctionConditions {
+  let perDoc = cache.get(doc);
+  if (!perDoc) { perDoc = new Map(); cache.set(doc, perDoc); }
+  let fc = perDoc.get(fn.start);
+  if (!fc) {
+    let computed: FunctionConditions;
+    try {
+      const body = functionNode(doc, fn);
+      computed = body ? collect(body, fn) : { fn, guards: [] };
+    } catch {
+      computed = { fn, guards: [] };
+    }
+    fc = computed;
+    perDoc.set(fn.start, fc);
+  }
+  return fc;
+}
+
+/** The guards whose region contains `offset`, outermost first. */
+export function guardsAt(doc: DocumentAnalysis, offset: number): Guard[] {
+  const fn = functionAt(doc, offset);
+  if (!fn) return [];
+  return functionConditions(doc, fn).guards.filter((g) => g.start <= offset && offset < g.end);
+}
+
+/** The condition under which `offset` is reached from the start of its function (TRUE outside functions). */
+export function conditionAt(doc: DocumentAnalysis, offset: number): Formula {
+  return and(...guardsAt(doc, offset).map((g) => g.formula));
+}

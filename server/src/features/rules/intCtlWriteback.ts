@@ -1,0 +1,135 @@
+// int-ctl-writeback: copying int_ctl bits from the VMCB the CPU just ran (vmcb02, or svm->vmcb after a #VMEXIT
+// from L2) into vmcb12 / the cached vmcb12 controls / vmcb01 must move only bits the processor writes back on
+// #VMEXIT, and only when that write-back is meaningful for the destination:
+//   - bits the CPU never writes (V_INTR_MASKING, V_IGN_TPR, V_INTR_PRIO, V_GIF_ENABLE, ...) are inputs: copying them
+//     back leaks L0's settings into L1's view (CVE-2021-3653 was the reverse direction of the same confusion);
+//   - V_GIF is written back only when vGIF is enabled for the VMCB; for L2 that is nested vGIF
+//     (nested_vgif_enabled()); without it vmcb02's V_GIF is L1's GIF, not L2's;
+//   - V_NMI_* likewise with nested vNMI;
+//   - V_IRQ must not be synced into vmcb12 while L0 (not L1) owns the VINTR intercept: L0 set V_IRQ in vmcb02 to
+//     request its own interrupt window (svm_set_vintr).
+// Bits and conditions come from the mask folding in analysis/masks.ts and the path conditions of
+// analysis/conditions.ts; the write-back facts from model/semantics.ts intCtlWritebackClass().
+import { analyzeMasks, INT_CTL_BIT_NAMES, type IntCtlCopy } from '../../analysis/masks';
+import { FALSE, formulaToString, satisfiable, type Formula } from '../../analysis/conditions';
+import type { DocumentAnalysis } from '../../analysis/document';
+import { roleOfFunction } from '../../analysis/roles';
+import { intCtlWritebackClass } from '../../model/semantics';
+import type { Finding, Rule } from '../findings';
+
+const SOURCE = 'AMD APM Vol.2 §15.21 (virtual interrupts: V_TPR/V_IRQ written back on #VMEXIT; V_GIF only with vGIF) — '
+  + 'Bochs bochs/cpu/svm.cc SvmExitSaveGuestState; Linux arch/x86/kvm/svm/nested.c nested_sync_control_from_vmcb02; '
+  + 'LKML "KVM: nSVM: clean up copying of int_ctl fields back to vmcb01/vmcb12" (seed 002)';
+
+/** Predicate keys of conditions.ts used below. */
+const K = {
+  nestedVgif: 'nested_vgif',
+  l0Vintr: 'intercept:VINTR',
+  l1Vintr: 'intercept:VINTR@vmcb12-cache',
+  l1VintrMem: 'intercept:VINTR@vmcb12',
+  vintrMasking: 'int_ctl:V_INTR_MASKING@vmcb12-cache',
+  vintrMaskingMem: 'int_ctl:V_INTR_MASKING@vmcb12',
+} as const;
+
+/** Keys of formulas that say "nested vNMI enabled" (conditions.ts has no predicate for it: an unknown by text). */
+function vnmiKeys(f: Formula, out: Set<string> = new Set()): Set<string> {
+  if (f.kind === 'unknown' && /nested_vnmi_enabled/.test(f.key) && !f.key.startsWith('?!')) out.add(f.key);
+  else if (f.kind === 'not') vnmiKeys(f.arg, out);
+  else if (f.kind === 'and' || f.kind === 'or') for (const a of f.args) vnmiKeys(a, out);
+  return out;
+}
+
+/** Unknowns standing for mask contributions we could not decode: never let them create a finding. */
+function opaqueKeys(f: Formula, out: Map<string, boolean> = new Map()): Map<string, boolean> {
+  if (f.kind === 'unknown' && f.key.startsWith('?opaque:')) out.set(f.key, false);
+  else if (f.kind === 'not') opaqueKeys(f.arg, out);
+  else if (f.kind === 'and' || f.kind === 'or') for (const a of f.args) opaqueKeys(a, out);
+  return out;
+}
+
+function may(f: Formula, fixed: Record<string, boolean> = {}): boolean {
+  const m = opaqueKeys(f);
+  for (const [k, v] of Object.entries(fixed)) m.set(k, v);
+  return satisfiable(f, m);
+}
+
+/**
+ * Is `source` the VMCB the processor just ran L2 with? vmcb02 always; `svm->vmcb` (the current VMCB) when the
+ * function runs after a #VMEXIT from L2, or when it writes L1's view of L2 (vmcb12 / cached controls), which only
+ * makes sense while svm->vmcb is vmcb02 — unless the function is known to run on the nested VMRUN side.
+ */
+function isJustRun(copy: IntCtlCopy, fnRole: string | undefined): boolean {
+  if (copy.source === 'vmcb02') return true;
+  if (copy.source !== 'vmcb') return false;
+  if (fnRole === 'after-l2-exit') return true;
+  return fnRole !== 'nested-entry' && (copy.destination === 'vmcb12' || copy.destination === 'vmcb12-cache');
+}
+
+function dstName(c: IntCtlCopy): string {
+  switch (c.destination) {
+    case 'vmcb12': return 'vmcb12';
+    case 'vmcb12-cache': return 'the cached vmcb12 controls';
+    case 'vmcb01': return 'vmcb01';
+    default: return c.destinationText;
+  }
+}
+
+export const intCtlWriteback: Rule = {
+  id: 'int-ctl-writeback',
+  defaultSeverity: 'warning',
+  description: 'int_ctl bits copied back from vmcb02 that the processor does not write on #VMEXIT (or V_GIF/V_IRQ under the wrong conditions)',
+  run(doc: DocumentAnalysis): Finding[] {
+    const out: Finding[] = [];
+    if (!doc.text.includes('int_ctl')) return out;
+    for (const fn of doc.functions) {
+      const body = doc.text.slice(fn.bodyStart, fn.bodyEnd);
+      if (!/int_ctl\s*(\||&|=)/.test(body) && !/int_ctl\s*(\|=|&=)/.test(body)) continue;
+      const role = roleOfFunction(doc, fn.name)?.kind;
+      const ma = analyzeMasks(doc, fn);
+      for (const c of ma.copies) {
+        if (!isJustRun(c, role)) continue;
+        if (c.destination !== 'vmcb12' && c.destination !== 'vmcb12-cache' && c.destination !== 'vmcb01') continue;
+        const problems: string[] = [];
+        const never: string[] = [];
+        for (const bit of INT_CTL_BIT_NAMES) {
+          const f = c.copied.get(bit) ?? FALSE;
+          if (f.kind === 'false') continue;
+          const cls = intCtlWritebackClass(bit);
+          if (cls === 'never') {
+            if (may(f)) never.push(bit);
+          } else if (cls === 'vgif') {
+            if (may(f, { [K.nestedVgif]: false })) {
+              problems.push(`copies ${bit} on a path where nested vGIF is not enabled (no nested_vgif_enabled() guard): without vGIF for L2, vmcb02's V_GIF holds L1's GIF, which #VMEXIT clears anyway`);
+            }
+          } else if (cls === 'vnmi') {
+            const keys = vnmiKeys(f);
+            const fixed: Record<string, boolean> = {};
+            for (const k of keys) fixed[k] = false;
+            if (keys.size === 0 || may(f, fixed)) {
+              problems.push(`copies ${bit} on a path where nested vNMI is not enabled (no nested_vnmi_enabled() guard): the processor writes it back only when V_NMI_ENABLE is set`);
+            }
+          } else if (bit === 'V_IRQ' && (c.destination === 'vmcb12' || c.destination === 'vmcb12-cache')) {
+            const l0Owns: Record<string, boolean> = {
+              [K.l0Vintr]: true, [K.l1Vintr]: false, [K.l1VintrMem]: false, [K.vintrMasking]: false, [K.vintrMaskingMem]: false,
+            };
+            if (may(f, l0Owns)) {
+              problems.push('copies V_IRQ even when L0 owns the VINTR intercept (svm_is_intercept(svm, INTERCEPT_VINTR) without L1 intercepting VINTR / using V_INTR_MASKING): L0 set V_IRQ in vmcb02 to open its own interrupt window, so syncing it would inject a spurious virtual interrupt into L1\'s view of L2');
+            }
+          }
+        }
+        if (never.length) {
+          const what = c.whole ? `copies the whole int_ctl from ${c.sourceText}, including` : 'copies';
+          problems.unshift(`${what} ${never.join(', ')}, which the processor does not write on #VMEXIT (input-only bits: the value in ${c.sourceText} is what L0 put there for VMRUN, not L2 state)`);
+        }
+        if (!problems.length) continue;
+        const cond = c.cond.kind === 'true' ? '' : ` (path: ${formulaToString(c.cond, 120)})`;
+        out.push({
+          rule: 'int-ctl-writeback', severity: 'warning', start: c.targetStart, end: c.targetEnd, source: SOURCE,
+          message: `int_ctl copy from the VMCB L2 just ran (${c.sourceText}) into ${dstName(c)}${cond}: ${problems.join('; ')}. [${SOURCE}]`,
+        });
+      }
+    }
+    return out;
+  },
+};
+

@@ -1,0 +1,179 @@
+// Extension tests that run inside the editor's extension host (the @vscode/test-electron `run()` contract).
+// Plain node:assert, no framework: each test prints PASS/FAIL; run() rejects when one failed.
+// The workspace is a copy of test/e2e/workspace opened by the launcher.
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const vscode = require('vscode');
+
+const EXTENSION_ID = 'kvm-lens.kvm-lens';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(fn, timeoutMs = 20000, intervalMs = 200) {
+  const end = Date.now() + timeoutMs;
+  let v;
+  for (;;) {
+    try { v = await fn(); } catch { v = undefined; }
+    if (v || Date.now() > end) return v;
+    await sleep(intervalMs);
+  }
+}
+
+function wsUri(name) {
+  const folder = vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders[0];
+  assert.ok(folder, 'a workspace folder is open');
+  return vscode.Uri.joinPath(folder.uri, name);
+}
+
+/** Position of the `nth` occurrence of `word` in the document (plus `delta` characters). */
+function positionOf(doc, word, nth = 0, delta = 2) {
+  let at = -1;
+  for (let i = 0; i <= nth; i++) at = doc.getText().indexOf(word, at + 1);
+  assert.ok(at >= 0, `${word} occurs ${nth + 1} times`);
+  return doc.positionAt(at + delta);
+}
+
+function hoverText(hovers) {
+  return (hovers || []).flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+}
+
+async function open(name) {
+  const doc = await vscode.workspace.openTextDocument(wsUri(name));
+  const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+  return { doc, editor };
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+let api;
+
+test('the extension activates on a C file and returns its API', async () => {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(ext, `${EXTENSION_ID} is installed`);
+  await open('nested_pdptr.c');
+  api = await ext.activate();
+  assert.ok(ext.isActive);
+  assert.ok(api && api.client, 'activate() returns { client }');
+  await until(() => api.client.isRunning(), 20000);
+  assert.ok(api.client.isRunning(), 'the language client is running');
+});
+
+test('vscode.executeHoverProvider on GUEST_PDPTR0 shows encoding 0x280a', async () => {
+  const { doc } = await open('nested_pdptr.c');
+  const pos = positionOf(doc, 'GUEST_PDPTR0');
+  const text = await until(async () => {
+    const t = hoverText(await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, pos));
+    return t.includes('0x280a') ? t : undefined;
+  });
+  assert.ok(text, 'hover contains 0x280a');
+  assert.match(text, /GUEST_PDPTR0/);
+});
+
+test('vscode.executeHoverProvider on V_IRQ_MASK and MSR_IA32_XFD', async () => {
+  const svm = (await open('svm_int_ctl.c')).doc;
+  const a = await until(async () => hoverText(await vscode.commands.executeCommand('vscode.executeHoverProvider', svm.uri, positionOf(svm, 'V_IRQ_MASK'))));
+  assert.match(a || '', /int_ctl/);
+  const xfd = (await open('xfd_passthrough.c')).doc;
+  const b = await until(async () => hoverText(await vscode.commands.executeCommand('vscode.executeHoverProvider', xfd.uri, positionOf(xfd, 'MSR_IA32_XFD'))));
+  assert.match(b || '', /0x1c4/);
+});
+
+test('vscode.languages.getDiagnostics reports vmcs-width for vmcs_read32(GUEST_PDPTR0)', async () => {
+  const { doc } = await open('nested_pdptr.c');
+  const diags = await until(() => {
+    const d = vscode.languages.getDiagnostics(doc.uri);
+    return d.length ? d : undefined;
+  });
+  assert.ok(diags && diags.length > 0, 'diagnostics are published');
+  const line = doc.getText().split('\n').findIndex((l) => l.includes('return vmcs_read32(GUEST_PDPTR0)'));
+  const d = diags.find((x) => x.range.start.line === line);
+  assert.ok(d, `a diagnostic on line ${line + 1}; got lines ${diags.map((x) => x.range.start.line + 1)}`);
+  const code = typeof d.code === 'object' ? d.code.value : d.code;
+  assert.equal(code, 'vmcs-width');
+  assert.equal(d.source, 'kvm-lens');
+  assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
+});
+
+test('the vmcs-width quick fix replaces the accessor', async () => {
+  const { doc } = await open('nested_pdptr.c');
+  const pos = positionOf(doc, 'vmcs_read32(GUEST_PDPTR0)', 0, 3);
+  // as the editor does for a lightbulb: ask for the fixes of the diagnostic's range
+  const diag = await until(() => vscode.languages.getDiagnostics(doc.uri).find((d) => d.range.start.line === pos.line));
+  assert.ok(diag, 'the diagnostic to fix');
+  const actions = await until(async () => {
+    const a = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value);
+    return a && a.length ? a : undefined;
+  });
+  const fix = (actions || []).find((a) => /vmcs_read64/.test(a.title));
+  assert.ok(fix && fix.edit, `quick fix offered; got ${(actions || []).map((a) => a.title)}`);
+  assert.ok(await vscode.workspace.applyEdit(fix.edit));
+  assert.match(doc.lineAt(pos.line).text, /return vmcs_read64\(GUEST_PDPTR0\)/);
+  await vscode.commands.executeCommand('undo');
+});
+
+test('a kvmLens.rules severity change takes effect without restart', async () => {
+  const { doc } = await open('nested_pdptr.c');
+  const widthDiags = () => vscode.languages.getDiagnostics(doc.uri).filter((d) => (typeof d.code === 'object' ? d.code.value : d.code) === 'vmcs-width');
+  const cfg = vscode.workspace.getConfiguration('kvmLens');
+  try {
+    await cfg.update('rules', { 'vmcs-width': 'warning' }, vscode.ConfigurationTarget.Workspace);
+    const warned = await until(() => { const d = widthDiags(); return d.length && d.every((x) => x.severity === vscode.DiagnosticSeverity.Warning) ? d : undefined; });
+    assert.ok(warned, `severity warning; got ${widthDiags().map((d) => d.severity)}`);
+    await cfg.update('rules', { 'vmcs-width': 'off' }, vscode.ConfigurationTarget.Workspace);
+    assert.ok(await until(() => widthDiags().length === 0), 'vmcs-width off removes the diagnostics');
+  } finally {
+    await cfg.update('rules', undefined, vscode.ConfigurationTarget.Workspace);
+  }
+  assert.ok(await until(() => widthDiags().length > 0), 'back to the default');
+});
+
+test("executeCommand('kvmLens.simulateSelection') on a selected function opens the panel", async () => {
+  const { doc, editor } = await open('nested_pdptr.c');
+  const start = positionOf(doc, 'static void sync_vmcs02_to_vmcs12_pdptrs', 0, 0);
+  const endLine = doc.getText().split('\n').findIndex((l, i) => i > start.line && l === '}');
+  editor.selection = new vscode.Selection(start, doc.lineAt(endLine).range.end);
+  await vscode.commands.executeCommand('kvmLens.simulateSelection');
+  const html = await until(() => api.simulationHtml());
+  assert.ok(html, 'the simulation panel has content');
+  assert.match(html, /Content-Security-Policy/);
+  assert.ok(api.lastSimulation(), 'a SimulationResult came back');
+});
+
+test("executeCommand('kvmLens.simulateFunction', uri, name) (the code lens command)", async () => {
+  const { doc } = await open('nested_pdptr.c');
+  const result = await vscode.commands.executeCommand('kvmLens.simulateFunction', doc.uri.toString(), 'sync_vmcs02_to_vmcs12_pdptrs');
+  assert.ok(result, 'a SimulationResult came back');
+  assert.ok(Array.isArray(result.steps) && Array.isArray(result.findings), 'steps and findings');
+});
+
+test('a .kvmflow file gets the kvmflow language and simulates as a flow', async () => {
+  const { doc } = await open('xfd.kvmflow');
+  assert.equal(doc.languageId, 'kvmflow');
+  const result = await vscode.commands.executeCommand('kvmLens.simulateSelection');
+  assert.ok(result && result.kind === 'flow', `result kind ${result && result.kind}`);
+  assert.ok(result.steps.length >= 4, `${result.steps.length} steps`);
+  assert.ok(result.steps.some((s) => s.vmExit === true), 'a guest WRMSR exits');
+});
+
+test("executeCommand('kvmLens.explainField', 'MSR_IA32_XFD') answers with the card", async () => {
+  const result = await vscode.commands.executeCommand('kvmLens.explainField', 'MSR_IA32_XFD');
+  assert.ok(result && /0x1c4/.test(result.markdown), `markdown: ${result && result.markdown}`);
+});
+
+async function run() {
+  let failed = 0;
+  const t0 = Date.now();
+  for (const t of tests) {
+    const start = Date.now();
+    try {
+      await t.fn();
+      console.log(`PASS [exthost] ${t.name} (${Date.now() - start} ms)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL [exthost] ${t.name} (${Date.now() - start} ms) — ${e && e.message ? e.message.split('\n')[0] : e}`);
+    }
+  }
+  console.log(`[exthost] ${tests.length - failed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s, ${vscode.env.appName} ${vscode.version})`);
+  if (failed) throw new Error(`${failed} extension test(s) failed`);
+}
+
+module.exports = { run };
