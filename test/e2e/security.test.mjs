@@ -71,7 +71,7 @@ page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.tex
 
 async function visit(url) {
   await page.goto(origin + url);
-  await page.waitForSelector('h1', { state: 'attached' });
+  await page.waitForSelector('h1', { state: 'attached', timeout: 5000 }).catch(async (e) => { const c = await page.content(); console.log(c.slice(c.indexOf('<body'), c.indexOf('<body') + 1500)); throw e; });
   await page.mouse.move(300, 300);
   for (const el of await page.locator('tr.step-row td').all()) await el.hover().catch(() => {});
   await sleep(1500);

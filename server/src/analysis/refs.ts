@@ -41,7 +41,7 @@ const ACCESSOR_BY_NAME = new Map(ACCESSORS.map((a) => [a.name, a]));
 const INSTRUCTION_NAMES = new Map(INSTRUCTIONS.flatMap((i) => [i.name, ...i.aliases].map((n) => [n, i] as const)));
 const IDENT = /[A-Za-z_][A-Za-z0-9_]*/g;
 /** Member names worth classifying: vmcs12 members and VMCB member names (plus area names). */
-const MEMBER_NAMES = new Set<string>([...VMCS_BY_VMCS12_MEMBER.keys(), ...VMCB_FIELDS.flatMap((f) => [f.name, ...f.aliases])]);
+const MEMBER_NAMES = new Set<string>([...VMCS_BY_VMCS12_MEMBER.keys(), ...VMCB_FIELDS.flatMap((f) => [f.name, ...f.aliases]), 'intercepts']);
 const ASM_INSN = /\b(vmsave|vmload|vmrun|stgi|clgi|vmmcall|invlpga|vmlaunch|vmresume|vmread|vmwrite|vmptrld|vmclear|vmxon|vmxoff|invept|invvpid)\b/g;
 
 function formOf(e: Entity): RefForm {
@@ -194,7 +194,7 @@ function memberRef(text: string, node: Node, name: string, start: number, end: n
     const base = areaM[1];
     const vmcbish = /vmcb|nested$|hsave|save_area/.test(base) || areaM[2] === 'ctl';
     if (!vmcbish) return undefined;
-    const f = findVmcbField(name, area);
+    const f = findVmcbField(name, area) ?? (name === 'intercepts' ? interceptWord(text, end, area) : undefined);
     if (!f) return undefined;
     const r: FieldRef = {
       start, end, name, form: 'vmcb-member', entity: f, inComment: false, objectText, area, isWrite: false,
@@ -210,6 +210,12 @@ function memberRef(text: string, node: Node, name: string, start: number, end: n
     return r;
   }
   return undefined;
+}
+
+/** `control.intercepts[INTERCEPT_WORD3]` / `intercepts[3]`: the word when the index is literal, else word 0's card. */
+function interceptWord(text: string, end: number, area: VmcbArea) {
+  const m = /^\s*\[\s*(\d+)\s*\]/.exec(text.slice(end, end + 12));
+  return findVmcbField(`intercepts[${m ? m[1] : '0'}]`, area);
 }
 
 function objectTextFallback(text: string, start: number): string | undefined {

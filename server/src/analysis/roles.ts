@@ -134,9 +134,8 @@ export function functionRoles(doc: DocumentAnalysis): Map<string, Role> {
   for (const [handler, reasons] of exitHandlerTable(doc)) {
     if (!roles.has(handler) && defined.has(handler)) roles.set(handler, exitRole(reasons, 'exit-handler-table'));
   }
-  // Propagation: a function whose in-file callers agree on a role inherits it. Exit-handler roles spread only to
-  // static functions that are never used as function pointers and whose callers are all exit handlers (the
-  // union of their reasons); other roles need every caller with a role to agree.
+  // Propagation: a function whose in-file callers all have a role, of the same kind, inherits it. Exit-handler
+  // roles additionally spread only to static functions never used as function pointers (the union of reasons).
   for (let round = 0; round < 6; round++) {
     let changed = false;
     for (const fn of doc.functions) {
@@ -145,11 +144,11 @@ export function functionRoles(doc: DocumentAnalysis): Map<string, Role> {
       if (callers.length === 0) continue;
       const callerRoles = callers.map((c) => roles!.get(c));
       const known = callerRoles.filter((r): r is Role => !!r);
-      if (known.length === 0) continue;
+      if (known.length === 0 || known.length !== callers.length) continue;
       const kind = known[0].kind;
       if (!known.every((r) => r.kind === kind)) continue;
       if (kind === 'exit-handler') {
-        if (known.length !== callers.length || !isStatic(doc, fn) || addressTaken(doc, fn.name)) continue;
+        if (!isStatic(doc, fn) || addressTaken(doc, fn.name)) continue;
         const reasons = [...new Set(known.flatMap((r) => r.exitReasons ?? (r.exitReason ? [r.exitReason] : [])))];
         roles.set(fn.name, exitRole(reasons, 'callers'));
       } else {

@@ -117,6 +117,8 @@ function vmxReason([code, linux, sdm, meaning, bochs]: VmxRow): ExitReason {
   };
   if (Object.keys(cond).length) e.definesConditions = cond;
   if (FAILED_ENTRY.has(code)) e.failedEntry = true;
+  // Older Linux name (v5.2 arch/x86/include/uapi/asm/vmx.h) for the interrupt-window exit.
+  if (code === 7) e.aliases.push('EXIT_REASON_PENDING_INTERRUPT');
   return e;
 }
 

@@ -52,6 +52,9 @@ const VMSA_ONLY_NAMES: Readonly<Record<number, string>> = {
 /** Older or other-project names for Linux members, to be recognised in older trees. */
 const EXTRA_ALIASES: Readonly<Record<string, string[]>> = {
   misc_ctl: ['nested_ctl'], misc_ctl2: ['virt_ext'], exit_code: ['exitcode'], hv_enlightenments: ['reserved_sw'],
+  // Pre-5.10 Linux (e.g. v5.2 arch/x86/include/asm/svm.h) named the intercept words separately.
+  'intercepts[0]': ['intercept_cr'], 'intercepts[1]': ['intercept_dr'], 'intercepts[2]': ['intercept_exceptions'],
+  'intercepts[3]': ['intercept'],
 };
 
 function baseName(raw: string): string {
