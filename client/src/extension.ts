@@ -78,8 +78,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<KvmLen
     context.subscriptions.push(
       lc.onNotification(STATUS_NOTIFICATION, (p: StatusParams) => {
         if (!p || typeof p.text !== 'string') return;
-        const text = /^\s*(\$\([^)]*\)\s*)?KVM Lens/.test(p.text) ? p.text : `KVM Lens: ${p.text}`;
-        setStatus(status, text, typeof p.tooltip === 'string' ? p.tooltip : undefined);
+        setStatus(status, statusText(p.text), typeof p.tooltip === 'string' ? p.tooltip : undefined);
       }),
     );
     output.appendLine(`[client] language server started (${serverModule})`);
@@ -104,6 +103,14 @@ export async function deactivate(): Promise<void> {
 function setStatus(item: vscode.StatusBarItem, text: string, tooltip?: string): void {
   item.text = text;
   item.tooltip = tooltip ?? text;
+}
+
+/** "KVM Lens: <state>" from the server's text, which may carry its own name and a leading $(icon). */
+export function statusText(text: string): string {
+  const m = /^\s*(\$\([A-Za-z0-9~-]+\)\s*)?(.*)$/s.exec(text) ?? [];
+  const icon = (m[1] ?? '').trim();
+  const rest = (m[2] ?? '').replace(/^kvm[- ]?lens\b\s*:?\s*/i, '').replace(/\s+/g, ' ').trim().slice(0, 80);
+  return `${icon ? `${icon} ` : ''}KVM Lens${rest ? `: ${rest}` : ''}`;
 }
 
 function describe(err: unknown): string {

@@ -55,11 +55,12 @@ const result = {
   summary: [p.img, p.script],
   markdown: p.script,
 };
-const escaped = renderSimulationHtml(result, makeNonce(), origin);
+// cspSource as VS Code gives it to webviews (its resource origin; not the listener's origin)
+const escaped = renderSimulationHtml(result, makeNonce(), 'https://*.vscode-cdn.net');
 pages.set('/escaped', escaped);
 // CSP layer alone: splice raw markup into the body, as if escaping were broken.
 const raw = payloads('csp');
-pages.set('/csp-only', escaped.replace('<body>', `<body>${Object.values(raw).filter((x) => x.startsWith('<')).join('')}<div ${raw.attr.slice(2)}></div>`));
+pages.set('/csp-only', escaped.replace('<body>', `<body>${Object.values(raw).filter((x) => x.startsWith('<')).join('')}<div id="hover-me" ${raw.attr.slice(2)}">hover me</div>`));
 
 const run = freshRunDir('security');
 const browser = await launchBrowser(path.join(run, 'chromium'), { width: 1200, height: 900 });
@@ -71,8 +72,9 @@ page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.tex
 
 async function visit(url) {
   await page.goto(origin + url);
-  await page.waitForSelector('h1', { state: 'attached', timeout: 5000 }).catch(async (e) => { const c = await page.content(); console.log(c.slice(c.indexOf('<body'), c.indexOf('<body') + 1500)); throw e; });
+  await page.waitForSelector('h1', { state: 'attached' });
   await page.mouse.move(300, 300);
+  await page.locator('#hover-me').hover({ timeout: 2000 }).catch(() => {});
   for (const el of await page.locator('tr.step-row td').all()) await el.hover().catch(() => {});
   await sleep(1500);
   return page.evaluate(() => ({

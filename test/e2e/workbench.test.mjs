@@ -154,7 +154,7 @@ try {
 
   await checks.check('"KVM Lens: Simulate Selection" on a selected function opens the panel', async () => {
     await openFile(page, 'nested_pdptr.c', 'C');
-    await clickWord(page, 'static void sync_vmcs02_to_vmcs12_pdptrs', 'static', { offset: 0 });
+    await clickWord(page, 'static void sync_vmcs02_to_vmcs12', 'static', { offset: 0 });
     await page.keyboard.press('Home');
     for (let i = 0; i < 8; i++) await page.keyboard.press('Shift+ArrowDown');
     await page.keyboard.press('Shift+End');
@@ -167,6 +167,18 @@ try {
     await sleep(500);
     await shot(page, 'simulation-c');
     return `panel "${title}", ${steps} steps`;
+  });
+
+  await checks.check('the "Simulate" code lens above sync_vmcs02_to_vmcs12 opens the panel', async () => {
+    await openFile(page, 'nested_pdptr.c', 'C');
+    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Simulate' }).first();
+    await lens.waitFor({ state: 'visible', timeout: 30_000 });
+    const label = (await lens.innerText()).trim();
+    await lens.click();
+    const frame = await findFrame(page, 'section#timeline');
+    assert(frame, 'no simulation panel after clicking the code lens');
+    const title = (await frame.locator('h1').first().innerText()).trim();
+    return `lens "${label}" → panel "${title}"`;
   });
 
   await checks.check('simulating a written flow shows steps, VM exits and the timeline', async () => {

@@ -3,6 +3,8 @@
 //   `// expect-none: rule-id` anywhere (by convention at the top): the file must have no finding of rule-id.
 // The helper checks the exact set of lines per rule: every marked line has a finding, and no unmarked line has one.
 // Several ids may be listed, separated by commas: `// expect: int-ctl-writeback, vmcb-clean-bits`.
+//   Caret form: a line holding only a comment that starts with `^` — `/*   ^ rule-id */` or `//   ^ rule-id` —
+//   expects a finding of rule-id on the nearest code line above whose range covers the caret's column.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,15 +18,36 @@ export interface FixtureExpectations {
   expected: Map<string, Set<number>>;
   /** Rules that must produce nothing in this file. */
   none: Set<string>;
+  /** Caret markers: rule id → (1-based line, 0-based column) a finding must cover. */
+  carets: Map<string, Array<{ line: number; column: number }>>;
 }
 
 const EXPECT = /(?:\/\*|\/\/)\s*expect:\s*([a-z0-9,\s-]+?)\s*(?:\*\/)?\s*$/;
 const EXPECT_NONE = /(?:\/\*|\/\/)\s*expect-none:\s*([a-z0-9,\s-]+?)\s*(?:\*\/)?\s*$/;
+const CARET_LINE = /^\s*(?:\/\/|\/\*)\s*\^/;
+const CARET = /\^\s*([a-z0-9-]+)/g;
 
 export function parseExpectations(text: string): FixtureExpectations {
   const expected = new Map<string, Set<number>>();
   const none = new Set<string>();
-  text.split('\n').forEach((line, i) => {
+  const carets = new Map<string, Array<{ line: number; column: number }>>();
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (CARET_LINE.test(line)) {
+      let target = i - 1;
+      while (target >= 0 && (CARET_LINE.test(lines[target]) || lines[target].trim() === '')) target--;
+      CARET.lastIndex = 0;
+      let c: RegExpExecArray | null;
+      while ((c = CARET.exec(line)) !== null) {
+        const set = expected.get(c[1]) ?? new Set<number>();
+        set.add(target + 1);
+        expected.set(c[1], set);
+        const list = carets.get(c[1]) ?? [];
+        list.push({ line: target + 1, column: c.index });
+        carets.set(c[1], list);
+      }
+      return;
+    }
     const n = EXPECT_NONE.exec(line);
     if (n) {
       for (const id of n[1].split(/[\s,]+/).filter(Boolean)) none.add(id);
@@ -38,7 +61,7 @@ export function parseExpectations(text: string): FixtureExpectations {
       expected.set(id, set);
     }
   });
-  return { expected, none };
+  return { expected, none, carets };
 }
 
 /** Lines (1-based) of findings of `rule`. */
@@ -69,6 +92,16 @@ export function checkFixture(file: string, rule: string, ctx?: RuleContext): Fin
   const fmt = (s: Set<number>): string => [...s].sort((a, b) => a - b).join(', ') || '(none)';
   const messages = findings.filter((f) => f.rule === rule).map((f) => `  ${f.message.slice(0, 200)}`).join('\n');
   assert.equal(fmt(got), fmt(want), `${file}: lines with ${rule} findings\n${messages}`);
+  const doc = analyzeText(text);
+  for (const c of exp.carets.get(rule) ?? []) {
+    const covered = findings.some((f) => {
+      if (f.rule !== rule) return false;
+      const s = doc.lines.positionAt(f.start);
+      const e = doc.lines.positionAt(Math.max(f.end, f.start + 1));
+      return s.line + 1 === c.line && s.character <= c.column && (e.line > s.line || c.column < e.character);
+    });
+    assert.ok(covered, `${file}:${c.line}: no ${rule} finding covers column ${c.column + 1}\n${messages}`);
+  }
   return findings.filter((f) => f.rule === rule);
 }
 

@@ -295,9 +295,9 @@ const NOT_EXIT_SUBJECT = /(vmcs12|ve_info|vp_enter_ret|vmcb12)/;
 
 const MAX_EXPR_DEPTH = 48;
 
-interface LocalDef { count: number; value?: Node; tainted: boolean }
+export interface LocalDef { count: number; value?: Node; tainted: boolean }
 
-interface MapContext {
+export interface MapContext {
   defs: Map<string, LocalDef>;
   /** Local variables being expanded (cycle guard). */
   expanding: Set<string>;
@@ -524,6 +524,8 @@ function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
     if (!d) { d = { count: 0, tainted: false }; defs.set(name, d); }
     return d;
   };
+  const blocks: Node[] = [];
+  const gotos: GotoSite[] = [];
   const stack: Node[] = [fnNode];
   while (stack.length) {
     const n = stack.pop()!;
@@ -604,7 +606,11 @@ function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
       default:
         break;
     }
-    if (n.type === 'compound_statement' || n.type === 'case_statement') earlyExitGuards(n, raw);
+    if (n.type === 'compound_statement' || n.type === 'case_statement') blocks.push(n);
+    else if (n.type === 'goto_statement') {
+      const label = n.childForFieldName('label');
+      if (label) gotos.push({ label: label.text, at: n.startIndex });
+    }
     // Children in reverse so the walk is in source order (not required, but keeps guards roughly sorted).
     const kids = n.namedChildren;
     for (let i = kids.length - 1; i >= 0; i--) {
@@ -612,6 +618,7 @@ function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
       if (k && k.type !== 'comment' && k.type !== 'string_literal') stack.push(k);
     }
   }
+  for (const b of blocks) earlyExitGuards(b, raw, gotos);
   const ctx: MapContext = { defs, expanding: new Set() };
   const memo = new Map<number, Formula>();
   const map = (c: Node): Formula => {
@@ -627,8 +634,13 @@ function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
   return { fn, guards };
 }
 
-/** `if (C) return;` (or goto/break/continue): the rest of the block, up to the next label, runs under !C. */
-function earlyExitGuards(block: Node, raw: RawGuard[]): void {
+interface GotoSite { label: string; at: number }
+
+/**
+ * `if (C) return;` (or goto/break/continue): the rest of the block runs under !C, up to the first label that a
+ * goto from outside that stretch can jump to (where another path joins).
+ */
+function earlyExitGuards(block: Node, raw: RawGuard[], gotos: readonly GotoSite[]): void {
   const stmts = blockStatements(block);
   const blockEnd = block.endIndex;
   for (let i = 0; i < stmts.length; i++) {
@@ -643,7 +655,12 @@ function earlyExitGuards(block: Node, raw: RawGuard[]): void {
     if (consExits === altExits) continue;
     let end = blockEnd;
     for (let j = i + 1; j < stmts.length; j++) {
-      if (stmts[j].type === 'labeled_statement') { end = stmts[j].startIndex; break; }
+      const st = stmts[j];
+      if (st.type !== 'labeled_statement') continue;
+      const label = st.childForFieldName('label')?.text;
+      const from = s.endIndex;
+      const joins = gotos.some((g) => g.label === label && (g.at < from || g.at >= st.startIndex));
+      if (joins) { end = st.startIndex; break; }
     }
     if (end <= s.endIndex) continue;
     raw.push(consExits

@@ -20,9 +20,9 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     switch (cmd) {
       case 'explain': return runExplain(rest, io);
       case 'fields': return runFields(rest, io);
-      case 'check': return (await import('./check')).runCheck(rest, io);
-      case 'simulate': return (await import('./simulate')).runSimulate(rest, io);
-      case 'stats': return (await import('./stats')).runStats(rest, io);
+      case 'check': return await (await import('./check')).runCheck(rest, io);
+      case 'simulate': return await (await import('./simulate')).runSimulate(rest, io);
+      case 'stats': return await (await import('./stats')).runStats(rest, io);
       case '--version': case '-V': io.out('kvm-lens 0.1.0'); return 0;
       case undefined: case '--help': case '-h': case 'help': io.out(USAGE); return cmd === undefined ? 2 : 0;
       default: throw new CliError(`unknown command '${cmd}'\n\n${USAGE}`);

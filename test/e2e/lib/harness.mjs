@@ -65,6 +65,7 @@ export const BASE_SETTINGS = {
   'editor.hover.delay': 200,
   'editor.minimap.enabled': false,
   'window.commandCenter': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
 export function writeUserSettings(userDataDir, settings = {}) {

@@ -7,7 +7,7 @@
 #include "vmx.h"
 #include "nested.h"
 
-static void sync_vmcs02_to_vmcs12_pdptrs(struct kvm_vcpu *vcpu, struct vmcs12 *vmcs12)
+static void sync_vmcs02_to_vmcs12(struct kvm_vcpu *vcpu, struct vmcs12 *vmcs12)
 {
 	if (nested_cpu_has_ept(vmcs12) && is_pae_paging(vcpu)) {
 		vmcs12->guest_pdptr0 = vmcs_read64(GUEST_PDPTR0);

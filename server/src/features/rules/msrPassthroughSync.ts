@@ -133,7 +133,7 @@ export const msrPassthroughSync: Rule = {
       if (inFiles || helpers.some((h) => ws.callers(h).some((c) => c.caller !== h))) continue;
       const contract = CONTRACT_FLAGS[s.msr.name];
       const runLoopVisible = !!contract && (ws.definedIn(contract.runLoop).length > 0 ||
-        (ctx?.files ?? []).some((f) => new RegExp(`\\b${contract.runLoop}\\s*\\([^;{]*\\)\\s*\\{`).test(f.text)));
+        (ctx?.files ?? []).some((f) => new RegExp(`^\\w[^\\n;]*\\b${contract.runLoop}\\s*\\([^;{)]*\\)\\s*\\{`, 'm').test(f.text)));
       if (contract && !runLoopVisible && new RegExp(`\\b${contract.flag}\\b`).test(fnText(doc, s.start))) continue;
       const copy = s.msr.hostSoftwareCopy ?? 'its host software copy';
       const helperText = helpers.length ? `${helpers[0]}()` : `an RDMSR of ${s.msr.name}`;

@@ -31,12 +31,6 @@ function coveredMsr(name: string): boolean {
   return !!e && e.kind === 'msr' && e.vmsaveState === true;
 }
 
-function enclosing(node: Node | null, types: string[], limit = 12): Node | null {
-  let n = node;
-  for (let i = 0; n && i < limit; i++, n = n.parent) if (types.includes(n.type)) return n;
-  return null;
-}
-
 /** VMSAVE/VMLOAD of the host save area inside `fn`: wrapper calls and asm strings. */
 function hostSites(doc: DocumentAnalysis, fn: FunctionInfo): Site[] {
   const out: Site[] = [];
@@ -52,9 +46,11 @@ function hostSites(doc: DocumentAnalysis, fn: FunctionInfo): Site[] {
     let operand: string | undefined;
     if (node.type === 'identifier' && node.parent?.type === 'call_expression') {
       operand = node.parent.childForFieldName('arguments')?.text;
-    } else if (node.type === 'string_content' || node.type === 'string_literal') {
-      const stmt = enclosing(node, ['gnu_asm_expression', 'expression_statement', 'compound_statement']);
-      operand = stmt?.text;
+    } else if (node.type === 'string_content' || node.type === 'string_literal' || node.type === 'ERROR') {
+      // asm volatile(__ex("vmsave") : : "a" (...) : "memory"); — the operands are in the same statement.
+      const asmAt = doc.text.lastIndexOf('asm', start);
+      const semi = doc.text.indexOf(';', end);
+      if (asmAt >= fn.bodyStart && start - asmAt < 2000 && semi > 0) operand = doc.text.slice(asmAt, semi);
     }
     if (!operand) continue;
     if (!HOST_AREA.test(operand) || GUEST_VMCB.test(operand)) continue;
@@ -75,10 +71,18 @@ function arrayMsrs(doc: DocumentAnalysis, name: string, ctx?: RuleContext): stri
   return undefined;
 }
 
-/** Is the call inside a loop whose body skips some entries (`continue`)? Then the array walk is filtered. */
-function filteredLoop(node: Node): boolean {
-  const loop = enclosing(node, ['for_statement', 'while_statement', 'do_statement'], 8);
-  return !!loop && /\bcontinue\s*;/.test(loop.text);
+/**
+ * Is the call inside a loop whose body skips some entries (`if (...) continue;` before it)? Then the array walk is
+ * filtered (Linux 5.11 sev_es_vcpu_load skips the entries VMSAVE restores). Text-based: asm statements nearby often
+ * leave tree-sitter ERROR nodes around the loop.
+ */
+function filteredLoop(doc: DocumentAnalysis, fn: FunctionInfo, callStart: number): boolean {
+  const before = doc.text.slice(fn.bodyStart, callStart);
+  const loops = [...before.matchAll(/\b(?:for|while)\s*\(/g)];
+  const m = loops[loops.length - 1];
+  if (!m) return false;
+  const loopText = before.slice(m.index ?? 0);
+  return /\bcontinue\s*;/.test(loopText);
 }
 
 function handItems(doc: DocumentAnalysis, fn: FunctionInfo, ctx?: RuleContext): Item[] {
@@ -118,7 +122,7 @@ function handItems(doc: DocumentAnalysis, fn: FunctionInfo, ctx?: RuleContext): 
     }
     const arr = /^([A-Za-z_][A-Za-z0-9_]*)\[[^\]]+\](?:\.index)?$/.exec(f);
     if (arr) {
-      if (filteredLoop(callNode)) continue;
+      if (filteredLoop(doc, fn, start)) continue;
       const listed = arrayMsrs(doc, arr[1], ctx);
       const covered = (listed ?? []).filter(coveredMsr);
       if (covered.length) out.push({ start, end, dir, call: `${name}(${arr[1]}[...])`, covered });

@@ -63,6 +63,7 @@ export function parseFlowLines(text: string, lineOffset = 0): { lines: FlowLine[
       lines.push({ kind: 'config', line, pairs });
       return;
     }
+    if (/^#(?!\s*(define|include)\b)/.test(s) && !/^#vmexit/i.test(s)) { lines.push({ kind: 'blank', line }); return; }
     const tr = /^-{2,}\s*(.*?)\s*-{2,}\s*$/.exec(s) ?? /^-{2,}>?\s*(.+)$/.exec(s);
     if (tr && !/^-+$/.test(s)) {
       const kind = classifyTransition(tr[1]);

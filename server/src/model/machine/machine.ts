@@ -19,6 +19,8 @@ export interface MsrDecision { exit: boolean; why: string; source: string }
 export type IntCtlOwner = 'L1' | 'L0' | 'none';
 
 const VMCS_OBJECTS = new Set(['vmcs01', 'vmcs02', 'vmcs12']);
+/** Default cells are immutable; shared by all machines. */
+const DEFAULT_CELLS = new Map<string, Cell>();
 
 export class Machine {
   readonly cfg: MachineConfig;
@@ -28,12 +30,30 @@ export class Machine {
   private cells = new Map<string, Cell>();
   changes: MachineChange[] = [];
   findings: MachineFinding[] = [];
-  /** VMX MSR bitmaps (one 4-KiB page each): vmcs01's (L0 for L1) and vmcs12's (L1 for L2). */
-  readonly msrBitmap01 = new Uint8Array(4096).fill(0xff);
-  readonly msrBitmap12 = new Uint8Array(4096).fill(0xff);
+  /** VMX MSR bitmaps (one 4-KiB page each): vmcs01's (L0 for L1) and vmcs12's (L1 for L2). Allocated on first use. */
+  private bm01?: Uint8Array;
+  private bm12?: Uint8Array;
   /** SVM MSR permission maps (8 KiB). */
-  readonly msrpm01 = new Uint8Array(8192).fill(0xff);
-  readonly msrpm12 = new Uint8Array(8192).fill(0xff);
+  private pm01?: Uint8Array;
+  private pm12?: Uint8Array;
+  get msrBitmap01(): Uint8Array { return this.bm01 ??= this.initialMap(4096, 'vmx'); }
+  get msrBitmap12(): Uint8Array { return this.bm12 ??= new Uint8Array(4096).fill(0xff); }
+  get msrpm01(): Uint8Array { return this.pm01 ??= this.initialMap(8192, 'svm'); }
+  get msrpm12(): Uint8Array { return this.pm12 ??= new Uint8Array(8192).fill(0xff); }
+
+  /** KVM starts with every MSR intercepted and passes a few through right after vCPU creation. */
+  private initialMap(size: number, kind: 'vmx' | 'svm'): Uint8Array {
+    const map = new Uint8Array(size).fill(0xff);
+    for (const name of kind === 'vmx' ? DEFAULT_PASSTHROUGH.vmx : DEFAULT_PASSTHROUGH.svm) {
+      const m = msrByName(name);
+      if (!m) continue;
+      for (const op of ['read', 'write'] as const) {
+        if (kind === 'vmx') setVmxBitmap(map, op, m.index, false);
+        else setSvmMsrpm(map, op, m.index, false);
+      }
+    }
+    return map;
+  }
   /** Guest MSR write being emulated (completed after a trip to user space). */
   pendingWrmsr?: { index: number; value?: bigint };
   /** Step and area of the last VMSAVE / VMLOAD. */
@@ -47,15 +67,6 @@ export class Machine {
   constructor(cfg: Partial<MachineConfig> = {}) {
     this.cfg = { ...DEFAULT_CONFIG, ...cfg };
     this.level = 'L0';
-    const pass = this.cfg.vendor === 'vmx' ? DEFAULT_PASSTHROUGH.vmx : DEFAULT_PASSTHROUGH.svm;
-    for (const name of pass) {
-      const m = msrByName(name);
-      if (!m) continue;
-      for (const op of ['read', 'write'] as const) {
-        setVmxBitmap(this.msrBitmap01, op, m.index, false);
-        setSvmMsrpm(this.msrpm01, op, m.index, false);
-      }
-    }
     // Host FPU state (x86/fpu): the guest fpstate starts without dynamic features; its XFD copy arms XTILEDATA.
     this.init('host.fpstate.size', valueCell(undefined, 'default size (no dynamic features; XTILEDATA not allocated)'));
     this.init('host.fpstate.xfeatures', valueCell(0n, 'no XTILEDATA'));
@@ -85,10 +96,18 @@ export class Machine {
   }
 
   get(loc: string): Cell {
-    return this.cells.get(loc) ?? this.defaultCell(loc);
+    const c = this.cells.get(loc);
+    if (c) return c;
+    let d = DEFAULT_CELLS.get(loc);
+    if (!d) {
+      d = this.defaultCell(loc);
+      if (DEFAULT_CELLS.size > 20000) DEFAULT_CELLS.clear();
+      DEFAULT_CELLS.set(loc, d);
+    }
+    return d;
   }
 
-  /** Value a location holds before anything in the run wrote it. */
+  /** Value a location holds before anything in the run wrote it (the same for every machine; cached). */
   private defaultCell(loc: string): Cell {
     const dot = loc.indexOf('.');
     const obj = loc.slice(0, dot);
@@ -104,17 +123,21 @@ export class Machine {
   }
 
   set(loc: string, c: Cell, status?: MachineChange['status']): void {
+    if (!this.recordChanges) { this.cells.set(loc, c); return; }
     const cell = { ...c, writtenAt: this.step };
     this.cells.set(loc, cell);
-    if (this.recordChanges) this.changes.push({ location: loc, value: formatCell(cell), status: status ?? cell.status });
+    this.changes.push({ location: loc, value: formatCell(cell), status: status ?? cell.status });
   }
 
   note(loc: string, value: string, status: MachineChange['status']): void {
     if (this.recordChanges) this.changes.push({ location: loc, value, status });
   }
 
-  finding(rule: string, severity: MachineFinding['severity'], message: string, source?: string): void {
-    this.findings.push(source ? { rule, severity, message, source } : { rule, severity, message });
+  finding(rule: string, severity: MachineFinding['severity'], message: string, source?: string, subject?: string): void {
+    const f: MachineFinding = { rule, severity, message };
+    if (source) f.source = source;
+    if (subject) f.subject = subject;
+    this.findings.push(f);
   }
 
   /** Start a new step: changes and findings are collected per step by the caller. */
@@ -180,8 +203,9 @@ export class Machine {
     this.set(`${vmcs}.GUEST_CR3`, valueCell(undefined, `${from} CR3 saved by VM exit`));
     const defined = pdptrsDefinedAfterExit(this.cfg.ept, mode);
     PDPTR_FIELDS.forEach((f, n) => {
-      if (defined) this.set(`${vmcs}.${f}`, { ...this.get(`hw.PDPTE${n}`), status: 'value', desc: `${from} PDPTE${n} saved by VM exit` });
-      else this.set(`${vmcs}.${f}`, undefinedCell(this.cfg.ept ? `${from} not in PAE paging at exit (${mode})` : 'EPT off'));
+      const deps = ['enable_ept', 'paging'];
+      if (defined) this.set(`${vmcs}.${f}`, { ...this.get(`hw.PDPTE${n}`), status: 'value', desc: `${from} PDPTE${n} saved by VM exit`, deps });
+      else this.set(`${vmcs}.${f}`, { ...undefinedCell(this.cfg.ept ? `${from} not in PAE paging at exit (${mode})` : 'EPT off'), deps });
     });
     // §28.2: exit information.
     if (reason !== undefined) {
@@ -215,7 +239,7 @@ export class Machine {
       if (c.status === 'stale' || (life === 'per-cpu' && c.cpu !== undefined && c.cpu !== this.cpu)) {
         this.finding('host-state-stale', 'error',
           `VM exit loads ${field} = ${formatCell(c)} on CPU ${this.cpu}: the field is per-CPU (${life}) and was last written for CPU ${c.cpu ?? '?'}`,
-          `${SDM.exitLoadHostSeg}; ${LIFETIME_SOURCE}`);
+          `${SDM.exitLoadHostSeg}; ${LIFETIME_SOURCE}`, field);
       }
     }
     const reg = (r: string, field: string) => {
@@ -476,10 +500,9 @@ export class Machine {
    */
   intCtlOwnerAtExit(name: string): IntCtlOwner {
     switch (name) {
-      case 'V_TPR_MASK': return this.cfg.vIntrMasking ? 'L1' : 'L0';
-      case 'V_IRQ_MASK':
-        if (this.cfg.l0IrqWindow && !this.cfg.vIntrMasking && !this.cfg.l1InterceptVintr) return 'L0';
-        return this.cfg.vIntrMasking || this.cfg.l1InterceptVintr ? 'L1' : 'L0';
+      // Seed 002: without V_INTR_MASKING in vmcb12, V_TPR/V_IRQ of vmcb02 carry L1's own (L0-virtualized) interrupt
+      // state, and an interrupt window L0 opened sets V_IRQ for itself (only possible without V_INTR_MASKING).
+      case 'V_TPR_MASK': case 'V_IRQ_MASK': return this.cfg.vIntrMasking ? 'L1' : 'L0';
       case 'V_GIF_MASK': return this.cfg.vgif ? 'L1' : 'L0';
       case 'V_NMI_PENDING_MASK': case 'V_NMI_BLOCKING_MASK': return this.cfg.vnmi ? 'L1' : 'L0';
       default: return 'none';

@@ -55,6 +55,8 @@ export interface Cell {
   cpu?: number;
   /** Step that wrote the value. */
   writtenAt?: number;
+  /** Configuration variables (simulation sweep keys) the value or its definedness depends on. */
+  deps?: string[];
 }
 
 export function valueCell(n: bigint | undefined, desc?: string): Cell {
@@ -75,7 +77,7 @@ export function hex(n: bigint): string {
 export function formatCell(c: Cell | undefined): string {
   if (!c) return 'unset';
   if (c.status === 'undefined') return `undefined (${c.why ?? 'no value defined'})`;
-  if (c.status === 'stale') return `stale (since step ${c.since ?? '?'}${c.why ? `: ${c.why}` : ''})`;
+  if (c.status === 'stale') return c.since ? `stale (since step ${c.since}${c.why ? `: ${c.why}` : ''})` : `stale (${c.why ?? 'outdated'})`;
   if (c.n !== undefined && c.desc) return `${hex(c.n)} (${c.desc})`;
   if (c.n !== undefined) return hex(c.n);
   return c.desc ?? 'value';
@@ -83,6 +85,8 @@ export function formatCell(c: Cell | undefined): string {
 
 export interface MachineFinding {
   rule: string;
+  /** What the finding is about (a field or register name), for grouping. */
+  subject?: string;
   severity: 'error' | 'warning' | 'info' | 'hint';
   message: string;
   source?: string;

@@ -85,10 +85,9 @@ test('vscode.languages.getDiagnostics reports vmcs-width for vmcs_read32(GUEST_P
   });
   assert.ok(diags && diags.length > 0, 'diagnostics are published');
   const line = doc.getText().split('\n').findIndex((l) => l.includes('return vmcs_read32(GUEST_PDPTR0)'));
-  const d = diags.find((x) => x.range.start.line === line);
-  assert.ok(d, `a diagnostic on line ${line + 1}; got lines ${diags.map((x) => x.range.start.line + 1)}`);
-  const code = typeof d.code === 'object' ? d.code.value : d.code;
-  assert.equal(code, 'vmcs-width');
+  const codeOf = (x) => (typeof x.code === 'object' ? x.code.value : x.code);
+  const d = diags.find((x) => x.range.start.line === line && codeOf(x) === 'vmcs-width');
+  assert.ok(d, `vmcs-width on line ${line + 1}; got ${diags.map((x) => `${x.range.start.line + 1}:${codeOf(x)}`)}`);
   assert.equal(d.source, 'kvm-lens');
   assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
 });
@@ -97,7 +96,7 @@ test('the vmcs-width quick fix replaces the accessor', async () => {
   const { doc } = await open('nested_pdptr.c');
   const pos = positionOf(doc, 'vmcs_read32(GUEST_PDPTR0)', 0, 3);
   // as the editor does for a lightbulb: ask for the fixes of the diagnostic's range
-  const diag = await until(() => vscode.languages.getDiagnostics(doc.uri).find((d) => d.range.start.line === pos.line));
+  const diag = await until(() => vscode.languages.getDiagnostics(doc.uri).find((d) => d.range.start.line === pos.line && (typeof d.code === 'object' ? d.code.value : d.code) === 'vmcs-width'));
   assert.ok(diag, 'the diagnostic to fix');
   const actions = await until(async () => {
     const a = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value);
@@ -128,7 +127,7 @@ test('a kvmLens.rules severity change takes effect without restart', async () =>
 
 test("executeCommand('kvmLens.simulateSelection') on a selected function opens the panel", async () => {
   const { doc, editor } = await open('nested_pdptr.c');
-  const start = positionOf(doc, 'static void sync_vmcs02_to_vmcs12_pdptrs', 0, 0);
+  const start = positionOf(doc, 'static void sync_vmcs02_to_vmcs12', 0, 0);
   const endLine = doc.getText().split('\n').findIndex((l, i) => i > start.line && l === '}');
   editor.selection = new vscode.Selection(start, doc.lineAt(endLine).range.end);
   await vscode.commands.executeCommand('kvmLens.simulateSelection');
@@ -138,9 +137,21 @@ test("executeCommand('kvmLens.simulateSelection') on a selected function opens t
   assert.ok(api.lastSimulation(), 'a SimulationResult came back');
 });
 
+test('vscode.executeCodeLensProvider offers Simulate above sync_vmcs02_to_vmcs12', async () => {
+  const { doc } = await open('nested_pdptr.c');
+  const lenses = await until(async () => {
+    const l = await vscode.commands.executeCommand('vscode.executeCodeLensProvider', doc.uri);
+    return l && l.length ? l : undefined;
+  });
+  const lens = (lenses || []).find((l) => l.command && l.command.command === 'kvmLens.simulateFunction');
+  assert.ok(lens, `a kvmLens.simulateFunction lens; got ${(lenses || []).map((l) => l.command && l.command.title)}`);
+  assert.deepEqual(lens.command.arguments.slice(1), ['sync_vmcs02_to_vmcs12']);
+  assert.equal(lens.range.start.line, positionOf(doc, 'static void sync_vmcs02_to_vmcs12', 0, 0).line);
+});
+
 test("executeCommand('kvmLens.simulateFunction', uri, name) (the code lens command)", async () => {
   const { doc } = await open('nested_pdptr.c');
-  const result = await vscode.commands.executeCommand('kvmLens.simulateFunction', doc.uri.toString(), 'sync_vmcs02_to_vmcs12_pdptrs');
+  const result = await vscode.commands.executeCommand('kvmLens.simulateFunction', doc.uri.toString(), 'sync_vmcs02_to_vmcs12');
   assert.ok(result, 'a SimulationResult came back');
   assert.ok(Array.isArray(result.steps) && Array.isArray(result.findings), 'steps and findings');
 });

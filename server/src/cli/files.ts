@@ -1,0 +1,225 @@
+// Input files for `kvm-lens check`: walking directories (.c/.h), .gitignore, binary/huge files, symlink loops.
+//
+// .gitignore support is the common subset: blank lines and `#` comments skipped; `!` negates; a trailing `/`
+// matches directories only; a pattern with a `/` before its end is anchored to the .gitignore's directory, otherwise
+// it matches a name at any depth; `*` and `?` do not cross `/`, `**` does; the last matching pattern wins, deeper
+// .gitignore files after shallower ones. The .gitignore files of the enclosing repository (up to the directory that
+// holds `.git`) apply too. `.git` directories are never entered.
+import { lstatSync, readFileSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { CliError } from './io';
+
+/** Files larger than this are skipped with a notice (same limit as the editor's analysis). */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+const SOURCE_EXT = /\.(c|h)$/;
+
+export interface IgnoreRule { base: string; regex: RegExp; negate: boolean; dirOnly: boolean }
+
+function escapeRe(ch: string): string {
+  return /[.+^${}()|[\]\\]/.test(ch) ? `\\${ch}` : ch;
+}
+
+/** Translate one gitignore glob (without `!` and trailing `/`) to a regex over a path relative to `base`. */
+export function globToRegex(glob: string): RegExp {
+  let p = glob;
+  const anchored = p.startsWith('/') || p.slice(0, -1).includes('/');
+  if (p.startsWith('/')) p = p.slice(1);
+  let re = '';
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '*') {
+      if (p[i + 1] === '*') {
+        const before = i === 0 || p[i - 1] === '/';
+        const after = p[i + 2] === '/' || i + 2 === p.length;
+        if (before && after) {
+          if (p[i + 2] === '/') { re += '(?:.*/)?'; i += 2; } else { re += '.*'; i += 1; }
+          continue;
+        }
+      }
+      re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '\\' && i + 1 < p.length) { re += escapeRe(p[++i]); }
+    else if (c === '[') {
+      const close = p.indexOf(']', i + 1);
+      if (close > i) { re += `[${p.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`; i = close; } else re += '\\[';
+    } else re += escapeRe(c);
+  }
+  // A match of a directory also covers everything below it (handled by the walker); files match exactly.
+  return new RegExp(anchored ? `^${re}$` : `(?:^|/)${re}$`);
+}
+
+export function parseGitignore(text: string, base: string): IgnoreRule[] {
+  const out: IgnoreRule[] = [];
+  for (let line of text.split(/\r?\n/)) {
+    if (!line || line.startsWith('#')) continue;
+    line = line.replace(/(?<!\\)\s+$/, '');
+    if (!line) continue;
+    let negate = false;
+    if (line.startsWith('!')) { negate = true; line = line.slice(1); }
+    else if (line.startsWith('\\!') || line.startsWith('\\#')) line = line.slice(1);
+    let dirOnly = false;
+    if (line.endsWith('/')) { dirOnly = true; line = line.slice(0, -1); }
+    if (!line) continue;
+    out.push({ base, regex: globToRegex(line), negate, dirOnly });
+  }
+  return out;
+}
+
+/** Is `abs` (a file or directory) ignored by `rules`? Last match wins. */
+export function isIgnored(rules: readonly IgnoreRule[], abs: string, isDir: boolean): boolean {
+  let ignored = false;
+  for (const r of rules) {
+    if (r.dirOnly && !isDir) continue;
+    const rel = relative(r.base, abs).split(sep).join('/');
+    if (!rel || rel.startsWith('..')) continue;
+    if (r.regex.test(rel)) ignored = !r.negate;
+  }
+  return ignored;
+}
+
+function readIgnore(dir: string): IgnoreRule[] {
+  try {
+    return parseGitignore(readFileSync(join(dir, '.gitignore'), 'utf8'), dir);
+  } catch {
+    return [];
+  }
+}
+
+/** .gitignore rules of the enclosing repository, from its root down to (excluding) `dir`. */
+function ancestorRules(dir: string): IgnoreRule[] {
+  const chain: string[] = [];
+  let d = dirname(dir);
+  for (let i = 0; i < 32; i++) {
+    chain.push(d);
+    let isRoot = false;
+    try { isRoot = statSync(join(d, '.git')).isDirectory() || statSync(join(d, '.git')).isFile(); } catch { /* not a repo root */ }
+    if (isRoot) break;
+    const up = dirname(d);
+    if (up === d) return []; // no repository above: outside rules do not apply
+    d = up;
+  }
+  return chain.reverse().flatMap(readIgnore);
+}
+
+export interface InputFile {
+  /** Path as shown in output (relative to cwd when inside it, else absolute). */
+  display: string;
+  abs: string;
+  text: string;
+}
+
+export interface WalkResult { files: InputFile[]; notices: string[] }
+
+function display(abs: string, cwd: string): string {
+  const rel = relative(cwd, abs);
+  return rel && !rel.startsWith('..') && !rel.startsWith(sep) ? rel.split(sep).join('/') : abs;
+}
+
+/** Read one file: NUL bytes → binary, > MAX_FILE_BYTES → huge (both skipped with a notice); errors → CliError. */
+export function readInput(abs: string, shown: string, st?: Stats): { text?: string; notice?: string } {
+  let stats = st;
+  try {
+    stats ??= statSync(abs);
+  } catch (e) {
+    throw new CliError(`cannot read '${shown}': ${errText(e)}`);
+  }
+  if (stats.size > MAX_FILE_BYTES) return { notice: `skipping '${shown}': larger than 8 MiB (${stats.size} bytes)` };
+  let buf: Buffer;
+  try {
+    buf = readFileSync(abs);
+  } catch (e) {
+    throw new CliError(`cannot read '${shown}': ${errText(e)}`);
+  }
+  if (buf.includes(0)) return { notice: `skipping '${shown}': binary file (contains NUL bytes)` };
+  return { text: buf.toString('utf8') };
+}
+
+export function errText(e: unknown): string {
+  const code = (e as { code?: string } | null)?.code;
+  switch (code) {
+    case 'ENOENT': return 'no such file or directory';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'is a directory';
+    case 'ENOTDIR': return 'not a directory';
+    case 'ELOOP': return 'too many levels of symbolic links';
+    default: return e instanceof Error ? e.message.replace(/^[A-Z]+: /, '') : String(e);
+  }
+}
+
+/** Collect the input files of `paths` (files as given; directories walked for .c/.h). */
+export function collectFiles(paths: readonly string[], cwd = process.cwd()): WalkResult {
+  const files: InputFile[] = [];
+  const notices: string[] = [];
+  const seenFiles = new Set<string>();
+  for (const p of paths) {
+    const abs = resolve(cwd, p);
+    let st: Stats;
+    try {
+      st = statSync(abs);
+    } catch (e) {
+      throw new CliError(`cannot read '${p}': ${errText(e)}`);
+    }
+    if (st.isDirectory()) {
+      walkDir(abs, ancestorRules(abs), cwd, files, notices, seenFiles, new Set());
+    } else {
+      const real = safeReal(abs);
+      if (seenFiles.has(real)) continue;
+      seenFiles.add(real);
+      const r = readInput(abs, p, st);
+      if (r.notice) notices.push(r.notice);
+      else if (r.text !== undefined) files.push({ display: display(abs, cwd), abs, text: r.text });
+    }
+  }
+  return { files, notices };
+}
+
+function safeReal(p: string): string {
+  try { return realpathSync(p); } catch { return p; }
+}
+
+function walkDir(dir: string, inherited: IgnoreRule[], cwd: string, files: InputFile[], notices: string[], seenFiles: Set<string>, activeDirs: Set<string>): void {
+  const real = safeReal(dir);
+  if (activeDirs.has(real)) {
+    notices.push(`skipping '${display(dir, cwd)}': symbolic link loop`);
+    return;
+  }
+  activeDirs.add(real);
+  const rules = [...inherited, ...readIgnore(dir)];
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch (e) {
+    activeDirs.delete(real);
+    throw new CliError(`cannot read directory '${display(dir, cwd)}': ${errText(e)}`);
+  }
+  for (const name of names) {
+    if (name === '.git') continue;
+    const abs = join(dir, name);
+    let lst: Stats;
+    try { lst = lstatSync(abs); } catch { continue; }
+    let st = lst;
+    if (lst.isSymbolicLink()) {
+      try { st = statSync(abs); } catch { notices.push(`skipping '${display(abs, cwd)}': broken symbolic link`); continue; }
+    }
+    if (st.isDirectory()) {
+      if (isIgnored(rules, abs, true)) continue;
+      walkDir(abs, rules, cwd, files, notices, seenFiles, activeDirs);
+    } else if (st.isFile() && SOURCE_EXT.test(name)) {
+      if (isIgnored(rules, abs, false)) continue;
+      const realFile = safeReal(abs);
+      if (seenFiles.has(realFile)) continue;
+      seenFiles.add(realFile);
+      const shown = display(abs, cwd);
+      const r = readInput(abs, shown, st);
+      if (r.notice) notices.push(r.notice);
+      else if (r.text !== undefined) files.push({ display: shown, abs, text: r.text });
+    }
+  }
+  activeDirs.delete(real);
+}
+
+/** Peek whether a file starts like a unified diff (for friendlier errors on `--diff`). */
+export function looksLikeDiff(text: string): boolean {
+  return /^(diff --git |--- |\+\+\+ |@@ )/m.test(text);
+}
+
