@@ -16,6 +16,8 @@ const EXPLAIN_REQUEST = 'kvmLens/explain';
 
 interface StatusParams { text: string; tooltip?: string }
 interface ExplainResult { markdown: string }
+/** The server answers `{ markdown: null, suggestions }` for an unknown name (older servers: `null`). */
+interface ExplainReply { markdown: string | null; suggestions?: string[] }
 
 /** What `activate` returns; used by the extension-host tests. */
 export interface KvmLensApi {
@@ -95,6 +97,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<KvmLen
 }
 
 export async function deactivate(): Promise<void> {
+  explainProvider?.dispose();
+  explainProvider = undefined;
   const c = client;
   client = undefined;
   if (c) await c.stop().catch(() => undefined);
@@ -190,12 +194,18 @@ async function explainField(lc: LanguageClient, output: vscode.OutputChannel, ar
     });
   if (!name) return undefined;
   try {
-    const result = await lc.sendRequest<ExplainResult | null>(EXPLAIN_REQUEST, { name: name.trim() });
-    if (!result || typeof result.markdown !== 'string') {
-      void vscode.window.showWarningMessage(`KVM Lens: no field, bit, MSR or instruction named "${name}".`);
-      return undefined;
+    const reply = await lc.sendRequest<ExplainReply | null>(EXPLAIN_REQUEST, { name: name.trim() });
+    if (!reply || typeof reply.markdown !== 'string') {
+      const near = Array.isArray(reply?.suggestions) ? reply.suggestions.filter((x) => typeof x === 'string').slice(0, 5) : [];
+      if (near.length === 0) {
+        void vscode.window.showWarningMessage(`KVM Lens: no field, bit, MSR or instruction named "${name}".`);
+        return undefined;
+      }
+      const pick = await vscode.window.showQuickPick(near, { title: `KVM Lens: "${name}" is unknown; did you mean` });
+      return pick ? explainField(lc, output, pick) : undefined;
     }
-    await showMarkdown(result.markdown);
+    const result: ExplainResult = { markdown: reply.markdown };
+    await showMarkdown(result.markdown, name.trim());
     return result;
   } catch (err) {
     output.appendLine(`[client] ${EXPLAIN_REQUEST} failed: ${describe(err)}`);
@@ -204,11 +214,23 @@ async function explainField(lc: LanguageClient, output: vscode.OutputChannel, ar
   }
 }
 
+/** Read-only virtual documents (`kvm-lens-explain:/NAME.md`) holding explain cards, so no untitled buffer is left behind. */
+const EXPLAIN_SCHEME = 'kvm-lens-explain';
+const explainDocs = new Map<string, string>();
+const explainChanged = new vscode.EventEmitter<vscode.Uri>();
+let explainProvider: vscode.Disposable | undefined;
+
 /** Shows markdown in VS Code's own (sanitising) markdown preview; plain text in a message if that is unavailable. */
-async function showMarkdown(markdown: string): Promise<void> {
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
+async function showMarkdown(markdown: string, name: string): Promise<void> {
+  explainProvider ??= vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, {
+    onDidChange: explainChanged.event,
+    provideTextDocumentContent: (uri) => explainDocs.get(uri.path) ?? '',
+  });
+  const uri = vscode.Uri.from({ scheme: EXPLAIN_SCHEME, path: `/${name.replace(/[^A-Za-z0-9_.>-]/g, '_').slice(0, 80) || 'card'}.md` });
+  explainDocs.set(uri.path, markdown);
+  explainChanged.fire(uri);
   try {
-    await vscode.commands.executeCommand('markdown.showPreviewToSide', doc.uri);
+    await vscode.commands.executeCommand('markdown.showPreviewToSide', uri);
   } catch {
     const plain = markdown.replace(/[`*_#>]/g, '').replace(/\s+/g, ' ').trim();
     void vscode.window.showInformationMessage(plain.length > 600 ? `${plain.slice(0, 600)}…` : plain);

@@ -148,7 +148,7 @@ try {
     await openFile(page, 'xfd_passthrough.c', 'C');
     const text = await hoverWord(page, 'vmx_disable_intercept_for_msr(vcpu, MSR_IA32_XFD', 'MSR_IA32_XFD', '0x1c4');
     await shot(page, 'hover-msr-ia32-xfd');
-    return text.split('\n')[0];
+    return text.split('\n').find((l) => l.includes('0x1c4'));
   });
   await dismissHover(page);
 
@@ -228,8 +228,11 @@ try {
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill('MSR_IA32_XFD');
     await page.keyboard.press('Enter');
+    await page.locator('.tabs-container .tab', { hasText: 'Preview MSR_IA32_XFD' }).first().waitFor({ timeout: 30_000 });
     const frame = await findFrame(page, 'body', { hasText: '0x1c4', timeoutMs: 30_000 });
     assert(frame, 'no preview with the MSR card');
+    const untitled = await page.locator('.tabs-container .tab', { hasText: 'Untitled' }).count();
+    assert(untitled === 0, 'an untitled editor was left open');
     await sleep(500);
     await shot(page, 'explain-field');
     return 'markdown preview shows MSR 0x1c4';

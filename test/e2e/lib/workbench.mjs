@@ -137,6 +137,7 @@ export async function problemRows(page) {
 export async function findFrame(page, selector, { timeoutMs = 30_000, hasText } = {}) {
   return until(async () => {
     for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue; // webviews only
       try {
         const loc = hasText ? f.locator(selector, { hasText }) : f.locator(selector);
         if (await loc.count()) return f;

@@ -1,12 +1,11 @@
-// The machine's view of the knowledge model. Every hardware fact the machine uses is read from model/* (the single
-// declarative table); this file only adapts shapes. Where a rule function of model/semantics.ts was not available
-// when the machine was written, the rule is computed here from the model tables and marked "pending semantics.ts"
-// so it can be swapped for the shared function without changing behaviour.
+// The machine's view of the knowledge model. Every hardware fact the machine uses is read from model/* (the field
+// tables and the rule functions of model/semantics.ts); this file only adapts shapes to the machine's state.
 import {
   INT_CTL_BITS, MSRS, VMCS_BY_NAME, VMCS_BY_VMCS12_MEMBER, svmMsrpmPosition, vmxBitmapPosition,
   type HostLifetime, type IntCtlBit, type MsrInfo, type VmcsField,
 } from '../index';
 import { EXIT_INFO_BY_FIELD } from '../exitInfo';
+import * as sem from '../semantics';
 import { APM, CODE, SDM } from '../sources';
 
 export { APM, CODE, SDM };
@@ -49,64 +48,49 @@ export function registersFor(mode: PagingMode): { cr0: bigint; cr4: bigint; efer
   }
 }
 
-/**
- * §a: a VM entry takes the PDPTEs from the VMCS iff "enable EPT" = 1 and the guest uses PAE paging; with EPT off
- * and PAE paging they come from memory at guest CR3; otherwise none are loaded. (pending semantics.ts:
- * pdptrsLoadedOnEntry)
- */
-export function pdptrsLoadedOnEntry(ept: boolean, mode: PagingMode): 'vmcs' | 'memory' | 'none' {
-  if (mode !== 'pae') return 'none';
-  return ept ? 'vmcs' : 'memory';
+function pdptrConfig(ept: boolean, mode: PagingMode): sem.PdptrConfig {
+  return { ept, pg: mode !== 'none', pae: mode === 'pae' || mode === '4-level' || mode === '5-level', ia32eGuest: mode === '4-level' || mode === '5-level' };
 }
-export const PDPTR_ENTRY_SOURCE = `${SDM.entryLoadPdpte}; ${SDM.entryPdpteChecks}; ${CODE.bochsVmx} (PDPTE load only when EPT && PG && PAE && !IA-32e)`;
 
-/** §a: GUEST_PDPTRn hold defined values after a VM exit iff EPT = 1 and the guest was in PAE paging. (pending semantics.ts: pdptrsDefinedAfterExit) */
-export function pdptrsDefinedAfterExit(ept: boolean, mode: PagingMode): boolean {
-  return ept && mode === 'pae';
+/** §a: where a VM entry takes the PDPTEs from (semantics.pdptrsLoadedOnEntry / pdptrsReadFromGuestMemoryOnEntry). */
+export function pdptrsLoadedOnEntry(ept: boolean, mode: PagingMode): 'vmcs' | 'memory' | 'none' {
+  const c = pdptrConfig(ept, mode);
+  if (sem.pdptrsLoadedOnEntry(c)) return 'vmcs';
+  if (sem.pdptrsReadFromGuestMemoryOnEntry(c)) return 'memory';
+  return 'none';
 }
-export const PDPTR_EXIT_SOURCE = `${SDM.exitSaveNonReg}; KVM commit c7554efc8335 (changelog quoting the SDM); ${CODE.bochsVmx} VMexitSaveGuestState`;
+export const PDPTR_ENTRY_SOURCE = sem.RULES.pdptrsLoadedOnEntry.source;
+
+/** §a: GUEST_PDPTRn hold defined values after a VM exit (semantics.pdptrsDefinedAfterExit). */
+export function pdptrsDefinedAfterExit(ept: boolean, mode: PagingMode): boolean {
+  return sem.pdptrsDefinedAfterExit(pdptrConfig(ept, mode));
+}
+export const PDPTR_EXIT_SOURCE = sem.RULES.pdptrsDefinedAfterExit.source;
 
 /** §c: is the exit-information field defined for this basic exit reason? Undefined when the table says so. */
 export function exitInfoFieldDefined(field: string, reason: number): { defined: boolean; conditional?: string; source: string } | undefined {
-  const v = EXIT_INFO_BY_FIELD.get(field);
-  if (!v) return undefined;
-  if (v.reasons === 'all') return { defined: true, source: v.source };
-  const hit = v.reasons.find((r) => r.reason === reason);
-  return hit ? { defined: true, conditional: hit.condition, source: v.source } : { defined: false, source: v.source };
+  const a = sem.exitInfoValidity(field, reason);
+  if (!a) return undefined;
+  return a.condition ? { defined: a.defined !== 'never', conditional: a.condition, source: a.rule.source } : { defined: a.defined !== 'never', source: a.rule.source };
 }
 
 export function exitInfoFields(): string[] {
   return [...EXIT_INFO_BY_FIELD.keys()];
 }
 
-/** §c: VMWRITE rules. Unsupported component → error 12; read-only (type 1) without IA32_VMX_MISC[29] → error 13. */
-export function vmwriteError(name: string, vmwriteAnyField: boolean): 12 | 13 | undefined {
-  const f = VMCS_BY_NAME.get(name);
-  if (!f) return 12;
-  if (f.type === 'read-only' && !vmwriteAnyField) return 13;
-  return undefined;
+/** §c: VMWRITE rules (semantics.vmwriteError): unsupported component → 12; read-only without IA32_VMX_MISC[29] → 13. */
+export function vmwriteError(name: string, vmwriteAnyField: boolean): number | undefined {
+  return sem.vmwriteError(name, vmwriteAnyField);
 }
-export const VMWRITE_SOURCE = `${SDM.vmwrite}; ${SDM.instrError}; ${CODE.bochsVmx} VMWRITE; ${CODE.linuxNestedVmx} handle_vmwrite`;
+export const VMWRITE_SOURCE = sem.RULES.vmwriteAllowed.source;
 
 // ---- Host-state lifetimes (§b) --------------------------------------------------------------------------------
 
-// pending model data: VmcsField.lifetime is declared in model/types.ts but not yet filled; until it is, these
-// classes are the ones semantics.md §b reads from vmx.c (vmx_set_constant_host_state / vmx_vcpu_load_vmcs /
-// vmx_vcpu_run / vmx_prepare_switch_to_guest).
-const LIFETIME_FALLBACK: Record<string, HostLifetime> = {
-  HOST_CR0: 'constant', HOST_CS_SELECTOR: 'constant', HOST_DS_SELECTOR: 'constant', HOST_ES_SELECTOR: 'constant',
-  HOST_SS_SELECTOR: 'constant', HOST_TR_SELECTOR: 'constant', HOST_IDTR_BASE: 'constant', HOST_RIP: 'constant',
-  HOST_IA32_SYSENTER_CS: 'constant', HOST_IA32_SYSENTER_EIP: 'constant', HOST_IA32_PAT: 'constant', HOST_IA32_EFER: 'constant',
-  HOST_S_CET: 'constant', HOST_SSP: 'constant', HOST_INTR_SSP_TABLE: 'constant', HOST_IA32_PERF_GLOBAL_CTRL: 'constant',
-  HOST_TR_BASE: 'per-cpu', HOST_GDTR_BASE: 'per-cpu', HOST_IA32_SYSENTER_ESP: 'per-cpu',
-  HOST_CR3: 'per-task', HOST_CR4: 'per-task', HOST_RSP: 'per-task', HOST_FS_SELECTOR: 'per-task', HOST_GS_SELECTOR: 'per-task',
-  HOST_FS_BASE: 'per-task', HOST_GS_BASE: 'per-task',
-};
-
+/** KVM lifetime class of a host-state field (semantics.hostLifetime, §b). */
 export function hostLifetime(name: string): HostLifetime | undefined {
-  return VMCS_BY_NAME.get(name)?.lifetime ?? LIFETIME_FALLBACK[name];
+  return sem.hostLifetime(name);
 }
-export const LIFETIME_SOURCE = `${SDM.exitLoadHost}; ${CODE.linuxVmxC} vmx_set_constant_host_state(), vmx_vcpu_load_vmcs(), vmx_vcpu_run()`;
+export const LIFETIME_SOURCE = `${SDM.exitLoadHost}; ${sem.RULES.hostLifetime.source}`;
 
 export function hostStateFields(): string[] {
   return [...VMCS_BY_NAME.values()].filter((f) => f.type === 'host-state' && f.access === 'full' && f.linux).map((f) => f.name);
@@ -123,23 +107,14 @@ export function intCtlMask(name: string): bigint {
   return b ? BigInt(b.mask >>> 0) : 0n;
 }
 
-/**
- * Whether #VMEXIT writes the int_ctl bit back into the VMCB that ran: V_TPR and V_IRQ always, V_GIF only with
- * V_GIF_ENABLE set in that VMCB, V_NMI_PENDING/BLOCKING only with V_NMI_ENABLE; every other bit is input only.
- * (pending semantics.ts: intCtlWrittenBack — the table's `writeback` column classifies V_IRQ as conditional because
- * its note mentions KVM's own VINTR exception; the hardware write-back itself is unconditional.)
- */
+/** Whether #VMEXIT writes the int_ctl bit back into the VMCB that ran, given that VMCB's int_ctl (semantics.intCtlWrittenBack). */
 export function intCtlWrittenBack(name: string, vmcbIntCtl: bigint): boolean {
-  const b = intCtlBit(name);
-  if (!b) return false;
-  switch (b.name) {
-    case 'V_TPR_MASK': case 'V_IRQ_MASK': return true;
-    case 'V_GIF_MASK': return (vmcbIntCtl & intCtlMask('V_GIF_ENABLE_MASK')) !== 0n;
-    case 'V_NMI_PENDING_MASK': case 'V_NMI_BLOCKING_MASK': return (vmcbIntCtl & intCtlMask('V_NMI_ENABLE_MASK')) !== 0n;
-    default: return b.writeback === 'always';
-  }
+  return sem.intCtlWrittenBack(name, {
+    vgif: (vmcbIntCtl & intCtlMask('V_GIF_ENABLE_MASK')) !== 0n,
+    vnmi: (vmcbIntCtl & intCtlMask('V_NMI_ENABLE_MASK')) !== 0n,
+  });
 }
-export const INTCTL_SOURCE = `${APM.vmexit}; ${APM.vintr}; ${CODE.bochsSvm} SvmExitSaveGuestState; ${CODE.linuxNestedSvm} nested_sync_control_from_vmcb02`;
+export const INTCTL_SOURCE = `${sem.RULES.intCtlWrittenBack.source}; ${APM.vintr}`;
 
 /** Names of the int_ctl bits (one entry per mask). */
 export function intCtlBitNames(): string[] {
@@ -162,24 +137,22 @@ export type MsrOp = 'read' | 'write';
 /** §d VMX: exits when "use MSR bitmaps" = 0, when ECX is outside both ranges, or when the bitmap bit is 1. */
 export function vmxMsrIntercepted(bitmap: Uint8Array, useBitmaps: boolean, op: MsrOp, index: number): { exit: boolean; why: string } {
   if (!useBitmaps) return { exit: true, why: '"use MSR bitmaps" = 0: every RDMSR/WRMSR exits' };
-  const pos = vmxBitmapPosition(index);
+  const pos = sem.vmxMsrBitmapBit(index, op === 'write');
   if (!pos) return { exit: true, why: `MSR 0x${index.toString(16)} is outside 0-0x1FFF and 0xC0000000-0xC0001FFF: always exits` };
-  const byte = op === 'read' ? pos.readByte : pos.writeByte;
-  const set = ((bitmap[byte] >> pos.bit) & 1) === 1;
-  return { exit: set, why: `${op} bitmap byte 0x${byte.toString(16)} bit ${pos.bit} = ${set ? 1 : 0}` };
+  const set = sem.vmxMsrIntercepted(bitmap, index, op === 'write');
+  return { exit: set, why: `${op} bitmap byte 0x${pos.byte.toString(16)} bit ${pos.bit} = ${set ? 1 : 0}` };
 }
-export const VMX_MSR_SOURCE = `${SDM.msrBitmap}; ${SDM.condExits}; ${CODE.bochsVmexit} VMexit_MSR`;
+export const VMX_MSR_SOURCE = sem.RULES.vmxMsrIntercepted.source;
 
 /** §d SVM: MSR_PROT clear → nothing intercepted; outside the three ranges → always; else the MSRPM bit. */
 export function svmMsrIntercepted(msrpm: Uint8Array, msrProt: boolean, op: MsrOp, index: number): { exit: boolean; why: string } {
-  if (!msrProt) return { exit: false, why: 'MSR_PROT intercept clear: no MSR access is intercepted' };
-  const pos = svmMsrpmPosition(index);
-  if (!pos) return { exit: true, why: `MSR 0x${index.toString(16)} is outside the three MSRPM ranges: always intercepted` };
-  const bitNr = op === 'read' ? pos.readBit : pos.writeBit;
-  const set = ((msrpm[bitNr >> 3] >> (bitNr & 7)) & 1) === 1;
-  return { exit: set, why: `MSRPM bit ${bitNr} (byte 0x${(bitNr >> 3).toString(16)} bit ${bitNr & 7}) = ${set ? 1 : 0}` };
+  const set = sem.svmMsrIntercepted(msrpm, msrProt, index, op === 'write');
+  if (!msrProt) return { exit: set, why: 'MSR_PROT intercept clear: no MSR access is intercepted' };
+  const bitNr = sem.svmMsrpmBitNumber(index, op === 'write');
+  if (bitNr === undefined) return { exit: set, why: `MSR 0x${index.toString(16)} is outside the three MSRPM ranges: always intercepted` };
+  return { exit: set, why: `MSRPM bit 0x${bitNr.toString(16)} (byte 0x${(bitNr >> 3).toString(16)} bit ${bitNr & 7}) = ${set ? 1 : 0}` };
 }
-export const SVM_MSR_SOURCE = `${APM.msrIntercepts}; ${CODE.bochsSvm} SvmInterceptMSR; ${CODE.qemuSvm} cpu_svm_check_intercept_param`;
+export const SVM_MSR_SOURCE = sem.RULES.svmMsrIntercepted.source;
 
 export function setVmxBitmap(bitmap: Uint8Array, op: MsrOp, index: number, intercept: boolean): boolean {
   const pos = vmxBitmapPosition(index);
@@ -212,7 +185,7 @@ export const DEFAULT_PASSTHROUGH = {
 export function vmsaveMsrs(): MsrInfo[] {
   return MSRS.filter((m) => m.vmsaveState === true);
 }
-export const VMSAVE_SOURCE = `${APM.vmsave}; ${CODE.bochsSvm} VMLOAD/VMSAVE; ${CODE.linuxNestedSvm} svm_copy_vmloadsave_state()`;
+export const VMSAVE_SOURCE = sem.RULES.vmsaveCovers.source;
 
 // ---- XFD (§f) -------------------------------------------------------------------------------------------------
 

@@ -535,6 +535,8 @@ export class Machine {
       if (!intCtlWrittenBack(name, ic)) continue;
       const mask = intCtlMask(name);
       if (name === 'V_IRQ_MASK') out = this.cfg.vIrqPending || (from === 'L2' && this.cfg.l0IrqWindow && !this.cfg.vIntrMasking) ? out | mask : out & ~mask;
+      // The guest ran and may have written its TPR (MOV CR8): model it as a new value, so a lost copy is visible.
+      if (name === 'V_TPR_MASK') out = (out & ~mask) | (0x5n & mask);
       this.note(`${vmcb}.int_ctl.${name.replace(/_MASK$/, '')}`, 'written back by #VMEXIT', 'value');
     }
     this.set(`${vmcb}.int_ctl`, valueCell(out, 'after #VMEXIT write-back'));
