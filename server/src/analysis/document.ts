@@ -54,7 +54,13 @@ export interface DocumentAnalysis {
 }
 
 /** Top-level function definitions, including ones tree-sitter wrapped in ERROR nodes. Iterative, depth-bounded. */
-export function findFunctions(tree: Tree): FunctionInfo[] {
+export function findFunctions(tree: Tree, text?: string): FunctionInfo[] {
+  if (text !== undefined) return allFunctions(text, tree);
+  return treeFunctions(tree);
+}
+
+/** Definitions as tree-sitter parsed them. */
+export function treeFunctions(tree: Tree): FunctionInfo[] {
   const out: FunctionInfo[] = [];
   const stack: Array<{ node: Node; depth: number }> = [{ node: tree.rootNode, depth: 0 }];
   while (stack.length) {
@@ -75,6 +81,51 @@ export function findFunctions(tree: Tree): FunctionInfo[] {
   return out;
 }
 
+const MACRO_NAME = /^[A-Z][A-Z0-9_]*$/;
+const NOT_A_FUNCTION = /^(if|for|while|switch|sizeof|typeof|__attribute__|__aligned|__section|__must_hold|__acquires|__releases|__printf|__cond_acquires|asm|__asm__)$/;
+
+/**
+ * Kernel-style fallback for definitions tree-sitter misparsed (macros before the declarator, attribute soup):
+ * a body that opens with `{` alone at column 0 and closes with `}` alone at column 0, named by the first call-like
+ * identifier of the signature lines above. Only ranges no tree-found function covers are added.
+ */
+export function braceFunctions(text: string, known: FunctionInfo[]): FunctionInfo[] {
+  const out: FunctionInfo[] = [];
+  let k = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    const open = text.indexOf('\n{', pos);
+    if (open < 0) break;
+    const bodyStart = open + 1;
+    pos = bodyStart + 1;
+    const after = text.charCodeAt(bodyStart + 1);
+    if (!(after === 10 || after === 13 || Number.isNaN(after))) continue;
+    while (k < known.length && known[k].end <= bodyStart) k++;
+    if (k < known.length && known[k].start <= bodyStart) { pos = known[k].end; continue; }
+    const close = text.indexOf('\n}', bodyStart);
+    if (close < 0) break;
+    const bodyEnd = close + 2;
+    // Signature: up to 6 lines above the brace, back to a blank line or a line ending in ';' or '}'.
+    let sigStart = open;
+    let lineEnd = open;
+    for (let n = 0; n < 6 && lineEnd > 0; n++) {
+      const prevNl = text.lastIndexOf('\n', lineEnd - 1);
+      const line = text.slice(prevNl + 1, lineEnd).trim();
+      if (line === '' || line.endsWith(';') || line.endsWith('}') || line.startsWith('#') || line.endsWith('*/')) break;
+      sigStart = prevNl + 1;
+      lineEnd = prevNl;
+    }
+    const sig = text.slice(sigStart, open);
+    let name: string | undefined;
+    for (const m of sig.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*\(/g)) {
+      if (!NOT_A_FUNCTION.test(m[1]) && !/^[A-Z0-9_]+$/.test(m[1])) { name = m[1]; break; }
+    }
+    if (name && sig.includes('(')) out.push({ name, start: sigStart, end: bodyEnd, bodyStart, bodyEnd });
+    pos = bodyEnd;
+  }
+  return out;
+}
+
 function functionInfo(def: Node): FunctionInfo | undefined {
   const body = def.childForFieldName('body');
   let decl = def.childForFieldName('declarator');
@@ -84,6 +135,17 @@ function functionInfo(def: Node): FunctionInfo | undefined {
   if (!body || !nameNode) return undefined;
   const name = nameNode.type === 'identifier' ? nameNode.text : nameNode.text.replace(/[^A-Za-z0-9_].*$/, '');
   return { name, start: def.startIndex, end: def.endIndex, bodyStart: body.startIndex, bodyEnd: body.endIndex };
+}
+
+/** Tree-found definitions plus the kernel-style fallback for misparsed ones, sorted and non-overlapping. */
+export function allFunctions(text: string, tree: Tree): FunctionInfo[] {
+  // A definition "named" by an all-caps identifier is a macro invocation tree-sitter glued to the next function
+  // (e.g. `BUILD_HELPER(read)\nstatic void f(...) {`): drop it and let the kernel-style fallback find the real one.
+  const all = treeFunctions(tree);
+  const fromTree = all.some((f) => MACRO_NAME.test(f.name)) ? all.filter((f) => !MACRO_NAME.test(f.name)) : all;
+  if (!tree.rootNode.hasError && fromTree === all) return fromTree;
+  const extra = braceFunctions(text, fromTree);
+  return extra.length ? [...fromTree, ...extra].sort((a, b) => a.start - b.start) : fromTree;
 }
 
 export function countErrors(tree: Tree): number {
@@ -98,7 +160,7 @@ export function analyzeText(text: string, uri = 'file:///untitled.c', oldTree?: 
 
 export function fromTree(text: string, uri: string, tree: Tree): DocumentAnalysis {
   return {
-    uri, text, tree, lines: new LineIndex(text), functions: findFunctions(tree), refs: findRefs(text, tree),
+    uri, text, tree, lines: new LineIndex(text), functions: allFunctions(text, tree), refs: findRefs(text, tree),
     parseErrors: countErrors(tree),
   };
 }

@@ -24,6 +24,7 @@ const TABLE: Record<string, Role> = {
   sync_vmcs02_to_vmcs12_rare: { kind: 'after-l2-exit', label: 'after a VM exit from L2' },
   prepare_vmcs12: { kind: 'after-l2-exit', label: 'after a VM exit from L2' },
   nested_vmx_vmexit: { kind: 'after-l2-exit', label: 'after a VM exit from L2' },
+  __nested_vmx_vmexit: { kind: 'after-l2-exit', label: 'after a VM exit from L2' },
   prepare_vmcs02: { kind: 'nested-entry', label: 'nested VM entry' },
   prepare_vmcs02_rare: { kind: 'nested-entry', label: 'nested VM entry' },
   prepare_vmcs02_early: { kind: 'nested-entry', label: 'nested VM entry' },

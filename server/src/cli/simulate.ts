@@ -1,5 +1,58 @@
-import { CliError, type CliIO } from './io';
+// kvm-lens simulate FILE [--function NAME | --lines A-B] [--flow] [--json]
+import { readFileSync, statSync } from 'node:fs';
+import { analyzeText } from '../analysis/document';
+import { initParser } from '../analysis/parser';
+import { simulateTarget } from '../features/simulateRequest';
+import { CliError, parseArgs, type CliIO } from './io';
 
-export async function runSimulate(_args: string[], _io: CliIO): Promise<number> {
-  throw new CliError('simulate: not implemented yet');
+const USAGE = 'usage: kvm-lens simulate FILE [--function NAME | --lines A-B] [--flow] [--json]';
+
+export async function runSimulate(args: string[], io: CliIO): Promise<number> {
+  const { flags, positional } = parseArgs(args, { bool: ['json', 'flow', 'c'], value: ['function', 'lines'] });
+  if (positional.length !== 1) throw new CliError(USAGE);
+  const file = positional[0];
+  const text = readInput(file);
+  let startLine: number | undefined;
+  let endLine: number | undefined;
+  const lines = flags.get('lines')?.[0];
+  if (lines !== undefined) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(lines);
+    if (!m) throw new CliError(`--lines takes A-B (1-based, inclusive), got '${lines}'`);
+    startLine = Number(m[1]) - 1;
+    endLine = Number(m[2] ?? m[1]) - 1;
+    if (startLine < 0 || endLine < startLine) throw new CliError(`--lines ${lines}: empty or reversed range`);
+    const count = text.split('\n').length;
+    if (startLine >= count) throw new CliError(`--lines ${lines}: ${file} has ${count} lines`);
+  }
+  const fn = flags.get('function')?.[0];
+  if (fn !== undefined && lines !== undefined) throw new CliError('--function and --lines are exclusive');
+  await initParser();
+  const doc = analyzeText(text, `file://${file}`);
+  if (fn !== undefined && !doc.functions.some((f) => f.name === fn)) {
+    const near = doc.functions.map((f) => f.name).filter((n) => n.includes(fn) || fn.includes(n)).slice(0, 5);
+    throw new CliError(`no function '${fn}' in ${file}${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`);
+  }
+  const mode = flags.has('flow') ? 'flow' : flags.has('c') ? 'c' : undefined;
+  const result = simulateTarget(doc, { mode, functionName: fn, startLine, endLine, isFlowDocument: /\.kvmflow$/i.test(file) });
+  if (flags.has('json')) {
+    const { markdown: _markdown, ...rest } = result;
+    io.out(JSON.stringify(rest, null, 2));
+  } else io.out(result.markdown);
+  return result.findings.some((f) => f.severity === 'error' || f.severity === 'warning') ? 1 : 0;
+}
+
+function readInput(file: string): string {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    throw new CliError(`cannot read '${file}': no such file`);
+  }
+  if (st.isDirectory()) throw new CliError(`'${file}' is a directory; simulate takes one file`);
+  if (st.size > 8 * 1024 * 1024) throw new CliError(`'${file}' is larger than 8 MiB; not simulated`);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
 }

@@ -1,7 +1,46 @@
-// Glue between the LSP request / CLI and the simulation feature.
-import type { DocumentAnalysis } from '../analysis/document';
+// Glue between the LSP request / CLI and the simulation feature: decides what to simulate from the request.
+import { functionAt, type DocumentAnalysis } from '../analysis/document';
 import type { SimulateParams, SimulationResult } from '../protocol/simulation';
+import { looksLikeFlow, simulateC, simulateFlowText } from './simulate/index';
 
-export function simulateRequest(_doc: DocumentAnalysis, _p: SimulateParams): SimulationResult {
-  return { kind: 'c', title: 'not available yet', steps: [], findings: [], summary: ['simulation is not implemented yet'], markdown: 'Simulation is not implemented yet.' };
+export interface SimulateTarget {
+  mode?: 'flow' | 'c';
+  functionName?: string;
+  /** 0-based, inclusive lines of the selection; whole document when absent. */
+  startLine?: number;
+  endLine?: number;
+  /** Offset of the cursor for an empty selection (simulate the function around it). */
+  cursor?: number;
+  isFlowDocument?: boolean;
+}
+
+export function simulateTarget(doc: DocumentAnalysis, t: SimulateTarget): SimulationResult {
+  if (t.functionName && t.mode !== 'flow') return simulateC(doc, { functionName: t.functionName });
+  const lines = doc.text.split('\n');
+  const from = Math.max(0, Math.min(t.startLine ?? 0, lines.length - 1));
+  const to = Math.max(from, Math.min(t.endLine ?? lines.length - 1, lines.length - 1));
+  const selected = lines.slice(from, to + 1).join('\n');
+  const wholeDoc = t.startLine === undefined;
+  const flow = t.mode === 'flow' || (t.mode !== 'c' && (t.isFlowDocument || looksLikeFlow(selected)));
+  if (flow) return simulateFlowText(selected, { lineOffset: from, title: wholeDoc ? 'Written flow' : `Written flow (lines ${from + 1}-${to + 1})` });
+  if (t.cursor !== undefined && (wholeDoc || from === to)) {
+    const fn = functionAt(doc, t.cursor);
+    if (fn) return simulateC(doc, { functionName: fn.name });
+  }
+  return simulateC(doc, { startLine: from + 1, endLine: to + 1 });
+}
+
+export function simulateRequest(doc: DocumentAnalysis, p: SimulateParams): SimulationResult {
+  const isFlowDocument = /\.kvmflow$/i.test(p.textDocument.uri);
+  if (p.functionName) return simulateTarget(doc, { functionName: p.functionName, mode: p.mode });
+  const r = p.range;
+  if (!r) return simulateTarget(doc, { mode: p.mode, isFlowDocument });
+  const empty = r.start.line === r.end.line && r.start.character === r.end.character;
+  // A selection that ends at column 0 of the next line does not include that line.
+  const endLine = r.end.character === 0 && r.end.line > r.start.line ? r.end.line - 1 : r.end.line;
+  if (empty) {
+    if (isFlowDocument) return simulateTarget(doc, { mode: p.mode ?? 'flow', isFlowDocument });
+    return simulateTarget(doc, { mode: p.mode, cursor: doc.lines.offsetAt(r.start), startLine: r.start.line, endLine: r.start.line });
+  }
+  return simulateTarget(doc, { mode: p.mode, startLine: r.start.line, endLine, isFlowDocument });
 }
