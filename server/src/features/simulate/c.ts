@@ -353,12 +353,12 @@ class Interp {
     const isMachine = /^(vmcs0[12]|vmcs12|vmcb0[12]|vmcb12)\./.test(loc);
     if (isMachine && v.undef) {
       this.find('warning', 'undefined-value-copied', disp,
-        `${disp} receives ${v.from ?? 'a value'}, which is undefined here (${v.undef}) [${Machine.source('vmexit')}]`);
+        `${disp} receives ${v.from ?? 'a value'}, which is undefined here (${v.undef}) [${Machine.source('pdptr-exit')}]`);
     }
     if (loc === 'vmcb12.int_ctl') this.checkIntCtlCopy(v);
     if (/^vmcs12\.GUEST_PDPTR[0-3]$/.test(loc) && !v.undef && !(this.predicate('nested_ept') && this.predicate('pae_paging'))) {
       this.find('info', 'vmcs12-pdptr-unneeded', disp,
-        `${disp} is written although its value is undefined for L1 after this exit (vmcs12 EPT off or L2 not in PAE paging): the copy is unnecessary [${Machine.source('vmexit')}]`);
+        `${disp} is written although its value is undefined for L1 after this exit (vmcs12 EPT off or L2 not in PAE paging): the copy is unnecessary [${Machine.source('pdptr-exit')}]`);
     }
     this.m.set(loc, this.cellOf(v));
     this.lastStore.set(loc, { val: v, line: this.line });
@@ -1042,17 +1042,24 @@ function fmtAssign(a: ReadonlyMap<string, VarValue>): string {
   return [...a].map(([k, v]) => `${k}=${v}`).join(', ');
 }
 
+/** Verb agreement for a summary subject: `x..3` / lists are plural, a single field takes the singular. */
+function agree(phrase: string, subject: string): string {
+  const plural = /\.\.|,| and /.test(subject);
+  if (plural) return phrase;
+  return phrase.replace(/^receive /, 'receives ').replace(/^miss /, 'misses ').replace(/^hold /, 'holds ');
+}
+
 const PHRASE: Record<string, string> = {
-  'undefined-value-copied': 'receive(s) undefined values',
-  'int-ctl-l0-leak': 'receive(s) L0-owned int_ctl state from vmcb02',
-  'int-ctl-not-written-back': 'receive(s) int_ctl bits the processor never writes back',
-  'int-ctl-writeback-lost': 'miss(es) a bit the processor wrote back',
-  'host-state-stale': 'hold(s) a per-CPU value of another CPU after migration (stale)',
+  'undefined-value-copied': 'receive undefined values',
+  'int-ctl-l0-leak': 'receive L0-owned int_ctl state from vmcb02',
+  'int-ctl-not-written-back': 'receive int_ctl bits the processor never writes back',
+  'int-ctl-writeback-lost': 'miss a bit the processor wrote back',
+  'host-state-stale': 'hold a per-CPU value of another CPU after migration (stale)',
   'vmsave-redundant-save': 'saved by hand although VMSAVE saves them',
   'vmload-redundant-restore': 'restored by hand although VMLOAD restores them',
   'vmcs12-pdptr-unneeded': 'written although undefined for L1 (unnecessary copy)',
   'vmwrite-fails': 'VMWRITE fails',
-  'undefined-value-used': 'is/are tested while undefined',
+  'undefined-value-used': 'tested while undefined',
 };
 
 /** Interpret a function (or the lines of one) of an analysed C document under every relevant configuration. */
@@ -1140,7 +1147,7 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   for (const e of bySubject.values()) {
     const subs = [...e.subjects].sort();
     const label = subs.length > 1 && subs.every((s) => /\d$/.test(s)) ? `${subs[0]}..${subs[subs.length - 1].replace(/^.*?(\d+)$/, '$1')}` : subs.join(', ');
-    summary.push(`in ${e.configs.size} of ${total} configurations ${label} ${PHRASE[e.rule] ?? `(${e.rule})`}`);
+    summary.push(`in ${e.configs.size} of ${total} configurations ${label} ${agree(PHRASE[e.rule] ?? `(${e.rule})`, label)}`);
   }
   const roleText = role ? `${role.label}${role.kind === 'after-l2-exit' ? ` (${vendor === 'vmx' ? 'VM exit' : '#VMEXIT'} from L2 first)` : role.kind === 'constant-host-setup' ? ' (followed by a migration to another CPU and a VM entry/exit)' : ''}` : 'no known role: interpreted as is';
   summary.unshift(`${fn.name}: ${roleText}; ${vendor.toUpperCase()}; ${total} configuration${total === 1 ? '' : 's'} over ${vars.length ? vars.join(', ') : 'no predicates'}${infeasible ? ` (${infeasible} infeasible combinations skipped)` : ''}${capped ? ' (sweep capped)' : ''}`);

@@ -633,10 +633,11 @@ export class Machine {
   }
 
   /** Citation for a transition name, for step explanations. */
-  static source(kind: 'vmentry' | 'vmexit' | 'vmrun' | 'vmexit-svm' | 'vmwrite' | 'gif' | 'vmsave' | 'migrate' | 'xfd'): string {
+  static source(kind: 'vmentry' | 'vmexit' | 'pdptr-exit' | 'vmrun' | 'vmexit-svm' | 'vmwrite' | 'gif' | 'vmsave' | 'migrate' | 'xfd'): string {
     switch (kind) {
       case 'vmentry': return `${SDM.entryLoadGuest}; ${PDPTR_ENTRY_SOURCE}`;
       case 'vmexit': return `${SDM.exitSaveGuest}; ${SDM.exitRecordInfo}; ${SDM.exitLoadHost}; ${PDPTR_EXIT_SOURCE}`;
+      case 'pdptr-exit': return PDPTR_EXIT_SOURCE;
       case 'vmrun': return `${APM.vmrun}; ${CODE.bochsSvm} VMRUN; ${CODE.qemuSvm} helper_vmrun`;
       case 'vmexit-svm': return `${APM.vmexit}; ${INTCTL_SOURCE}`;
       case 'vmwrite': return VMWRITE_SOURCE;
