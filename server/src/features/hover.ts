@@ -1,6 +1,6 @@
 // Hover cards: a concise markdown card per entity, plus accessor-fit and object notes for the reference form.
 // Editor-agnostic: (document facts, model) → plain data.
-import { fullFieldOf, widthBits, type AccessorInfo, type Entity, type IntCtlBit, type VmcbField, type VmcsField } from '../model/index';
+import { VMX_EXIT_REASONS, fullFieldOf, widthBits, type AccessorInfo, type Entity, type IntCtlBit, type VmcbField, type VmcsField } from '../model/index';
 import { refAt, type DocumentAnalysis } from '../analysis/document';
 import type { FieldRef } from '../analysis/refs';
 
@@ -10,6 +10,10 @@ export interface HoverResult {
   end: number;
 }
 
+const exitName = (code: number): string => {
+  const e = VMX_EXIT_REASONS.find((r) => r.code === code);
+  return e ? `${e.name.replace(/^EXIT_REASON_/, '')} (${code})` : String(code);
+};
 const hex = (n: number, pad = 4): string => `0x${n.toString(16).padStart(pad, '0')}`;
 const widthLabel = (w: VmcsField['width']): string => (w === 'natural' ? 'natural width' : `${w}-bit`);
 
@@ -121,7 +125,7 @@ function vmcsCard(f0: VmcsField): string {
   if (full.onEntry) hw.push(`VM entry: ${full.onEntry}`);
   if (full.onExit) hw.push(`VM exit: ${full.onExit}`);
   if (full.undefinedWhen) hw.push(`Undefined: ${full.undefinedWhen}`);
-  if (full.validForExitReasons && full.validForExitReasons !== 'all') hw.push(`Valid only for exit reasons ${full.validForExitReasons.join(', ')}.`);
+  if (full.validForExitReasons && full.validForExitReasons !== 'all') hw.push(`Defined only for exit reasons: ${full.validForExitReasons.map(exitName).join(', ')}.`);
   if (hw.length) lines.push(`*Hardware:*\n${hw.map((h) => `- ${h}`).join('\n')}`);
   const kvm: string[] = [];
   if (full.lifetime) kvm.push(`lifetime **${full.lifetime}**${full.kvmWriters?.length ? ` (written in ${full.kvmWriters.map((w) => `\`${w}()\``).join(', ')})` : ''}`);
@@ -149,19 +153,20 @@ function vmcbCard(f: VmcbField): string {
 
 function intCtlCard(b: IntCtlBit): string {
   const bits = b.bits === 1 ? `bit ${b.bit}` : `bits ${b.bit + b.bits - 1}:${b.bit}`;
-  const wb = b.writeback === 'always' ? 'always written back by the processor on #VMEXIT'
-    : b.writeback === 'never' ? 'never written back by the processor on #VMEXIT (input only)'
-      : `written back on #VMEXIT only when ${b.writebackCondition ?? 'a feature is enabled'}`;
+  const icon = b.writeback === 'always' ? '' : b.writeback === 'never' ? '⚠️ ' : '';
   return [
     `**${b.name}** — VMCB \`${b.register}\` ${bits} (mask \`${hex(b.mask, 8)}\`)`,
     b.meaning,
-    `*Hardware:* ${wb}. ${b.writebackNote}`,
+    `*#VMEXIT:* ${icon}${b.writebackNote}.${b.writeback === 'never' ? ' Copying it from the VMCB the CPU just ran copies back what KVM put there, not guest state.' : ''}`,
     sourcesLine(b.sources),
   ].join('\n\n');
 }
 
+/** Sources ordered for a card: manual sections first, then current Linux, then other code; at most four shown. */
 function sourcesLine(sources: string[]): string {
-  return `*Source:* ${sources.slice(0, 3).join('; ')}${sources.length > 3 ? ` (+${sources.length - 3} more)` : ''}`;
+  const rank = (x: string): number => (/§|Appendix/.test(x) ? (/encodings of VMCS fields/.test(x) ? 1 : 0) : /Linux 7\.1|KVM commit/.test(x) ? 2 : 3);
+  const sorted = [...new Set(sources)].map((x, i) => ({ x, i })).sort((a, b) => rank(a.x) - rank(b.x) || a.i - b.i).map((e) => e.x);
+  return `*Source:* ${sorted.slice(0, 4).join('; ')}${sorted.length > 4 ? ` (+${sorted.length - 4} more: \`kvm-lens explain --json\`)` : ''}`;
 }
 
 /** Plain-text card for the CLI's `explain`. */

@@ -241,7 +241,7 @@ function buildBit(r: VmcbRow): IntCtlBit | undefined {
   if (root === 'V_NMI_BLOCKING') aliases.push('V_NMI_MASK');
   const b: IntCtlBit = {
     kind: 'intctl', name, aliases: [...new Set(aliases)], register: r.record === 'intstate' ? 'int_state' : 'int_ctl', bit, bits, mask,
-    meaning: r.meaning, writeback, writebackNote: `${WRITEBACK_NOTE[cls]}. Fact sheet: ${r.written}`, sources: [...r.sources, ...INTCTL_SRC],
+    meaning: r.meaning, writeback, writebackNote: WRITEBACK_NOTE[cls], sources: [...r.sources, ...INTCTL_SRC],
   };
   if (shiftName) b.shiftName = shiftName;
   if (cls === 'vgif' || cls === 'vnmi' || cls === 'sev-es') b.writebackCondition = cls;
