@@ -152,13 +152,15 @@ async function simulateSelection(lc: LanguageClient, output: vscode.OutputChanne
   }
   const doc = editor.document;
   const sel = editor.selection;
-  const params: SimulateParams = { textDocument: { uri: lc.code2ProtocolConverter.asUri(doc.uri) } };
-  if (!sel.isEmpty) {
-    params.range = {
+  // An empty selection is sent too: the server then simulates the function around the cursor (C) or the whole
+  // flow (.kvmflow).
+  const params: SimulateParams = {
+    textDocument: { uri: lc.code2ProtocolConverter.asUri(doc.uri) },
+    range: {
       start: { line: sel.start.line, character: sel.start.character },
       end: { line: sel.end.line, character: sel.end.character },
-    };
-  }
+    },
+  };
   if (doc.languageId === 'kvmflow') params.mode = 'flow';
   return runSimulation(lc, output, params, doc.uri);
 }

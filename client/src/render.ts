@@ -105,7 +105,7 @@ function renderTimeline(steps: SimStep[]): string {
         );
       }
     }
-    const cls = ['step-dot', s.simulated === false ? 'narration' : 'simulated', s.vmExit === true ? 'vmexit' : ''].join(' ').trim();
+    const cls = ['step-dot', s.simulated === false ? 'narration' : 'simulated', s.vmExit === true ? 'vmexit' : s.vmExit === false ? 'noexit' : ''].join(' ').trim();
     const tip = `#${num(s.index)} line ${num(s.line)} (${String(s.actor ?? '')}) ${String(s.op ?? '')}${s.vmExit === true ? ' — VM exit' : ''}${s.simulated === false ? ' — not simulated' : ''}`;
     parts.push(`<g class="step-mark" data-step="${i}" data-line="${num(s.line)}"><circle class="${esc(cls)}" cx="${x(i)}" cy="${y(l)}" r="${s.vmExit === true ? 7 : 5}"><title>${esc(tip)}</title></circle>`);
     if (s.vmExit === true) parts.push(`<text class="vmexit-label" x="${x(i)}" y="${y(l) - 11}" text-anchor="middle">exit</text>`);
@@ -116,6 +116,9 @@ function renderTimeline(steps: SimStep[]): string {
     prev = { i, l };
   });
   parts.push('</svg>');
+  parts.push('<p class="legend"><span class="key exit">●</span> guest operation that exits <span class="key noexit">●</span> guest operation without exit ' +
+    '<span class="key simulated">●</span> simulated step <span class="key narration">○</span> narration (not simulated) ' +
+    '<span class="key exit">↘</span> exit to the host <span class="key entry">↗</span> entry/return</p>');
   return parts.join('');
 }
 
@@ -175,13 +178,21 @@ function renderStates(steps: SimStep[]): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Findings and configuration sweep.
 
+/** A finding message; a trailing `[sources]` citation is set apart in smaller type. */
+function messageHtml(message: unknown): string {
+  const text = String(message ?? '');
+  const m = /^([\s\S]*?)\s*(\[[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*\])(\s*(?:—|-)[^\[\]]*)?$/.exec(text);
+  if (!m || m[1].trim() === '') return esc(text);
+  return `${esc(m[1])}${m[3] ? esc(m[3]) : ''} <span class="source">${esc(m[2])}</span>`;
+}
+
 function renderFindings(findings: SimFinding[], emptyText = 'No findings.'): string {
   if (findings.length === 0) return `<p class="muted">${esc(emptyText)}</p>`;
   const items = findings.map((f) => {
     const sev = token(f.severity, SEVERITIES, 'info');
     return `<li class="finding sev-${sev}"><span class="badge sev-${sev}">${esc(sev)}</span> ` +
       `<a href="#" class="line-link" data-line="${num(f.line)}">line ${num(f.line)}</a> ` +
-      `<code>[${esc(f.rule)}]</code> ${esc(f.message)}</li>`;
+      `<code>[${esc(f.rule)}]</code> ${messageHtml(f.message)}</li>`;
   });
   return `<ul class="findings">${items.join('')}</ul>`;
 }
@@ -250,7 +261,11 @@ svg .arrow-entry { fill: var(--vscode-testing-iconPassed, #393); }
 svg .step-dot.simulated { fill: var(--vscode-textLink-foreground, #06c); }
 svg .step-dot.narration { fill: var(--vscode-editor-background, #fff); stroke: var(--vscode-foreground, #222); stroke-opacity: 0.6; }
 svg .step-dot.vmexit { fill: var(--vscode-errorForeground, #c33); stroke: var(--vscode-foreground, #222); }
+svg .step-dot.noexit { fill: var(--vscode-testing-iconPassed, #393); stroke: var(--vscode-foreground, #222); stroke-width: 1; }
 svg .step-mark { cursor: pointer; }
+p.legend { font-size: 0.85em; opacity: 0.85; margin: 2px 0 8px; }
+.key { font-weight: bold; margin-left: 8px; } .key.exit { color: var(--vscode-errorForeground, #c33); }
+.key.noexit, .key.entry { color: var(--vscode-testing-iconPassed, #393); } .key.simulated { color: var(--vscode-textLink-foreground, #06c); }
 td.pred.yes { color: var(--vscode-testing-iconPassed, #393); } td.pred.no { opacity: 0.7; }
 tr.has-findings td:first-child { border-left: 3px solid var(--vscode-editorWarning-foreground, #b80); }
 details.state { margin: 4px 0; } details.state > summary { cursor: pointer; }
@@ -301,8 +316,8 @@ export function renderSimulationHtml(result: SimulationResult, nonce: string, cs
       `${configs.length ? `, ${configs.length} configuration${configs.length === 1 ? '' : 's'}` : ''}.</p>`,
   );
   if (summary.length) body.push(`<section id="summary"><h2>Summary</h2><ul class="summary">${summary.map((s) => `<li>${esc(s)}</li>`).join('')}</ul></section>`);
-  body.push(`<section id="findings"><h2>Findings</h2>${renderFindings(findings)}</section>`);
   body.push(`<section id="timeline"><h2>Timeline</h2><div class="timeline-wrap">${renderTimeline(steps)}</div></section>`);
+  body.push(`<section id="findings"><h2>Findings</h2>${renderFindings(findings)}</section>`);
   if (configs.length) body.push(`<section id="sweep"><h2>Configuration sweep</h2>${renderConfigurations(configs)}</section>`);
   body.push(`<section id="steps"><h2>Steps</h2>${renderSteps(steps)}</section>`);
   body.push(`<section id="state"><h2>State after each step</h2>${renderStates(steps)}</section>`);

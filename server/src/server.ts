@@ -5,10 +5,12 @@
 // request waited; requests for unopened documents answer empty; positions are clamped; changes for unopened
 // documents and stale versions are ignored and logged; an exception in a feature is logged and answered empty.
 import { isMainThread, workerData } from 'node:worker_threads';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { relative, sep } from 'node:path';
 import {
-  CodeActionKind, DiagnosticSeverity, ErrorCodes, FileChangeType, InlayHintKind, LSPErrorCodes, ProposedFeatures, ResponseError,
+  CodeActionKind, CodeActionRequest, CodeLensRequest, DiagnosticSeverity, HoverRequest, InlayHintRequest, ErrorCodes, FileChangeType, InlayHintKind, LSPErrorCodes, ProposedFeatures, ResponseError,
   TextDocumentSyncKind, createConnection, type CancellationToken, type CodeAction, type CodeLens, type Connection,
   type Diagnostic, type InitializeResult, type InlayHint, type Range, type TextDocumentContentChangeEvent, type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
@@ -43,6 +45,10 @@ export interface StatusParams { text: string; tooltip: string; busy?: boolean }
 /** `kvmLens/serverStats` request: memory and counters (the soak script and the benchmark read it). */
 export const SERVER_STATS_REQUEST = 'kvmLens/serverStats';
 
+interface PendingPublish { timer: ReturnType<typeof setImmediate>; dirty: boolean; since: number; hops: number }
+/** Longest a burst of changes can hold back its diagnostics. */
+const MAX_COALESCE_MS = 50;
+
 export interface ServerOptions {
   /** Script the index worker runs (the bundled server itself); indexing is off without it. */
   workerScript?: string;
@@ -54,20 +60,26 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   let hasConfiguration = false;
   let root: string | undefined;
   let filesExclude: string[] = [];
-  const pending = new Map<string, { timer: ReturnType<typeof setImmediate> | ReturnType<typeof setTimeout> }>();
+  const pending = new Map<string, PendingPublish>();
   const parserReady = initParser();
   let parserFailed: string | undefined;
   parserReady.catch((e: unknown) => {
     parserFailed = e instanceof Error ? e.message : String(e);
     connection.console.error(`kvm-lens: cannot load the C parser: ${parserFailed}`);
   });
-  const counters = { edits: 0, published: 0, staleChanges: 0, unknownChanges: 0, internalErrors: 0 };
+  const counters = { edits: 0, published: 0, staleChanges: 0, unknownChanges: 0, malformedNotifications: 0, internalErrors: 0 };
   const log = (msg: string): void => { try { connection.console.log(msg); } catch { /* connection gone */ } };
   const logError = (msg: string, e?: unknown): void => {
     counters.internalErrors++;
     try {
       connection.console.error(`kvm-lens: ${msg}${e === undefined ? '' : `: ${e instanceof Error ? e.stack ?? e.message : String(e)}`}`);
     } catch { /* connection gone */ }
+  };
+
+  /** A client sent something malformed: logged, counted, not an internal error. */
+  const logBadInput = (msg: string): void => {
+    counters.malformedNotifications++;
+    try { connection.console.warn(`kvm-lens: ${msg}`); } catch { /* connection gone */ }
   };
 
   onInternalError((rule, e) => logError(`rule ${rule.id} failed`, e));
@@ -190,7 +202,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   // ---- documents ----
   connection.onDidOpenTextDocument(async (p) => {
     const td = p?.textDocument;
-    if (!td || typeof td.uri !== 'string' || typeof td.text !== 'string') { logError('didOpen without textDocument {uri, text}'); return; }
+    if (!td || typeof td.uri !== 'string' || typeof td.text !== 'string') { logBadInput('ignored didOpen without textDocument {uri, text}'); return; }
     if (!(await ensureParser())) return;
     try {
       store.open(td.uri, typeof td.languageId === 'string' ? td.languageId : 'c', typeof td.version === 'number' ? td.version : 0, td.text);
@@ -202,7 +214,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   connection.onDidChangeTextDocument(async (p) => {
     const td = p?.textDocument;
-    if (!td || typeof td.uri !== 'string' || !Array.isArray(p.contentChanges)) { logError('didChange without textDocument/contentChanges'); return; }
+    if (!td || typeof td.uri !== 'string' || !Array.isArray(p.contentChanges)) { logBadInput('ignored didChange without textDocument/contentChanges'); return; }
     if (!(await ensureParser())) return;
     try {
       const outcome = store.change(td.uri, td.version, p.contentChanges as TextDocumentContentChangeEvent[]);
@@ -219,7 +231,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const uri = p?.textDocument?.uri;
     if (typeof uri !== 'string') return;
     const t = pending.get(uri);
-    if (t) { clearImmediate(t.timer as ReturnType<typeof setImmediate>); pending.delete(uri); }
+    if (t) { clearImmediate(t.timer); pending.delete(uri); }
     store.close(uri);
     void connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
   });
@@ -249,12 +261,25 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   }
 
   /**
-   * Diagnostics are published without a debounce: after the change is applied the publish runs two event-loop
-   * turns later, so changes already queued behind this one are applied first (a burst publishes once).
+   * Diagnostics are published without a debounce: an isolated change publishes two event-loop turns after it is
+   * applied. While changes keep arriving (a burst already queued behind this one, fast typing), each hop sees the
+   * `dirty` flag and waits one more turn — so a burst publishes once, at most MAX_COALESCE_MS after its first change.
    */
   function schedule(uri: string): void {
-    if (pending.has(uri)) return;
-    const entry = { timer: setImmediate(() => { entry.timer = setImmediate(() => { pending.delete(uri); publish(uri); }); }) as ReturnType<typeof setImmediate> };
+    const p = pending.get(uri);
+    if (p) { p.dirty = true; return; }
+    const entry: PendingPublish = { timer: undefined as unknown as ReturnType<typeof setImmediate>, dirty: false, since: performance.now(), hops: 0 };
+    const hop = (): void => {
+      entry.hops++;
+      if (entry.hops >= 2 && (!entry.dirty || performance.now() - entry.since > MAX_COALESCE_MS)) {
+        pending.delete(uri);
+        publish(uri);
+        return;
+      }
+      entry.dirty = false;
+      entry.timer = setImmediate(hop);
+    };
+    entry.timer = setImmediate(hop);
     pending.set(uri, entry);
   }
 
@@ -315,21 +340,23 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   }
 
   // ---- features ----
-  connection.onHover((p, token) => docRequest('textDocument/hover', p, token, null, (doc) => {
+  // Registered with onRequest(type) rather than onHover() etc.: those wrappers read params.workDoneToken before
+  // our validation runs, so `params: null` would surface as InternalError instead of InvalidParams.
+  connection.onRequest(HoverRequest.type, (p, token) => docRequest('textDocument/hover', p, token, null, (doc) => {
     const h = hoverAt(doc, offsetOf(doc, p.position));
     if (!h) return null;
     return { contents: { kind: 'markdown' as const, value: h.markdown }, range: toRange(doc, h.start, h.end) };
   }));
 
-  connection.languages.inlayHint.on((p, token) => docRequest('textDocument/inlayHint', p, token, [] as InlayHint[], (doc) => {
-    if (!settings.inlayHints.enabled) return [];
+  connection.onRequest(InlayHintRequest.type, (p, token) => docRequest('textDocument/inlayHint', p, token, [] as InlayHint[], (doc) => {
     const [from, to] = rangeOf(doc, p.range);
+    if (!settings.inlayHints.enabled) return [];
     return inlayHints(doc, from, to).map((h) => ({
       position: doc.lines.positionAt(h.offset), label: h.label, kind: InlayHintKind.Type, paddingLeft: true, tooltip: h.tooltip,
     }));
   }));
 
-  connection.onCodeAction((p, token) => docRequest('textDocument/codeAction', p, token, [] as CodeAction[], (doc, uri) => {
+  connection.onRequest(CodeActionRequest.type, (p, token) => docRequest('textDocument/codeAction', p, token, [] as CodeAction[], (doc, uri) => {
     const [from, to] = rangeOf(doc, p.range);
     const actions: CodeAction[] = [];
     for (const f of findingsOf(uri)) {
@@ -343,7 +370,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     return actions;
   }));
 
-  connection.onCodeLens((p, token) => docRequest('textDocument/codeLens', p, token, [] as CodeLens[], (doc, uri) =>
+  connection.onRequest(CodeLensRequest.type, (p, token) => docRequest('textDocument/codeLens', p, token, [] as CodeLens[], (doc, uri) =>
     codeLenses(doc).map((l) => ({
       range: toRange(doc, l.start, l.start),
       command: { title: l.title, command: 'kvmLens.simulateFunction', arguments: [uri, l.functionName] },
@@ -364,7 +391,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     return e ? { markdown: entityCard(e) } : { markdown: null, suggestions: suggestNames(p.name) };
   });
 
-  connection.onRequest(SERVER_STATS_REQUEST, () => {
+  connection.onRequest(SERVER_STATS_REQUEST, (p: { gc?: unknown } | null) => {
+    // { gc: true } (soak script): collect garbage first so the figures show retained memory, not GC timing.
+    if (p && p.gc === true) forceGc();
     const m = process.memoryUsage();
     const facts = workspaceFacts();
     return {
@@ -375,13 +404,31 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     };
   });
 
+  /** `kvmLens/workspaceFacts` { name } → what the workspace index knows about a function name. */
+  connection.onRequest('kvmLens/workspaceFacts', (p: { name?: unknown }) => {
+    if (!p || typeof p.name !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, 'kvmLens/workspaceFacts needs { name: string }');
+    const f = workspaceFacts();
+    return { ready: f.ready, files: f.fileCount, isCalled: f.isCalled(p.name), callers: f.callers(p.name).slice(0, 200), definedIn: f.definedIn(p.name), role: f.roleOf(p.name) ?? null };
+  });
+
   connection.onShutdown(() => {
-    for (const t of pending.values()) clearImmediate(t.timer as ReturnType<typeof setImmediate>);
+    for (const t of pending.values()) clearImmediate(t.timer);
     pending.clear();
     indexer?.dispose();
   });
 
   connection.listen();
+}
+
+let gcFn: (() => void) | undefined;
+function forceGc(): void {
+  try {
+    if (!gcFn) {
+      setFlagsFromString('--expose-gc');
+      gcFn = runInNewContext('gc') as () => void;
+    }
+    gcFn();
+  } catch { /* not available: report memory as it is */ }
 }
 
 /** Two macrotask turns: queued messages (e.g. a didChange right behind this request) are handled first. */

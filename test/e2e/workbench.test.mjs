@@ -11,7 +11,7 @@ import {
 } from './lib/harness.mjs';
 import {
   clickWord, dismissHover, findFrame, hoverWord, lineText, openFile, openProblems, openWorkbench, problemRows,
-  runCommand, statusMode,
+  closeSimulationPanel, panelScreenshot, readPanel, runCommand, statusMode,
 } from './lib/workbench.mjs';
 
 const vsix = path.resolve(process.argv[2] || 'kvm-lens.vsix');
@@ -33,15 +33,16 @@ const hits = [];
 const listener = http.createServer((req, res) => { hits.push(req.url); res.end('x'); });
 await new Promise((r) => listener.listen(0, '127.0.0.1', r));
 const port = listener.address().port;
+// Every line below reaches the panel verbatim: narration lines keep their text, the bad config value is quoted in a
+// finding.
 fs.writeFileSync(path.join(ws, 'hostile.kvmflow'), [
-  '# config: vendor=vmx',
-  `(G) WRMSR(IA32_XFD) <img src=x onerror="fetch('http://127.0.0.1:${port}/onerror')">`,
+  `# config: vendor=vmx paging=<img/src=x/onerror=fetch('http://127.0.0.1:${port}/config')>`,
+  '(G) WRMSR(IA32_XFD)',
   '--trap to host--',
-  `(HK) <script>fetch('http://127.0.0.1:${port}/script');alert(1)</script> emulate WRMSR`,
-  `(HK) <img src="http://127.0.0.1:${port}/img"> <svg onload="fetch('http://127.0.0.1:${port}/svg')">`,
-  `(HK) Disable WRMSR interception for <a href="javascript:fetch('http://127.0.0.1:${port}/a')">IA32_XFD</a>`,
+  `(HK) <script>fetch('http://127.0.0.1:${port}/script');alert(1)</script>`,
+  `(HK) <img src=x onerror="fetch('http://127.0.0.1:${port}/onerror')"> <svg onload="fetch('http://127.0.0.1:${port}/svg')">`,
+  `(HK) <a href="javascript:fetch('http://127.0.0.1:${port}/a')">x</a> "><iframe src="http://127.0.0.1:${port}/iframe"></iframe>`,
   '--enter guest--',
-  `(G) WRMSR(IA32_XFD) "><iframe src="http://127.0.0.1:${port}/iframe"></iframe>`,
   '',
 ].join('\n'));
 
@@ -152,54 +153,66 @@ try {
   });
   await dismissHover(page);
 
-  await checks.check('"KVM Lens: Simulate Selection" on a selected function opens the panel', async () => {
+  await checks.check('"KVM Lens: Simulate Selection" on a selected function opens the panel with the trace', async () => {
     await openFile(page, 'nested_pdptr.c', 'C');
+    await closeSimulationPanel(page);
     await clickWord(page, 'static void sync_vmcs02_to_vmcs12', 'static', { offset: 0 });
     await page.keyboard.press('Home');
     for (let i = 0; i < 8; i++) await page.keyboard.press('Shift+ArrowDown');
     await page.keyboard.press('Shift+End');
     await runCommand(page, 'KVM Lens: Simulate Selection');
     await page.locator('.tabs-container .tab', { hasText: 'Simulation' }).first().waitFor({ timeout: 30_000 });
-    const frame = await findFrame(page, 'section#timeline');
-    assert(frame, 'no webview frame with the simulation');
-    const title = (await frame.locator('h1').first().innerText()).trim();
-    const steps = await frame.locator('tr.step-row').count();
+    const panel = await readPanel(page, async (f) => {
+      const steps = await f.locator('tr.step-row').count();
+      if (steps === 0) return undefined;
+      return { title: (await f.locator('h1').first().innerText()).trim(), steps, configs: await f.locator('table.sweep tbody tr').count(),
+        summary: (await f.locator('#summary').innerText().catch(() => '')).replace(/\s+/g, ' ').trim() };
+    });
+    assert(panel, 'the panel shows no steps for the selected function');
     await sleep(500);
     await shot(page, 'simulation-c');
-    return `panel "${title}", ${steps} steps`;
+    await panelScreenshot(page, path.join(ARTIFACTS, 'simulation-c-panel.png'), '#summary');
+    return `"${panel.title}": ${panel.steps} steps, ${panel.configs} configurations; ${panel.summary.slice(0, 160)}`;
   });
 
   await checks.check('the "Simulate" code lens above sync_vmcs02_to_vmcs12 opens the panel', async () => {
-    await openFile(page, 'nested_pdptr.c', 'C');
+    await closeSimulationPanel(page);
     const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Simulate' }).first();
     await lens.waitFor({ state: 'visible', timeout: 30_000 });
     const label = (await lens.innerText()).trim();
     await lens.click();
-    const frame = await findFrame(page, 'section#timeline');
-    assert(frame, 'no simulation panel after clicking the code lens');
-    const title = (await frame.locator('h1').first().innerText()).trim();
+    const title = await readPanel(page, async (f) => (await f.locator('tr.step-row').count()) ? (await f.locator('h1').first().innerText()).trim() : undefined);
+    assert(title, 'no simulation trace after clicking the code lens');
     return `lens "${label}" → panel "${title}"`;
   });
 
   await checks.check('simulating a written flow shows steps, VM exits and the timeline', async () => {
+    await closeSimulationPanel(page);
     await openFile(page, 'xfd.kvmflow', 'KVM Flow');
     await clickWord(page, 'config: vendor=vmx', 'config');
     await runCommand(page, 'KVM Lens: Simulate Selection');
-    const frame = await findFrame(page, 'tr.step-row', { timeoutMs: 30_000 });
-    assert(frame, 'the panel shows no steps for xfd.kvmflow');
-    const steps = await frame.locator('tr.step-row').count();
-    const exits = await frame.locator('svg.timeline circle.vmexit').count();
-    assert(steps >= 4, `only ${steps} steps`);
+    const panel = await readPanel(page, async (f) => {
+      const steps = await f.locator('tr.step-row').count();
+      if (steps === 0) return undefined;
+      return { steps, exits: await f.locator('svg.timeline circle.vmexit').count(), arrows: await f.locator('svg.timeline line.transition').count(),
+        noexit: await f.locator('tr.step-row .badge.noexit').count() };
+    });
+    assert(panel, 'the panel shows no steps for xfd.kvmflow');
+    assert(panel.steps >= 4 && panel.exits >= 1 && panel.arrows >= 2, `steps ${panel.steps}, exits ${panel.exits}, arrows ${panel.arrows}`);
+    // seed 004: after "Disable WRMSR interception for IA32_XFD" the guest's WRMSRs do not exit
+    assert(panel.noexit >= 1, 'no guest WRMSR marked "no exit" after passthrough');
     await sleep(500);
     await shot(page, 'simulation-flow');
-    return `${steps} steps, ${exits} VM exits marked`;
+    await panelScreenshot(page, path.join(ARTIFACTS, 'simulation-flow-panel.png'), '#summary');
+    return `${panel.steps} steps, ${panel.exits} VM exits marked, ${panel.arrows} transition arrows, ${panel.noexit} WRMSR without exit`;
   });
 
   await checks.check('a trace with <script>/<img onerror> names renders as text and nothing executes', async () => {
+    await closeSimulationPanel(page);
     await openFile(page, 'hostile.kvmflow', 'KVM Flow');
     await clickWord(page, 'config: vendor=vmx', 'config');
     await runCommand(page, 'KVM Lens: Simulate Selection');
-    const frame = await findFrame(page, 'tr.step-row', { hasText: 'onerror', timeoutMs: 30_000 });
+    const frame = await findFrame(page, 'tr.step-row', { hasText: '<script>', timeoutMs: 30_000 });
     assert(frame, 'the hostile names never reached the panel');
     await sleep(2500); // give any injected markup time to load or run
     const dom = await frame.evaluate(() => ({
@@ -211,7 +224,7 @@ try {
     assert(dom.csp.includes("default-src 'none'") && /script-src 'nonce-/.test(dom.csp), `CSP: ${dom.csp}`);
     assert(dom.injected === 0, `${dom.injected} injected elements in the panel`);
     assert(dom.handlers === 0, `${dom.handlers} elements with on* attributes`);
-    assert(dom.text.includes('<img src=x onerror=') && dom.text.includes('<script>'), 'the names are not shown as text');
+    for (const t of ['<script>fetch(', '<img src=x onerror=', '<svg onload=', '<iframe src=', '<img/src=x/onerror=']) assert(dom.text.includes(t), `not shown as text: ${t}`);
     assert(hits.length === 0, `requests reached the listener: ${hits.join(', ')}`);
     assert(dialogs.length === 0, `dialogs opened: ${dialogs.join(', ')}`);
     // positive control: the panel's own nonce'd script does run (clicking a step selects its row)

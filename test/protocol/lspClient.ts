@@ -95,6 +95,24 @@ export class LspClient {
     this.proc.stdin!.write(Buffer.concat([Buffer.from(`Content-Length: ${b.length}\r\n\r\n`, 'ascii'), b]));
   }
 
+  /** Several messages in one write, so the server reads them in one chunk (before it dispatches any). */
+  writeBatch(msgs: unknown[]): void {
+    const parts = msgs.map((m) => {
+      const b = Buffer.from(JSON.stringify(m), 'utf8');
+      return Buffer.concat([Buffer.from(`Content-Length: ${b.length}\r\n\r\n`, 'ascii'), b]);
+    });
+    this.proc.stdin!.write(Buffer.concat(parts));
+  }
+
+  /** Register a pending request id (for requests sent through writeBatch). */
+  expect(id: number): Promise<RpcMessage> {
+    return new Promise((resolve, reject) => this.pendingReq.set(id, { resolve, reject }));
+  }
+
+  newId(): number {
+    return this.nextId++;
+  }
+
   /** Send a request; resolves with the whole response message (result or error). */
   request(method: string, params?: unknown, id: number | string = this.nextId++): Promise<RpcMessage> {
     return new Promise((resolve, reject) => {

@@ -126,3 +126,12 @@ test('malformed results render without throwing', () => {
   assert.match(html, /<svg class="timeline"/);
   assert.ok(!html.includes('<b>'));
 });
+
+test('a trailing [source] citation in a finding is set apart, still escaped', () => {
+  const result: SimulationResult = {
+    kind: 'flow', title: 't', steps: [], summary: [], markdown: '',
+    findings: [{ line: 1, severity: 'warning', rule: 'r', message: 'IA32_XFD is stale <b> [LKML "[PATCH v5 21/21] kvm: x86" <i>] — in 1 of 2 configurations' }],
+  };
+  const html = renderSimulationHtml(result, NONCE, CSP_SOURCE);
+  assert.match(html, /IA32_XFD is stale &lt;b&gt; — in 1 of 2 configurations <span class="source">\[LKML &quot;\[PATCH v5 21\/21\] kvm: x86&quot; &lt;i&gt;\]<\/span>/);
+});

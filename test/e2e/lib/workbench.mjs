@@ -146,3 +146,51 @@ export async function findFrame(page, selector, { timeoutMs = 30_000, hasText } 
     return undefined;
   }, { timeoutMs, intervalMs: 300 });
 }
+
+/** Closes the simulation panel if it is open, so the next simulation gets a fresh webview frame. */
+export async function closeSimulationPanel(page) {
+  const tab = page.locator('.tabs-container .tab', { hasText: 'Simulation' });
+  for (let i = 0; i < 3 && (await tab.count()); i++) {
+    await tab.first().hover();
+    await tab.first().locator('.codicon-close, .tab-actions .action-label').first().click({ timeout: 5000 }).catch(() => {});
+    await sleep(300);
+  }
+}
+
+/**
+ * Waits for the simulation panel's webview and reads it with `read(frame)`; retries while the webview is being
+ * (re)created, when frames detach under the reader.
+ */
+export async function readPanel(page, read, { timeoutMs = 30_000, selector = 'section#timeline' } = {}) {
+  let lastError;
+  const v = await until(async () => {
+    try {
+      const f = await findFrame(page, selector, { timeoutMs: 1000 });
+      return f ? await read(f) : undefined;
+    } catch (e) {
+      lastError = e;
+      return undefined;
+    }
+  }, { timeoutMs, intervalMs: 300 });
+  if (v === undefined && lastError) throw lastError;
+  return v;
+}
+
+/**
+ * Screenshot of the simulation panel alone: hides the bottom panel, maximizes the panel's editor group, scrolls the
+ * webview to `section`, then restores the layout.
+ */
+export async function panelScreenshot(page, file, section = '#timeline') {
+  if (await page.locator('.part.panel').isVisible().catch(() => false)) {
+    await runCommand(page, 'View: Hide Panel').catch(() => page.keyboard.press('Escape'));
+  }
+  await page.locator('.tabs-container .tab', { hasText: 'Simulation' }).first().click();
+  await runCommand(page, 'View: Toggle Maximize Editor Group').catch(() => page.keyboard.press('Escape'));
+  await sleep(800);
+  const frame = await findFrame(page, section, { timeoutMs: 10_000 });
+  await frame?.locator(section).evaluate((e) => e.scrollIntoView({ block: 'start' })).catch(() => {});
+  await sleep(400);
+  await page.screenshot({ path: file });
+  await runCommand(page, 'View: Toggle Maximize Editor Group').catch(() => page.keyboard.press('Escape'));
+  await sleep(300);
+}
