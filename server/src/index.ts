@@ -5,3 +5,4 @@ export { hoverAt, entityCard, cardForRef } from './features/hover';
 export * as conditions from './analysis/conditions';
 export * as roles from './analysis/roles';
 export { computeDiagnostics, RULES } from './features/diagnostics';
+export { sweepBenchmark, benchmarkSource, simulateC, simulateFlowText } from './features/simulate/index';

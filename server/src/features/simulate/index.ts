@@ -59,7 +59,7 @@ export function sweepBenchmark(n = 10): { configurations: number; ms: number; li
 }
 
 const BENCH_PREDICATES = [
-  'enable_ept', 'nested_cpu_has_ept(vmcs12)', 'sev_es_guest(vcpu->kvm)', 'nested_vgif_enabled(svm)', 'nested_vnmi_enabled(svm)',
+  'enable_ept', 'vmx->nested.nested_run_pending', 'sev_es_guest(vcpu->kvm)', 'nested_cpu_has_posted_intr(vmcs12)', 'nested_vnmi_enabled(svm)',
   'nested_cpu_has_vmwrite_any_field(vcpu)', 'is_guest_mode(vcpu)', 'nested_cpu_has_vid(vmcs12)', 'nested_cpu_has_preemption_timer(vmcs12)', 'vgif',
 ];
 

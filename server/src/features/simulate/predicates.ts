@@ -34,13 +34,18 @@ export const VARS: Readonly<Record<string, SweepVar>> = {
 };
 
 /** Variables without a machine field (plain KVM state the region tests), kept in the assignment only. */
-const FREE_BOOLS = ['guest_mode', 'vgif', 'nested_run_pending', 'nested_preemption_timer', 'nested_vid', 'sev_es', 'exit_save_debug', 'exit_save_efer'];
+const FREE_BOOLS = ['guest_mode', 'vgif', 'nested_run_pending', 'nested_posted_intr', 'nested_preemption_timer', 'nested_vid', 'sev_es', 'exit_save_debug', 'exit_save_efer'];
 for (const k of FREE_BOOLS) (VARS as Record<string, SweepVar>)[k] = { key: k, domain: [false, true], apply: () => undefined, dflt: () => k === 'vgif' };
 
 /** Combinations that KVM cannot produce (skipped by the sweep, counted in the summary). */
 export function feasible(a: ReadonlyMap<string, VarValue>): boolean {
   // recalc_intercepts(): with V_INTR_MASKING in vmcb12, L0 never keeps its own VINTR intercept while L2 runs.
   if (a.get('l0_irq_window') === true && a.get('v_intr_masking') === true) return false;
+  // nested_vmx_setup_ctls_msrs() offers SECONDARY_EXEC_ENABLE_EPT to L1 only when enable_ept: nested EPT implies EPT.
+  if (a.get('nested_ept') === true && a.get('enable_ept') === false) return false;
+  // nested NPT (svm_set_cpu_caps) and nested vGIF likewise need the host feature.
+  if (a.get('nested_npt') === true && a.get('npt_enabled') === false) return false;
+  if (a.get('nested_vgif') === true && a.get('vgif') === false) return false;
   return true;
 }
 
@@ -81,7 +86,7 @@ export function predicateValue(key: string, r: ConfigReader, machineBit: (key: s
     case 'vgif': return r.get('vgif') === true;
     case 'guest_mode': return r.get('guest_mode') === true;
     case 'vmwrite_any_field': return r.get('vmwrite_any_field') === true;
-    case 'nested_run_pending': case 'nested_preemption_timer': case 'nested_vid': case 'sev_es': return r.get(key) === true;
+    case 'nested_run_pending': case 'nested_posted_intr': case 'nested_preemption_timer': case 'nested_vid': case 'sev_es': return r.get(key) === true;
     default:
       if (key.startsWith('intercept:') || key.startsWith('int_ctl:')) return machineBit(key);
       return undefined;
@@ -92,7 +97,7 @@ export function predicateValue(key: string, r: ConfigReader, machineBit: (key: s
 export const EXTRA_CALL_PREDICATES: Readonly<Record<string, string>> = {
   nested_vnmi_enabled: 'nested_vnmi', nested_npt_enabled: 'nested_ept', is_la57_mode: 'long_mode',
   nested_cpu_has_preemption_timer: 'nested_preemption_timer', nested_cpu_has_vid: 'nested_vid',
-  sev_es_guest: 'sev_es', is_sev_es_guest: 'sev_es',
+  sev_es_guest: 'sev_es', is_sev_es_guest: 'sev_es', nested_cpu_has_posted_intr: 'nested_posted_intr',
 };
 export const EXTRA_IDENT_PREDICATES: Readonly<Record<string, string>> = {
   npt_enabled: 'enable_ept', nested_run_pending: 'nested_run_pending',
