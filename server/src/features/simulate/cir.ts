@@ -46,7 +46,24 @@ function endOf(n: Node): number {
   return n.endPosition.row + 1;
 }
 
+/**
+ * Compilation depth cap: the IR (and the interpreter that walks it) recurses on the syntax tree, so deeper input
+ * is compiled as opaque. Kernel code nests a few dozen levels at most; hostile input (5 000-deep nesting) stays bounded.
+ */
+export const MAX_COMPILE_DEPTH = 200;
+let depth = 0;
+
 export function compileExpr(n: Node | null | undefined): Expr {
+  if (depth >= MAX_COMPILE_DEPTH) return { k: 'opaque', text: n ? n.text.slice(0, 120) : '' };
+  depth++;
+  try {
+    return compileExprInner(n);
+  } finally {
+    depth--;
+  }
+}
+
+function compileExprInner(n: Node | null | undefined): Expr {
   if (!n) return { k: 'opaque', text: '' };
   switch (n.type) {
     case 'number_literal': {
@@ -120,6 +137,16 @@ function declName(d: Node | null): { name: string; array: boolean } | undefined 
 }
 
 export function compileStmt(n: Node): Stmt {
+  if (depth >= MAX_COMPILE_DEPTH) return { k: 'nop', line: lineOf(n), end: endOf(n) };
+  depth++;
+  try {
+    return compileStmtInner(n);
+  } finally {
+    depth--;
+  }
+}
+
+function compileStmtInner(n: Node): Stmt {
   const line = lineOf(n);
   const end = endOf(n);
   switch (n.type) {
