@@ -30,6 +30,14 @@ class FlowRun {
     this.m.level = cfg.nested ? 'L2' : 'L1';
   }
 
+  /** The vCPU starts where the flow's first tagged line runs: (L1) in L1 even on a nested config, (HK) in the host. */
+  startAt(tag: FlowTag | undefined): void {
+    if (tag === 'L1') this.m.level = 'L1';
+    else if (tag === 'L2') this.m.level = 'L2';
+    else if (tag === 'HK') this.m.level = 'L0';
+    else if (tag === 'HU') this.m.level = 'HU';
+  }
+
   private get guestLevel(): 'L1' | 'L2' {
     return this.m.cfg.nested ? 'L2' : 'L1';
   }
@@ -472,13 +480,21 @@ class FlowRun {
         });
         return;
       }
-      case 'vmsave': case 'vmload':
-        this.step(line, 'HK', `${insn.toUpperCase()} host save area`, () => {
-          if (insn === 'vmsave') this.m.vmsave('host_save_area');
-          else this.m.vmload('host_save_area');
-          return { source: Machine.source('vmsave') };
+      case 'vmsave': case 'vmload': {
+        // The operand names the VMCB: "to/from vmcb01|vmcb02|vmcb12|guest VMCB", else the per-CPU host save area.
+        const m = /\b(vmcb0?1|vmcb0?2|vmcb12)\b/i.exec(text);
+        const area = m ? m[1].toLowerCase().replace(/^vmcb(\d)$/, 'vmcb0$1') : /\bguest\b/i.test(text) ? 'vmcb01' : 'host_save_area';
+        const label = area === 'host_save_area' ? 'host save area' : area;
+        this.step(line, 'HK', `${insn.toUpperCase()} ${insn === 'vmsave' ? 'to' : 'from'} ${label}`, () => {
+          if (insn === 'vmsave') this.m.vmsave(area);
+          else this.m.vmload(area);
+          return {
+            explanation: `${insn === 'vmsave' ? 'stores' : 'loads'} FS/GS/TR/LDTR with hidden state, KernelGsBase, STAR/LSTAR/CSTAR/SFMASK, SYSENTER_CS/ESP/EIP ${insn === 'vmsave' ? 'into' : 'from'} ${label}`,
+            source: Machine.source('vmsave'),
+          };
         });
         return;
+      }
       case 'stgi': case 'clgi':
         this.step(line, 'HK', insn.toUpperCase(), () => { if (insn === 'stgi') this.m.stgi(); else this.m.clgi(); return { source: Machine.source('gif') }; });
         return;
@@ -596,6 +612,7 @@ export function simulateFlowLines(text: string, opts: { lineOffset?: number; tit
   const findings: SimFinding[] = issues.map((i) => ({ ...i }));
   const cfg = flowConfig(lines, text, findings);
   const run = new FlowRun(cfg);
+  run.startAt(lines.find((l): l is Extract<FlowLine, { kind: 'tagged' }> => l.kind === 'tagged')?.tag);
   run.findings.push(...findings);
   let last = (opts.lineOffset ?? 0) + 1;
   for (const l of lines) {

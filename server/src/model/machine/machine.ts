@@ -1,6 +1,7 @@
 // The executable VMX/SVM machine: one vCPU seen from L0 (host kernel), HU (host user space), L1 and L2.
 // Pure TypeScript: no parser, no LSP, no I/O. Every transition cites the manual section / public code it follows;
 // every hardware fact comes from the knowledge model through ./facts.
+import { VMX_EXIT_BY_CODE } from '../exits';
 import {
   APM, CODE, DEFAULT_PASSTHROUGH, INTCTL_SOURCE, LIFETIME_SOURCE, PDPTR_ENTRY_SOURCE, PDPTR_EXIT_SOURCE, PDPTR_FIELDS, SDM,
   SVM_MSR_SOURCE, VMSAVE_SOURCE, VMWRITE_SOURCE, VMX_MSR_SOURCE, XFD_INDEX, XFD_SOURCE, XFEATURE_XTILEDATA,
@@ -214,8 +215,8 @@ export class Machine {
         if (field === 'VM_EXIT_REASON' || !vmcsField(field)) continue;
         const d = exitInfoFieldDefined(field, reason);
         if (!d) continue;
-        if (d.defined) this.set(`${vmcs}.${field}`, valueCell(undefined, `defined for exit reason ${reason}${d.conditional ? ` (${d.conditional})` : ''}`));
-        else this.cells.set(`${vmcs}.${field}`, undefinedCell(`not written for exit reason ${reason}`));
+        if (d.defined) this.set(`${vmcs}.${field}`, valueCell(undefined, `defined for exit reason ${exitReasonLabel(reason)}${d.conditional ? ` (${d.conditional})` : ''}`));
+        else this.cells.set(`${vmcs}.${field}`, undefinedCell(`not defined for exit reason ${exitReasonLabel(reason)}`));
       }
     } else {
       for (const field of exitInfoFields()) {
@@ -608,6 +609,22 @@ export class Machine {
     this.syncVmcs02ToVmcs12();
     const reason = this.get('vmcs02.VM_EXIT_REASON');
     this.set('vmcs12.VM_EXIT_REASON', { ...reason }, 'copied');
+    // prepare_vmcs12: the exit information of the reflected exit goes to vmcs12 as the hardware left it in vmcs02
+    // (exit qualification via vmx_get_exit_qual(), interruption info, instruction length/info): undefined stays undefined.
+    for (const field of exitInfoFields()) {
+      if (field === 'VM_EXIT_REASON' || !vmcsField(field)) continue;
+      const c = this.cells.get(`vmcs02.${field}`);
+      if (c) this.set(`vmcs12.${field}`, { ...c }, 'copied');
+    }
+    // PDPTRs not synced: vmcs12 keeps what L1 wrote, but for L1 (whose SDM says the exit stores undefined values
+    // unless EPT and PAE paging) the fields carry no information after this exit.
+    if (!(this.cfg.ept && this.cfg.nestedEpt && this.cfg.paging === 'pae')) {
+      const why = !this.cfg.nestedEpt ? 'vmcs12 does not enable EPT' : `L2 not in PAE paging at exit (${this.cfg.paging})`;
+      PDPTR_FIELDS.forEach((f) => {
+        const c = this.cells.get(`vmcs12.${f}`);
+        if (c && c.status === 'value') this.set(`vmcs12.${f}`, { ...c, status: 'stale', why: `not synced by KVM: architecturally undefined for L1 after this exit (${why}); vmcs12 keeps ${c.n !== undefined ? hex(c.n) : 'the value L1 wrote'}` });
+      });
+    }
     this.exitedFromL2 = false;
     this.note('loaded_vmcs', 'vmcs01', 'value');
     this.vmxEntry('L1');
@@ -658,4 +675,10 @@ function orMaps(a: Uint8Array, b: Uint8Array): Uint8Array {
 /** Name of an MSR as a hardware register location: `hw.IA32_XFD`, `hw.STAR`. */
 export function hwMsrName(index: number): string {
   return (msrByIndex(index)?.name ?? hex(BigInt(index))).replace(/^MSR_/, '');
+}
+
+/** `CPUID (10)` for a VMX basic exit reason. */
+function exitReasonLabel(code: number): string {
+  const e = VMX_EXIT_BY_CODE.get(code);
+  return e ? `${e.name.replace(/^EXIT_REASON_/, '')} (${code})` : String(code);
 }
