@@ -9,8 +9,8 @@
 // `kvm-lens check` and the server do it); their ratio; the slowest file; hover latency p50/p99 over 10 000 hovers on
 // a ~7 000-line file (in process and through the server); didChange→publishDiagnostics p50/p95 for
 // single-character edits at 200 positions through the real server process; indexing time and RSS of the server
-// after indexing the corpus; the time of a 2^10-configuration simulation sweep (features/simulate benchSweep(),
-// "n/a" while it does not exist). Options: --json, --corpus DIR, --hovers N, --edits N, --reps N.
+// after indexing the corpus; the time of a 2^10-configuration simulation sweep (features/simulate
+// sweepBenchmark(10); "n/a" if it is missing). Options: --json, --corpus DIR, --hovers N, --edits N, --reps N.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -185,6 +185,38 @@ function measureHoverApi(api, target, n) {
   return { p50: percentile(times, 50), p99: percentile(times, 99), hits, n };
 }
 
+/** In-process breakdown of an edit: DocumentStore.change (incremental parse + re-analysis) vs all rules. */
+function measureEditApi(api, target, positions) {
+  const store = new api.DocumentStore();
+  const uri = `file:///${target.path}`;
+  store.open(uri, 'c', 1, target.text);
+  api.computeDiagnostics(store.analysis(uri), {});
+  const er = rng(7);
+  const change = [];
+  const rules = [];
+  let version = 1;
+  for (let i = 0; i < positions; i++) {
+    const doc = store.analysis(uri);
+    const st = doc.lines.starts;
+    const line = 1 + Math.floor(er() * (st.length - 2));
+    const lineLen = (st[line + 1] ?? doc.text.length + 1) - 1 - st[line];
+    const ch = Math.floor(er() * (lineLen + 1));
+    for (const kind of ['insert', 'delete']) {
+      const range = kind === 'insert' ? { start: { line, character: ch }, end: { line, character: ch } } : { start: { line, character: ch }, end: { line, character: ch + 1 } };
+      let t = performance.now();
+      store.change(uri, ++version, [{ range, text: kind === 'insert' ? 'x' : '' }]);
+      change.push(performance.now() - t);
+      t = performance.now();
+      api.computeDiagnostics(store.analysis(uri), {});
+      rules.push(performance.now() - t);
+    }
+  }
+  store.close(uri);
+  change.sort((a, b) => a - b);
+  rules.sort((a, b) => a - b);
+  return { changeP50: percentile(change, 50), changeP95: percentile(change, 95), rulesP50: percentile(rules, 50), rulesP95: percentile(rules, 95) };
+}
+
 async function serverRun(corpus, target) {
   const lsp = new Lsp(SERVER);
   const out = {};
@@ -262,16 +294,22 @@ async function serverRun(corpus, target) {
   return out;
 }
 
+/** features/simulate sweepBenchmark(n): a ~100-line region over n independent predicates (2^n configurations). */
 function measureSweep(api) {
   const sim = api.simulate;
-  if (!sim || typeof sim.benchSweep !== 'function') return { ms: null, note: 'n/a (features/simulate has no benchSweep() yet)' };
+  const fn = sim && (typeof sim.sweepBenchmark === 'function' ? sim.sweepBenchmark : typeof sim.benchSweep === 'function' ? sim.benchSweep : undefined);
+  if (!fn) return { ms: null, note: 'n/a (features/simulate exports no sweepBenchmark())' };
   try {
-    sim.benchSweep(4); // warm-up
-    const t0 = performance.now();
-    const r = sim.benchSweep(10);
-    const ms = performance.now() - t0;
-    const n = r && typeof r.configurations === 'number' ? r.configurations : (Array.isArray(r?.configurations) ? r.configurations.length : undefined);
-    return { ms, note: n !== undefined ? `${n} configurations` : '' };
+    fn(4); // warm-up
+    const runs = [];
+    let last;
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      last = fn(10);
+      runs.push(typeof last?.ms === 'number' ? last.ms : performance.now() - t0);
+    }
+    const n = typeof last?.configurations === 'number' ? last.configurations : undefined;
+    return { ms: median(runs), note: `${n ?? '?'} configurations${last?.lines ? `, ${last.lines}-line region` : ''}, median of 3` };
   } catch (e) {
     return { ms: null, note: `failed: ${e instanceof Error ? e.message : String(e)}` };
   }
@@ -318,6 +356,10 @@ async function main() {
   progress('');
   log(`hover      p50 ${fmt(hoverApi.p50, 3)} ms  p99 ${fmt(hoverApi.p99, 3)} ms   (in process, ${HOVERS} hovers on ${target.path}, ${targetLines} lines, ${hoverApi.hits} with a card)`);
 
+  progress('bench: edits (API)');
+  const editApi = measureEditApi(api, target, EDIT_POSITIONS);
+  progress('');
+  log(`edit/api   change p50 ${fmt(editApi.changeP50, 2)} p95 ${fmt(editApi.changeP95, 2)} ms (incremental parse + re-analysis); rules p50 ${fmt(editApi.rulesP50, 2)} p95 ${fmt(editApi.rulesP95, 2)} ms (all rules, whole document)`);
   const srv = await serverRun(corpus, target);
   log(`hover/lsp  p50 ${fmt(srv.hoverLsp.p50, 3)} ms  p99 ${fmt(srv.hoverLsp.p99, 3)} ms   (through the server, request → response)`);
   log(`edit       p50 ${fmt(srv.edit.p50, 2)} ms  p95 ${fmt(srv.edit.p95, 2)} ms  max ${fmt(srv.edit.max, 1)} ms   (didChange → publishDiagnostics, ${srv.edit.n} single-character edits at ${EDIT_POSITIONS} positions)`);
@@ -347,6 +389,7 @@ async function main() {
       hoverP50Ms: round(hoverApi.p50), hoverP99Ms: round(hoverApi.p99),
       hoverLspP50Ms: round(srv.hoverLsp.p50), hoverLspP99Ms: round(srv.hoverLsp.p99),
       editP50Ms: round(srv.edit.p50), editP95Ms: round(srv.edit.p95), editMaxMs: round(srv.edit.max), edits: srv.edit.n,
+      editChangeP50Ms: round(editApi.changeP50), editChangeP95Ms: round(editApi.changeP95), editRulesP50Ms: round(editApi.rulesP50), editRulesP95Ms: round(editApi.rulesP95),
       indexMs: round(srv.indexMs, 0), indexedFiles: srv.indexedFiles,
       rssMB: round(srv.rssMB, 1), rssPeakMB: round(srv.rssPeakMB, 1), rssAfterEditsMB: round(srv.rssEndMB, 1),
       sweepMs: round(sweep.ms, 1), sweepNote: sweep.note,

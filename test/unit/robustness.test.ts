@@ -19,7 +19,7 @@ before(async () => { await initParser(); });
 
 interface Failure { name: string; what: string }
 
-/** Simulation results that report an internal error (kept apart: see the todo test below). */
+/** Simulation results that report an internal error (checked by their own test below). */
 const simulationInternal: Failure[] = [];
 
 function run(variants: Variant[], opts: Parameters<typeof exercise>[2] = {}, bound = BOUND_MS): { failures: Failure[]; slowest: [string, number]; outcomes: number } {
