@@ -177,7 +177,7 @@ function safeReal(p: string): string {
   try { return realpathSync(p); } catch { return p; }
 }
 
-function walkDir(dir: string, inherited: IgnoreRule[], cwd: string, files: InputFile[], notices: string[], seenFiles: Set<string>, activeDirs: Set<string>): void {
+function walkDir(dir: string, inherited: IgnoreRule[], cwd: string, files: InputFile[], notices: string[], seenFiles: Set<string>, activeDirs: Set<string>, depth = 0): void {
   const real = safeReal(dir);
   if (activeDirs.has(real)) {
     notices.push(`skipping '${display(dir, cwd)}': symbolic link loop`);
@@ -190,7 +190,10 @@ function walkDir(dir: string, inherited: IgnoreRule[], cwd: string, files: Input
     names = readdirSync(dir).sort();
   } catch (e) {
     activeDirs.delete(real);
-    throw new CliError(`cannot read directory '${display(dir, cwd)}': ${errText(e)}`);
+    // A PATH the user named must be readable; a subdirectory found while walking is skipped with a notice.
+    if (depth === 0) throw new CliError(`cannot read directory '${display(dir, cwd)}': ${errText(e)}`);
+    notices.push(`skipping directory '${display(dir, cwd)}': ${errText(e)}`);
+    return;
   }
   for (const name of names) {
     if (name === '.git') continue;
@@ -203,7 +206,7 @@ function walkDir(dir: string, inherited: IgnoreRule[], cwd: string, files: Input
     }
     if (st.isDirectory()) {
       if (isIgnored(rules, abs, true)) continue;
-      walkDir(abs, rules, cwd, files, notices, seenFiles, activeDirs);
+      walkDir(abs, rules, cwd, files, notices, seenFiles, activeDirs, depth + 1);
     } else if (st.isFile() && SOURCE_EXT.test(name)) {
       if (isIgnored(rules, abs, false)) continue;
       const realFile = safeReal(abs);
