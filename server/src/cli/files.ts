@@ -8,85 +8,27 @@
 import { lstatSync, readFileSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { CliError } from './io';
+import { isIgnored, parseGitignore, type IgnoreRules } from '../workspace/glob';
 
 /** Files larger than this are skipped with a notice (same limit as the editor's analysis). */
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 const SOURCE_EXT = /\.(c|h)$/;
 
-export interface IgnoreRule { base: string; regex: RegExp; negate: boolean; dirOnly: boolean }
-
-function escapeRe(ch: string): string {
-  return /[.+^${}()|[\]\\]/.test(ch) ? `\\${ch}` : ch;
-}
-
-/** Translate one gitignore glob (without `!` and trailing `/`) to a regex over a path relative to `base`. */
-export function globToRegex(glob: string): RegExp {
-  let p = glob;
-  const anchored = p.startsWith('/') || p.slice(0, -1).includes('/');
-  if (p.startsWith('/')) p = p.slice(1);
-  let re = '';
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i];
-    if (c === '*') {
-      if (p[i + 1] === '*') {
-        const before = i === 0 || p[i - 1] === '/';
-        const after = p[i + 2] === '/' || i + 2 === p.length;
-        if (before && after) {
-          if (p[i + 2] === '/') { re += '(?:.*/)?'; i += 2; } else { re += '.*'; i += 1; }
-          continue;
-        }
-      }
-      re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '\\' && i + 1 < p.length) { re += escapeRe(p[++i]); }
-    else if (c === '[') {
-      const close = p.indexOf(']', i + 1);
-      if (close > i) { re += `[${p.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`; i = close; } else re += '\\[';
-    } else re += escapeRe(c);
-  }
-  // A match of a directory also covers everything below it (handled by the walker); files match exactly.
-  return new RegExp(anchored ? `^${re}$` : `(?:^|/)${re}$`);
-}
-
-export function parseGitignore(text: string, base: string): IgnoreRule[] {
-  const out: IgnoreRule[] = [];
-  for (let line of text.split(/\r?\n/)) {
-    if (!line || line.startsWith('#')) continue;
-    line = line.replace(/(?<!\\)\s+$/, '');
-    if (!line) continue;
-    let negate = false;
-    if (line.startsWith('!')) { negate = true; line = line.slice(1); }
-    else if (line.startsWith('\\!') || line.startsWith('\\#')) line = line.slice(1);
-    let dirOnly = false;
-    if (line.endsWith('/')) { dirOnly = true; line = line.slice(0, -1); }
-    if (!line) continue;
-    out.push({ base, regex: globToRegex(line), negate, dirOnly });
-  }
-  return out;
-}
-
-/** Is `abs` (a file or directory) ignored by `rules`? Last match wins. */
-export function isIgnored(rules: readonly IgnoreRule[], abs: string, isDir: boolean): boolean {
-  let ignored = false;
-  for (const r of rules) {
-    if (r.dirOnly && !isDir) continue;
-    const rel = relative(r.base, abs).split(sep).join('/');
-    if (!rel || rel.startsWith('..')) continue;
-    if (r.regex.test(rel)) ignored = !r.negate;
-  }
-  return ignored;
-}
-
-function readIgnore(dir: string): IgnoreRule[] {
+/** The .gitignore of `dir` (rules keyed by the absolute directory; glob.ts does the matching). */
+function readIgnore(dir: string): IgnoreRules[] {
   try {
-    return parseGitignore(readFileSync(join(dir, '.gitignore'), 'utf8'), dir);
+    return [parseGitignore(dir.split(sep).join('/'), readFileSync(join(dir, '.gitignore'), 'utf8'))];
   } catch {
     return [];
   }
 }
 
+function ignored(stack: readonly IgnoreRules[], abs: string, isDir: boolean): boolean {
+  return isIgnored(stack as IgnoreRules[], abs.split(sep).join('/'), isDir);
+}
+
 /** .gitignore rules of the enclosing repository, from its root down to (excluding) `dir`. */
-function ancestorRules(dir: string): IgnoreRule[] {
+function ancestorRules(dir: string): IgnoreRules[] {
   const chain: string[] = [];
   let d = dirname(dir);
   for (let i = 0; i < 32; i++) {
@@ -177,7 +119,7 @@ function safeReal(p: string): string {
   try { return realpathSync(p); } catch { return p; }
 }
 
-function walkDir(dir: string, inherited: IgnoreRule[], cwd: string, files: InputFile[], notices: string[], seenFiles: Set<string>, activeDirs: Set<string>, depth = 0): void {
+function walkDir(dir: string, inherited: IgnoreRules[], cwd: string, files: InputFile[], notices: string[], seenFiles: Set<string>, activeDirs: Set<string>, depth = 0): void {
   const real = safeReal(dir);
   if (activeDirs.has(real)) {
     notices.push(`skipping '${display(dir, cwd)}': symbolic link loop`);
@@ -205,10 +147,10 @@ function walkDir(dir: string, inherited: IgnoreRule[], cwd: string, files: Input
       try { st = statSync(abs); } catch { notices.push(`skipping '${display(abs, cwd)}': broken symbolic link`); continue; }
     }
     if (st.isDirectory()) {
-      if (isIgnored(rules, abs, true)) continue;
+      if (ignored(rules, abs, true)) continue;
       walkDir(abs, rules, cwd, files, notices, seenFiles, activeDirs, depth + 1);
     } else if (st.isFile() && SOURCE_EXT.test(name)) {
-      if (isIgnored(rules, abs, false)) continue;
+      if (ignored(rules, abs, false)) continue;
       const realFile = safeReal(abs);
       if (seenFiles.has(realFile)) continue;
       seenFiles.add(realFile);
