@@ -18,7 +18,8 @@ import { initParser, isParserReady } from './analysis/parser';
 import type { DocumentAnalysis } from './analysis/document';
 import { DocumentStore, offsetIn } from './analysis/store';
 import { workspaceFacts } from './analysis/workspace';
-import { computeDiagnostics, onInternalError, RULE_DOC_BASE } from './features/diagnostics';
+import { computeDiagnostics, onInternalError } from './features/diagnostics';
+import { ruleDocUri } from './docs';
 import type { Finding, RuleSettings, Severity } from './features/findings';
 import { hoverAt } from './features/hover';
 import { inlayHints } from './features/inlay';
@@ -471,7 +472,7 @@ function toRange(doc: DocumentAnalysis, start: number, end: number): Range {
 function toDiagnostic(doc: DocumentAnalysis, uri: string, f: Finding): Diagnostic {
   const d: Diagnostic = {
     range: toRange(doc, f.start, f.end), severity: SEVERITY[f.severity] ?? DiagnosticSeverity.Warning, code: f.rule, source: 'kvm-lens', message: f.message,
-    codeDescription: { href: `${RULE_DOC_BASE}${f.rule}` },
+    codeDescription: { href: ruleDocUri(f.rule) },
   };
   if (f.related?.length) {
     d.relatedInformation = f.related.map((r) => ({ location: { uri, range: toRange(doc, r.start, r.end) }, message: r.message }));

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { initParser } from '../analysis/parser';
 import { analyzeText } from '../analysis/document';
-import { RULES, RULE_DOC_BASE, computeDiagnostics } from '../features/diagnostics';
+import { RULES, computeDiagnostics } from '../features/diagnostics';
+import { ruleDocBase } from '../docs';
 import type { Finding, RuleContext } from '../features/findings';
 import { collectFiles, errText, looksLikeDiff, readInput, type InputFile } from './files';
 import { CliError, parseArgs, type CliIO } from './io';
@@ -175,7 +176,7 @@ export async function runCheck(args: string[], io: CliIO, opts: CheckOptions = {
       io.out(JSON.stringify(results, null, 2));
       break;
     case 'sarif':
-      io.out(JSON.stringify(toSarif(results, only.size ? RULES.filter((r) => only.has(r.id)) : RULES, RULE_DOC_BASE, VERSION), null, 2));
+      io.out(JSON.stringify(toSarif(results, only.size ? RULES.filter((r) => only.has(r.id)) : RULES, ruleDocBase(), VERSION), null, 2));
       break;
     default:
       for (const r of results) io.out(`${r.file}:${r.line}:${r.column}: ${r.severity}: ${r.message} [${r.rule}]`);

@@ -4,7 +4,6 @@ import type { Finding, Rule, RuleContext, RuleSettings } from './findings';
 import { RULES } from './rules/index';
 
 export { RULES };
-export const RULE_DOC_BASE = 'https://github.com/kvm-lens/kvm-lens/blob/main/docs/rules.md#';
 
 const DISABLE = /kvm-lens-disable-next-line\b([^*\n]*)/g;
 const DISABLE_LINE = /kvm-lens-disable-line\b([^*\n]*)/g;
