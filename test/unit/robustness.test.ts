@@ -12,8 +12,12 @@ import { exercise, type Outcome } from '../robustness/harness';
 
 const LONG = process.env.KVM_LENS_FUZZ_LONG === '1';
 const SCALE = LONG ? 10 : 1;
-/** Per-input time bound for fixture-sized inputs (generous: CI machines are slow; typical is a few ms). */
-const BOUND_MS = 3000;
+/**
+ * Per-input bound that catches hangs and runaway (quadratic/exponential) behaviour, not speed: speed is measured by
+ * `npm run bench`. Typical inputs take a few ms; 64 KiB of random bytes costs tree-sitter's error recovery ~0.3 s per
+ * (re)parse, several times over with edits, and CI may share the machine.
+ */
+const BOUND_MS = 20000;
 
 before(async () => { await initParser(); });
 
@@ -121,7 +125,7 @@ test('a 10 MB file: the editor store keeps it without analysing; edits stay chea
   store.change('file:///huge.c', 3, [{ text: big.text.slice(0, 100_000) }]);
   assert.ok(store.analysis('file:///huge.c')!.refs.length > 0);
   store.close('file:///huge.c');
-  assert.ok(performance.now() - t0 < 5000, `took ${performance.now() - t0} ms`);
+  assert.ok(performance.now() - t0 < 30000, `took ${performance.now() - t0} ms`);
 });
 
 test('a 10 MB file through the full analysis API (long mode)', { skip: !LONG && 'set KVM_LENS_FUZZ_LONG=1' }, () => {
