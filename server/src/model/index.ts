@@ -1,6 +1,6 @@
 // The knowledge base: one lookup over every table. Hover, diagnostics and simulation all read from here.
 import { ACCESSORS, INSTRUCTIONS } from './instructions';
-import { MSRS } from './msr';
+import { ALL_MSRS } from './msr';
 import { SVM_EXIT_CODES, VMX_EXIT_REASONS } from './exits';
 import { INT_CTL_BITS, VMCB_FIELDS } from './vmcb';
 import { VMCS_FIELDS } from './vmcs';
@@ -11,7 +11,7 @@ export { VMCS_FIELDS, VMCS_BY_NAME, VMCS_BY_ENCODING, VMCS_BY_VMCS12_MEMBER, LIN
 export type { DecodedEncoding } from './vmcs';
 export { VMCB_FIELDS, INT_CTL_BITS, CLEAN_BITS, findVmcbField, findVmcbMember, findIntCtlBit, cleanBitFor } from './vmcb';
 export type { VmcbMemberRef } from './vmcb';
-export { MSRS, MSR_BY_NAME, MSR_BY_INDEX, findMsr, vmxBitmapPosition, svmMsrpmPosition } from './msr';
+export { MSRS, ALL_MSRS, MSR_BY_NAME, MSR_BY_INDEX, findMsr, vmxBitmapPosition, svmMsrpmPosition } from './msr';
 export { VMX_EXIT_REASONS, SVM_EXIT_CODES, VMX_EXIT_BY_CODE, SVM_EXIT_BY_CODE, VMX_EXIT_REASONS_FAILED_VMENTRY, findExitReason } from './exits';
 export { INSTRUCTIONS, INSTRUCTION_BY_NAME, ACCESSORS, VMSAVE_STATE } from './instructions';
 export { EXIT_INFO_VALIDITY, EXIT_INFO_BY_FIELD, fieldsDefinedBy } from './exitInfo';
@@ -26,7 +26,7 @@ function add(name: string, e: Entity): void {
 }
 for (const f of VMCS_FIELDS) if (f.linux) add(f.name, f);
 for (const b of INT_CTL_BITS) { add(b.name, b); if (b.shiftName) add(b.shiftName, b); for (const a of b.aliases) if (/_MASK$/.test(a)) add(a, b); }
-for (const m of MSRS) { add(m.name, m); for (const a of m.aliases) add(a, m); }
+for (const m of ALL_MSRS) { add(m.name, m); for (const a of m.aliases) add(a, m); }
 for (const r of [...VMX_EXIT_REASONS, ...SVM_EXIT_CODES]) { add(r.name, r); for (const a of r.aliases) add(a, r); }
 for (const a of ACCESSORS) add(a.name, a);
 for (const i of INSTRUCTIONS) { add(i.name, i); for (const a of i.aliases) add(a, i); }
@@ -38,7 +38,7 @@ export function entityForIdentifier(ident: string): Entity | undefined {
 
 /** Every entity, for `kvm-lens fields` and name suggestions. */
 export function allEntities(): Entity[] {
-  return [...VMCS_FIELDS, ...VMCB_FIELDS, ...INT_CTL_BITS, ...MSRS, ...VMX_EXIT_REASONS, ...SVM_EXIT_CODES, ...INSTRUCTIONS, ...ACCESSORS];
+  return [...VMCS_FIELDS, ...VMCB_FIELDS, ...INT_CTL_BITS, ...ALL_MSRS, ...VMX_EXIT_REASONS, ...SVM_EXIT_CODES, ...INSTRUCTIONS, ...ACCESSORS];
 }
 
 /** Lookup for `kvm-lens explain NAME`: C identifiers, SDM-only field names, aliases, `vmcs12.member`, `vmcb.member`. */

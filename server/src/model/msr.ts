@@ -1,5 +1,6 @@
 // MSRs KVM names, with their positions in the VMX MSR bitmap (SDM Vol.3C §25.6.9) and the SVM MSR permission map
 // (AMD APM Vol.2 §15.11; Bochs bochs/cpu/svm.cc SvmInterceptMSR; QEMU svm_helper.c cpu_svm_check_intercept_param).
+import { MSR_EXTRA, MSR_EXTRA_SOURCE } from './data/msrExtra';
 import type { MsrInfo } from './types';
 
 export const SDM_MSR_BITMAP = 'Intel SDM Vol.3C §25.6.9 (MSR-bitmap address), §26.1.3 (instructions that cause VM exits conditionally); Bochs bochs/cpu/vmexit.cc VMexit_MSR';
@@ -136,8 +137,20 @@ export const MSRS: readonly MsrInfo[] = SEEDS.map((s) => {
   return m;
 });
 
-export const MSR_BY_NAME: ReadonlyMap<string, MsrInfo> = new Map(MSRS.flatMap((m) => [m.name, ...m.aliases].map((n): [string, MsrInfo] => [n, m])));
-export const MSR_BY_INDEX: ReadonlyMap<number, MsrInfo> = new Map(MSRS.map((m) => [m.index, m]));
+const EXTRA: MsrInfo[] = MSR_EXTRA.filter(([name]) => !SEEDS.some((s) => s.name === name || s.aliases?.includes(name))).map(([name, index, family]) => {
+  const m: MsrInfo = { kind: 'msr', name, aliases: [], index, meaning: family, sources: [MSR_EXTRA_SOURCE, SDM_MSR_BITMAP, APM_MSRPM] };
+  const v = vmxBitmapPosition(index);
+  if (v) m.vmxBitmap = v;
+  const p = svmMsrpmPosition(index);
+  if (p) m.svmMsrpm = p;
+  return m;
+});
+
+/** Every MSR the model knows: the annotated table first, then the number-only extension. */
+export const ALL_MSRS: readonly MsrInfo[] = [...MSRS, ...EXTRA];
+
+export const MSR_BY_NAME: ReadonlyMap<string, MsrInfo> = new Map(ALL_MSRS.flatMap((m) => [m.name, ...m.aliases].map((n): [string, MsrInfo] => [n, m])));
+export const MSR_BY_INDEX: ReadonlyMap<number, MsrInfo> = new Map([...EXTRA, ...MSRS].map((m) => [m.index, m]));
 
 /** Lookup by Linux name, alias or MSR index. */
 export function findMsr(ref: string | number): MsrInfo | undefined {
