@@ -1,9 +1,11 @@
 // Path conditions: for an offset inside a function, the condition under which control reaches it, as a formula
 // over model predicates (enable_ept, nested_ept, pae_paging, long_mode, exit_reason=..., intercept:..., ...).
 //
-// Built lazily per function and cached per DocumentAnalysis. The walk is iterative (explicit stack) and the
+// Built lazily per function, cached per DocumentAnalysis and, for open documents, per function text across versions
+// (analysis/incremental.ts cachedFunctionValue). The node walk runs inside the wasm runtime and the
 // expression mapper is depth-capped, so deeply nested or misparsed code (tree-sitter ERROR nodes around kernel
-// macros) degrades to `unknown` instead of throwing. An unmapped C condition is `unknown`, never assumed true.
+// macros) degrades to `unknown` instead of throwing; an exception is still reported to onConditionError(). An
+// unmapped C condition is `unknown`, never assumed true.
 //
 // Predicate keys (the strings used in assignments and returned by predicatesOf):
 //   enable_ept, nested_ept, pae_paging, paging (is_paging), cr4_pae (is_pae), long_mode, guest_mode, vgif, nested_vgif, vmwrite_any_field,
@@ -15,7 +17,25 @@
 // `@object` is omitted when the object is the current VMCB (`svm->vmcb`); objects are those of classifyVmcbObject.
 import type { Node } from 'web-tree-sitter';
 import { functionAt, type DocumentAnalysis, type FunctionInfo } from './document';
+import { cachedFunctionValue } from './incremental';
 import { classifyVmcbObject } from './refs';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Internal errors: the analysis degrades to `unknown` but reports what went wrong (the server logs it; `kvm-lens
+// stats` counts it) through this sink — the analysis-layer counterpart of features/diagnostics.ts onInternalError.
+
+export type ConditionErrorSink = (where: string, error: unknown) => void;
+let errorSink: ConditionErrorSink | undefined;
+/** Install (or remove, with undefined) the receiver of exceptions the condition analysis recovered from. */
+export function onConditionError(s: ConditionErrorSink | undefined): ConditionErrorSink | undefined {
+  const prev = errorSink;
+  errorSink = s;
+  return prev;
+}
+function reportError(where: string, e: unknown): void {
+  if (!errorSink) return;
+  try { errorSink(where, e); } catch { /* a failing sink must not break the analysis */ }
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Formulas
@@ -332,7 +352,9 @@ function operatorOf(n: Node): string {
 export function mapCondition(node: Node, ctx: MapContext = { defs: new Map(), expanding: new Set() }, depth = 0): Formula {
   try {
     return mapExpr(node, ctx, depth);
-  } catch {
+  } catch (e) {
+    // Degrade to "unknown" (never assumed true), but let the internal-error channel count it.
+    reportError('mapping a C condition', e);
     return unknownAt(node);
   }
 }
@@ -516,6 +538,13 @@ function blockStatements(n: Node): Node[] {
   return kids;
 }
 
+/** Node types `collect` looks at; `&&`/`||` are found through their operator tokens (see below). */
+const COLLECT_TYPES = [
+  'if_statement', 'while_statement', 'for_statement', 'conditional_expression', 'switch_statement', 'init_declarator',
+  'assignment_expression', 'update_expression', 'pointer_expression', 'compound_statement', 'case_statement',
+  'goto_statement', '&&', '||',
+];
+
 function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
   const raw: RawGuard[] = [];
   const defs = new Map<string, LocalDef>();
@@ -526,10 +555,28 @@ function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
   };
   const blocks: Node[] = [];
   const gotos: GotoSite[] = [];
-  const stack: Node[] = [fnNode];
-  while (stack.length) {
-    const n = stack.pop()!;
-    switch (n.type) {
+  // One walk inside the wasm runtime returns just the nodes of interest, in source (pre-)order; walking every node
+  // through JS Node objects cost ten times more. A binary expression matters only for `&&`/`||`: asking for those
+  // operator tokens (and taking their parent) skips the many `&`, `+`, `==` expressions. Nothing inside comments or
+  // string literals has one of these types.
+  for (const hit of fnNode.descendantsOfType(COLLECT_TYPES)) {
+    if (!hit) continue;
+    let n: Node = hit;
+    const type = hit.type;
+    if (type === '&&' || type === '||') {
+      const p = hit.parent;
+      if (!p || p.type !== 'binary_expression') continue;
+      n = p;
+      const l = n.childForFieldName('left');
+      const r = n.childForFieldName('right');
+      if (l && r) {
+        raw.push(type === '&&'
+          ? { kind: 'and-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => m(l) }
+          : { kind: 'or-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => not(m(l)) });
+      }
+      continue;
+    }
+    switch (type) {
       case 'if_statement': {
         const cond = n.childForFieldName('condition');
         const cons = n.childForFieldName('consequence');
@@ -542,19 +589,6 @@ function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
         const cond = n.childForFieldName('condition');
         const body = n.childForFieldName('body');
         if (cond && body) raw.push({ kind: 'loop', start: body.startIndex, end: body.endIndex, cond, build: (m) => m(cond) });
-        break;
-      }
-      case 'binary_expression': {
-        const op = operatorOf(n);
-        if (op === '&&' || op === '||') {
-          const l = n.childForFieldName('left');
-          const r = n.childForFieldName('right');
-          if (l && r) {
-            raw.push(op === '&&'
-              ? { kind: 'and-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => m(l) }
-              : { kind: 'or-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => not(m(l)) });
-          }
-        }
         break;
       }
       case 'conditional_expression': {
@@ -603,19 +637,16 @@ function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
         if (operatorOf(n) === '&' && a?.type === 'identifier') def(a.text).tainted = true;
         break;
       }
+      case 'compound_statement': case 'case_statement':
+        blocks.push(n);
+        break;
+      case 'goto_statement': {
+        const label = n.childForFieldName('label');
+        if (label) gotos.push({ label: label.text, at: n.startIndex });
+        break;
+      }
       default:
         break;
-    }
-    if (n.type === 'compound_statement' || n.type === 'case_statement') blocks.push(n);
-    else if (n.type === 'goto_statement') {
-      const label = n.childForFieldName('label');
-      if (label) gotos.push({ label: label.text, at: n.startIndex });
-    }
-    // Children in reverse so the walk is in source order (not required, but keeps guards roughly sorted).
-    const kids = n.namedChildren;
-    for (let i = kids.length - 1; i >= 0; i--) {
-      const k = kids[i];
-      if (k && k.type !== 'comment' && k.type !== 'string_literal') stack.push(k);
     }
   }
   for (const b of blocks) earlyExitGuards(b, raw, gotos);
@@ -626,10 +657,13 @@ function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
     if (!f) { f = mapCondition(c, ctx); memo.set(c.id, f); }
     return f;
   };
-  const guards: Guard[] = raw.map((g) => ({
-    kind: g.kind, start: g.start, end: g.end, condStart: g.cond.startIndex, condEnd: g.cond.endIndex,
-    condText: g.cond.text.length > 200 ? `${g.cond.text.slice(0, 200)}…` : g.cond.text, formula: g.build(map),
-  }));
+  const guards: Guard[] = raw.map((g) => {
+    const text = g.cond.text;
+    return {
+      kind: g.kind, start: g.start, end: g.end, condStart: g.cond.startIndex, condEnd: g.cond.endIndex,
+      condText: text.length > 200 ? `${text.slice(0, 200)}…` : text, formula: g.build(map),
+    };
+  });
   guards.sort((a, b) => a.start - b.start || b.end - a.end);
   return { fn, guards };
 }
@@ -706,23 +740,62 @@ function functionNode(doc: DocumentAnalysis, fn: FunctionInfo): Node | undefined
   return undefined;
 }
 
-/** Guards of the function containing `offset` (computed once per function and document). */
+/**
+ * Guards of a function: computed once per function and document, and reused across versions of an open document
+ * while the function's text is unchanged (shifted when the function moved; see cachedFunctionValue).
+ */
 export function functionConditions(doc: DocumentAnalysis, fn: FunctionInfo): FunctionConditions {
   let perDoc = cache.get(doc);
   if (!perDoc) { perDoc = new Map(); cache.set(doc, perDoc); }
   let fc = perDoc.get(fn.start);
   if (!fc) {
-    let computed: FunctionConditions;
-    try {
-      const body = functionNode(doc, fn);
-      computed = body ? collect(body, fn) : { fn, guards: [] };
-    } catch {
-      computed = { fn, guards: [] };
-    }
-    fc = computed;
+    fc = cachedFunctionValue(doc, 'conditions', fn, () => computeConditions(doc, fn), shiftConditions);
     perDoc.set(fn.start, fc);
   }
   return fc;
+}
+
+function computeConditions(doc: DocumentAnalysis, fn: FunctionInfo): FunctionConditions {
+  try {
+    const body = functionNode(doc, fn);
+    return body ? collect(body, fn) : { fn, guards: [] };
+  } catch (e) {
+    reportError(`path conditions of ${fn.name}()`, e);
+    return { fn, guards: [] };
+  }
+}
+
+/** The same conditions for `fn` moved by `d` (the function text is identical). */
+function shiftConditions(fc: FunctionConditions, d: number, fn: FunctionInfo): FunctionConditions {
+  if (d === 0) return fc.fn === fn ? fc : { fn, guards: fc.guards };
+  const seen = new Map<Formula, Formula>();
+  return {
+    fn,
+    guards: fc.guards.map((g) => ({
+      ...g, start: g.start + d, end: g.end + d, condStart: g.condStart + d, condEnd: g.condEnd + d, formula: shiftFormula(g.formula, d, seen),
+    })),
+  };
+}
+
+/** A copy of `f` with the source ranges of its predicates and unknowns moved by `d` (sharing preserved). */
+export function shiftFormula(f: Formula, d: number, seen: Map<Formula, Formula> = new Map()): Formula {
+  if (d === 0) return f;
+  const done = seen.get(f);
+  if (done) return done;
+  let out: Formula;
+  switch (f.kind) {
+    case 'true': case 'false': return f;
+    case 'pred': case 'unknown':
+      out = f.start < 0 ? f : { ...f, start: f.start + d, end: f.end + d };
+      break;
+    case 'not':
+      out = { kind: 'not', arg: shiftFormula(f.arg, d, seen) };
+      break;
+    default:
+      out = { kind: f.kind, args: f.args.map((a) => shiftFormula(a, d, seen)) };
+  }
+  seen.set(f, out);
+  return out;
 }
 
 /** The guards whose region contains `offset`, outermost first. */

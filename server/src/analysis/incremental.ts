@@ -1,7 +1,13 @@
 // Incremental analysis of an open document. After an edit, only the field references of the top-level
 // declarations (functions) that the edit or the re-parse touched are recomputed; the references of every other
 // function are kept and shifted. The line index is patched rather than rebuilt, and the parse-error count is
-// computed only when someone asks for it. Rules can cache their per-function results with cachedPerFunction().
+// computed only when someone asks for it.
+//
+// Analyses and rules keep per-function results across versions with cachedFunctionValue() / cachedPerFunction():
+// entries are keyed by position and moved through the edit envelopes, so a function the edit did not touch is
+// never recomputed, and no text is hashed or compared to find it. segmentsOf() / scanSegments() extend this to
+// whole-document text scans (functions plus the gaps between them); previousValue() / rememberValue() hand a
+// whole-document result (e.g. function roles) to the next version, for analyses that can check it still holds.
 //
 // Invariant (checked by test/unit/incremental.test.ts): incrementalAnalysis(prev, ...) has the same refs and
 // functions as a full analysis of the same text and tree.
@@ -89,18 +95,33 @@ export function countParseErrors(tree: Tree): number {
 
 /** Shared per-URI state that survives from one version of a document to the next. */
 export interface AnalysisCaches {
-  /** rule/key → function text → findings relative to the function start. Two generations are kept. */
-  perFunction: Map<string, { gen: number; cur: Map<string, Finding[]>; prev: Map<string, Finding[]> }>;
+  /** Generation of the newest analysis (one per version analysed). */
   generation: number;
+  /** Generation → the envelope of the edits from the previous generation to it (undefined: not known). */
+  edits: Map<number, Envelope | undefined>;
+  /** Text of the newest analysis (to diff against when a version is analysed from scratch). */
+  lastText?: string;
+  /** Per-function memo (cachedFunctionValue): key → entries by function start, valid in generation `gen`. */
+  perFunction: Map<string, MemoSlot>;
+  /** Whole-document values handed from one version to the next (rememberValue / previousValue). */
+  carried: Map<string, unknown>;
 }
 
+interface MemoSlot { gen: number; byStart: Map<number, MemoEntry> }
+/** A value computed for the function [at, at + len) of some earlier version, now starting at its map key. */
+interface MemoEntry { len: number; at: number; value: unknown }
+
+/** Generations of edit history kept; a memo slot idle for longer starts over. */
+const MAX_HISTORY = 64;
+
 export function newCaches(): AnalysisCaches {
-  return { perFunction: new Map(), generation: 0 };
+  return { generation: 0, edits: new Map(), perFunction: new Map(), carried: new Map() };
 }
 
 const cachesOf = new WeakMap<DocumentAnalysis, AnalysisCaches>();
+const generationOf = new WeakMap<DocumentAnalysis, number>();
 
-function makeAnalysis(uri: string, text: string, tree: Tree, lines: LineIndex, functions: FunctionInfo[], refs: FieldRef[], caches: AnalysisCaches): DocumentAnalysis {
+function makeAnalysis(uri: string, text: string, tree: Tree, lines: LineIndex, functions: FunctionInfo[], refs: FieldRef[], caches: AnalysisCaches, env: Envelope | undefined): DocumentAnalysis {
   let parseErrors: number | undefined;
   const doc = { uri, text, tree, lines, functions, refs } as DocumentAnalysis;
   Object.defineProperty(doc, 'parseErrors', {
@@ -108,15 +129,32 @@ function makeAnalysis(uri: string, text: string, tree: Tree, lines: LineIndex, f
     get: () => (parseErrors ??= countParseErrors(tree)),
     set: (v: number) => { parseErrors = v; },
   });
-  caches.generation++;
+  const gen = ++caches.generation;
+  caches.edits.set(gen, env);
+  caches.edits.delete(gen - MAX_HISTORY);
+  caches.lastText = text;
   cachesOf.set(doc, caches);
+  generationOf.set(doc, gen);
   return doc;
+}
+
+/** The envelope of the difference between two texts (common prefix and suffix), or undefined if they are equal. */
+export function diffEnvelope(a: string, b: string): Envelope {
+  const n = Math.min(a.length, b.length);
+  let p = 0;
+  while (p < n && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  let q = 0;
+  while (q < n - p && a.charCodeAt(a.length - 1 - q) === b.charCodeAt(b.length - 1 - q)) q++;
+  return { start: p, oldEnd: a.length - q, newEnd: b.length - q };
 }
 
 /** A whole-document analysis (same facts as document.ts fromTree, with a lazy parse-error count). */
 export function fullAnalysis(text: string, uri: string, tree: Tree, caches: AnalysisCaches = newCaches(), starts?: number[]): DocumentAnalysis {
   const lines = lineIndexFromStarts(starts ?? lineStartsOf(text));
-  return makeAnalysis(uri, text, tree, lines, findFunctions(tree), findRefs(text, tree), caches);
+  // Re-analysed from scratch (opened, or replaced as a whole): the per-function memo still applies to the functions
+  // outside the part that differs from the previous version.
+  const env = caches.lastText !== undefined ? diffEnvelope(caches.lastText, text) : undefined;
+  return makeAnalysis(uri, text, tree, lines, findFunctions(tree), findRefs(text, tree), caches, env);
 }
 
 /** Context the reference classifier reads around a name without looking at the tree (text fallbacks). */
@@ -145,7 +183,7 @@ export function incrementalAnalysis(prev: DocumentAnalysis, text: string, tree: 
   for (const r of findRefs(text, tree, { start: rs, end: re })) refs.push(r);
   while (i < old.length && old[i].start < oldRe) i++;
   for (; i < old.length; i++) refs.push(d === 0 ? old[i] : shiftRef(old[i], d));
-  return makeAnalysis(prev.uri, text, tree, lineIndexFromStarts(starts), findFunctions(tree), refs, caches);
+  return makeAnalysis(prev.uri, text, tree, lineIndexFromStarts(starts), findFunctions(tree), refs, caches, env);
 }
 
 function shiftRef(r: FieldRef, d: number): FieldRef {
@@ -181,26 +219,111 @@ function topLevelAt(root: Node, offset: number): Node | null {
  * result depends on besides the function's own text (rule id, settings, file-level facts the rule reads).
  */
 export function cachedPerFunction(doc: DocumentAnalysis, key: string, fn: FunctionInfo, compute: () => Finding[]): Finding[] {
+  return cachedFunctionValue(doc, `findings:${key}`, fn, compute, (found, d) => (d === 0 ? found.slice() : found.map((f) => shiftFinding(f, d))));
+}
+
+/**
+ * Per-function memo for analyses and rules (path conditions, roles' per-function facts, findings): `compute()` runs
+ * only for functions whose text changed since it last ran; otherwise the earlier value is reused through
+ * `shift(value, d, fn)`, which moves its offsets by `d` (the function's displacement, often 0) and rebinds it to
+ * `fn`. `key` must name everything the value depends on besides the function's text. Entries follow the edits: one
+ * that lies wholly before or after the edited part moves with its text, one that overlaps it is dropped — so no text
+ * is compared or hashed. Documents analysed outside a DocumentStore (or an older version of one) just compute.
+ */
+export function cachedFunctionValue<T>(doc: DocumentAnalysis, key: string, fn: FunctionInfo, compute: () => T, shift: (value: T, d: number, fn: FunctionInfo) => T): T {
   const caches = cachesOf.get(doc);
-  if (!caches) return compute();
+  const gen = generationOf.get(doc);
+  if (!caches || gen !== caches.generation) return compute();
+  const slot = memoSlot(caches, key, gen);
+  const len = fn.end - fn.start;
+  const hit = slot.byStart.get(fn.start);
+  if (hit && hit.len === len) return shift(hit.value as T, fn.start - hit.at, fn);
+  const value = compute();
+  slot.byStart.set(fn.start, { len, at: fn.start, value });
+  return value;
+}
+
+/** The memo slot for `key`, its entries moved to generation `gen` through the edits since it was last used. */
+function memoSlot(caches: AnalysisCaches, key: string, gen: number): MemoSlot {
   let slot = caches.perFunction.get(key);
   if (!slot) {
-    slot = { gen: caches.generation, cur: new Map(), prev: new Map() };
+    slot = { gen, byStart: new Map() };
     caches.perFunction.set(key, slot);
-  } else if (slot.gen !== caches.generation) {
-    slot.prev = slot.cur;
-    slot.cur = new Map();
-    slot.gen = caches.generation;
+    return slot;
   }
-  const body = doc.text.slice(fn.start, fn.end);
-  const hit = slot.cur.get(body) ?? slot.prev.get(body);
-  if (hit) {
-    slot.cur.set(body, hit);
-    return hit.map((f) => shiftFinding(f, fn.start));
+  if (slot.gen === gen) return slot;
+  let env: Envelope | undefined;
+  let known = gen - slot.gen <= MAX_HISTORY;
+  for (let g = slot.gen + 1; known && g <= gen; g++) {
+    const e = caches.edits.get(g);
+    if (!e) known = false;
+    else env = composeEnvelope(env, e);
   }
-  const found = compute();
-  slot.cur.set(body, found.map((f) => shiftFinding(f, -fn.start)));
-  return found;
+  const moved = new Map<number, MemoEntry>();
+  if (known && env) {
+    const d = env.newEnd - env.oldEnd;
+    for (const [start, e] of slot.byStart) {
+      if (start + e.len <= env.start) moved.set(start, e);
+      else if (start >= env.oldEnd) moved.set(start + d, e);
+    }
+  }
+  slot.gen = gen;
+  slot.byStart = moved;
+  return slot;
+}
+
+/**
+ * A value an analysis stored for an earlier version of this document (with rememberValue), for analyses that can
+ * tell from their inputs whether it still holds. Undefined outside a DocumentStore or for an older version.
+ */
+export function previousValue<T>(doc: DocumentAnalysis, key: string): T | undefined {
+  const caches = cachesOf.get(doc);
+  if (!caches || generationOf.get(doc) !== caches.generation) return undefined;
+  return caches.carried.get(key) as T | undefined;
+}
+
+/** Store a whole-document value of the newest version for the next one (see previousValue). */
+export function rememberValue(doc: DocumentAnalysis, key: string, value: unknown): void {
+  const caches = cachesOf.get(doc);
+  if (caches && generationOf.get(doc) === caches.generation) caches.carried.set(key, value);
+}
+
+const segmentCache = new WeakMap<DocumentAnalysis, FunctionInfo[]>();
+
+/**
+ * The document cut into its functions and the gaps between them (gaps have an empty name), in text order, covering
+ * the whole text. With cachedFunctionValue this gives per-segment memos for whole-document scans: only the segments
+ * an edit touched are rescanned. Segment boundaries are top-level: nothing a scan looks for (an identifier, a call,
+ * a table entry) spans two segments.
+ */
+export function segmentsOf(doc: DocumentAnalysis): FunctionInfo[] {
+  let segs = segmentCache.get(doc);
+  if (segs) return segs;
+  segs = [];
+  let at = 0;
+  for (const fn of doc.functions) {
+    if (fn.start < at) continue; // overlaps the previous one (not expected): its text stays in the gaps
+    if (fn.start > at) segs.push({ name: '', start: at, end: fn.start, bodyStart: at, bodyEnd: fn.start });
+    segs.push(fn);
+    at = fn.end;
+  }
+  if (at < doc.text.length) segs.push({ name: '', start: at, end: doc.text.length, bodyStart: at, bodyEnd: doc.text.length });
+  segmentCache.set(doc, segs);
+  return segs;
+}
+
+/**
+ * Matches of `scan(text, from, to)` (which returns items with absolute offsets `index` in [from, to)) over the whole
+ * document, in text order; each segment's matches are reused, shifted, while its text is unchanged.
+ */
+export function scanSegments<T extends { index: number }>(doc: DocumentAnalysis, key: string, scan: (text: string, from: number, to: number) => T[]): T[] {
+  const out: T[] = [];
+  for (const seg of segmentsOf(doc)) {
+    const found = cachedFunctionValue(doc, `scan:${key}`, seg, () => scan(doc.text, seg.start, seg.end),
+      (v, d) => (d === 0 || v.length === 0 ? v : v.map((m) => ({ ...m, index: m.index + d }))));
+    for (const m of found) out.push(m);
+  }
+  return out;
 }
 
 export function shiftFinding(f: Finding, d: number): Finding {

@@ -79,7 +79,20 @@ export function vmcbRole(objectText: string): VmcbObject {
 }
 
 /** The statements of a function body in textual order (expression statements and declarations, at any depth). */
-function statementsOf(block: Node): Node[] {
+function statementsOf(block: Node, text: string): Node[] {
+  // Fast path: one walk inside the wasm runtime. Statements below an expression are left out (the walk below does not
+  // enter expressions); without GNU statement expressions `({ ... })` or parse errors, the only statements found
+  // inside another one are parts of it, so dropping those nested in the previous hit gives the same list.
+  if (!block.hasError && !/\(\s*\{/.test(text.slice(block.startIndex, block.endIndex))) {
+    const out: Node[] = [];
+    let coveredEnd = -1;
+    for (const n of block.descendantsOfType(['expression_statement', 'declaration'])) {
+      if (!n || n.startIndex < coveredEnd) continue;
+      out.push(n);
+      coveredEnd = n.endIndex;
+    }
+    return out;
+  }
   const out: Node[] = [];
   const stack: Node[] = [block];
   while (stack.length) {
@@ -248,7 +261,8 @@ export function analyzeMasks(doc: DocumentAnalysis, fn: FunctionInfo): MaskAnaly
   const env: MaskEnv = { vars: new Map() };
   const isMaskVar = (name: string): boolean => env.vars.has(name);
 
-  const handleExpr = (n: Node, cond: Formula): void => {
+  // The path condition of a statement is needed only when it assigns a mask variable or copies int_ctl bits.
+  const handleExpr = (n: Node, cond: () => Formula): void => {
     const e = stripParens(n);
     if (e.type === 'comma_expression') {
       for (const k of e.namedChildren) if (k) handleExpr(k, cond);
@@ -261,7 +275,7 @@ export function analyzeMasks(doc: DocumentAnalysis, fn: FunctionInfo): MaskAnaly
     if (!left || !right) return;
     if (left.type === 'identifier' && (isMaskVar(left.text) || looksLikeMaskExpr(right))) {
       const cur = env.vars.get(left.text) ?? emptyMask();
-      env.vars.set(left.text, foldAssign(cur, op, maskOf(right, env), cond));
+      env.vars.set(left.text, foldAssign(cur, op, maskOf(right, env), cond()));
       return;
     }
     const dstObj = intCtlObject(left);
@@ -269,17 +283,21 @@ export function analyzeMasks(doc: DocumentAnalysis, fn: FunctionInfo): MaskAnaly
     const field = stripParens(left).childForFieldName('field');
     const terms = sourceTerms(right, dstObj, env);
     for (const t of terms) {
+      const c = cond();
       result.copies.push({
         start: e.startIndex, end: e.endIndex, targetStart: field?.startIndex ?? left.startIndex, targetEnd: field?.endIndex ?? left.endIndex,
         destination: vmcbRole(dstObj), destinationText: dstObj, source: vmcbRole(t.src), sourceText: t.src,
-        copied: mapMask(t.mask, (x) => and(cond, x)), whole: t.whole, cond,
+        copied: mapMask(t.mask, (x) => and(c, x)), whole: t.whole, cond: c,
       });
     }
   };
 
-  for (const n of statementsOf(block)) {
-    const cond = conditionAt(doc, n.startIndex);
+  for (const n of statementsOf(block, doc.text)) {
+    // Text filters (exact): a declaration matters only if it names or builds a mask; an expression statement only if
+    // it assigns (`=`) an int_ctl member, a mask built from V_*_MASK, or a known mask variable.
+    const text = doc.text.slice(n.startIndex, n.endIndex);
     if (n.type === 'declaration') {
+      if (!/mask/i.test(text)) continue;
       for (const d of n.namedChildren) {
         if (!d) continue;
         if (d.type === 'init_declarator') {
@@ -295,7 +313,11 @@ export function analyzeMasks(doc: DocumentAnalysis, fn: FunctionInfo): MaskAnaly
       }
       continue;
     }
-    for (const k of n.namedChildren) if (k) handleExpr(k, cond);
+    if (!text.includes('=')) continue;
+    if (!text.includes('int_ctl') && !text.includes('_MASK') && ![...env.vars.keys()].some((v) => text.includes(v))) continue;
+    let cond: Formula | undefined;
+    const condOf = (): Formula => (cond ??= conditionAt(doc, n.startIndex));
+    for (const k of n.namedChildren) if (k) handleExpr(k, condOf);
   }
   result.masks = env.vars;
   return result;

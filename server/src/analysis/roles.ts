@@ -3,6 +3,7 @@
 // (`[EXIT_REASON_X] = handle_y,` in kvm_vmx_exit_handlers[], `exit_handlers[EXIT_REASON_X] = handle_y;` in
 // nested.c, `[SVM_EXIT_X] = y,` in svm_exit_handlers[]), and propagation through calls inside the file.
 import type { DocumentAnalysis, FunctionInfo } from './document';
+import { cachedFunctionValue, previousValue, rememberValue, segmentsOf } from './incremental';
 
 export type RoleKind =
   | 'after-l2-exit' | 'nested-entry' | 'constant-host-setup' | 'per-cpu-load' | 'vcpu-load' | 'vcpu-put'
@@ -91,13 +92,44 @@ const EXIT_TABLE_ENTRY = /\[\s*((?:EXIT_REASON|SVM_EXIT)_[A-Z0-9_]+)\s*\]\s*=\s*
 /** Exit-handler tables in the document: handler name → exit-reason constants. */
 export function exitHandlerTable(doc: Pick<DocumentAnalysis, 'text'>): Map<string, string[]> {
   const out = new Map<string, string[]>();
+  addTableEntries(out, exitEntries(doc.text, 0, doc.text.length));
+  return out;
+}
+
+/** `[REASON] = handler` entries of text[from, to), in text order. */
+function exitEntries(text: string, from: number, to: number): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const t = from === 0 && to === text.length ? text : text.slice(from, to);
   EXIT_TABLE_ENTRY.lastIndex = 0;
   let m: RegExpExecArray | null;
-  while ((m = EXIT_TABLE_ENTRY.exec(doc.text)) !== null) {
-    const list = out.get(m[2]) ?? [];
-    if (!list.includes(m[1])) list.push(m[1]);
-    out.set(m[2], list);
+  while ((m = EXIT_TABLE_ENTRY.exec(t)) !== null) out.push([m[1], m[2]]);
+  return out;
+}
+
+function addTableEntries(out: Map<string, string[]>, entries: ReadonlyArray<[string, string]>): void {
+  for (const [reason, handler] of entries) {
+    const list = out.get(handler) ?? [];
+    if (!list.includes(reason)) list.push(reason);
+    out.set(handler, list);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Per-segment facts. The document is cut into its functions and the gaps between them; the facts the roles need
+// (calls in each body, exit-table entries, identifiers used other than as a call) are computed per segment and, for
+// an open document, reused across versions while the segment's text is unchanged (analysis/incremental.ts
+// cachedFunctionValue). A function name, a table entry or a call never spans two segments (functions end with `}`).
+
+const same = <T>(v: T): T => v;
+const TABLE_HINT = /EXIT_REASON_|SVM_EXIT_/;
+
+/** Identifiers of text[from, to) that occur other than right before `(` (taken as a value, e.g. a function pointer). */
+const LOOSE_IDENT = /\b[A-Za-z_][A-Za-z0-9_]*\b(?!\s*\()/g;
+function looseIdentifiers(text: string, from: number, to: number): Set<string> {
+  const out = new Set<string>();
+  LOOSE_IDENT.lastIndex = from;
+  let m: RegExpExecArray | null;
+  while ((m = LOOSE_IDENT.exec(text)) !== null && m.index < to) out.add(m[0]);
   return out;
 }
 
@@ -116,51 +148,154 @@ function isStatic(doc: DocumentAnalysis, fn: FunctionInfo): boolean {
   return /\bstatic\b/.test(head);
 }
 
-/** Does the name occur other than as a call or a declaration (taken as a function pointer)? */
-function addressTaken(doc: DocumentAnalysis, name: string): boolean {
-  const re = new RegExp(`\\b${name}\\b(?!\\s*\\()`, 'g');
-  return re.test(doc.text);
+/**
+ * What the roles of a document are computed from. Per segment, each entry is cached while the segment's text is
+ * unchanged, so an edit that leaves them equal (the usual case: typing inside a body without adding a call) lets the
+ * next version reuse the roles instead of recomputing them.
+ */
+interface RoleInputs {
+  /** doc.functions, by name, in order. */
+  names: string[];
+  /** Per function: distinct names called in its body; `static` in its head. */
+  calls: string[][];
+  statics: boolean[];
+  /** Per segment (segmentsOf): exit-table entries; identifiers used other than as a call (filled on demand). */
+  segments: FunctionInfo[];
+  tables: Array<Array<[string, string]>>;
+  loose: Array<Set<string> | undefined>;
+}
+
+interface RolesState {
+  inputs: RoleInputs;
+  roles: Map<string, Role>;
+  callers: Map<string, string[]>;
+  /** The addressTaken() questions the computation asked, with their answers. */
+  asked: Map<string, boolean>;
+}
+
+function roleInputs(doc: DocumentAnalysis): RoleInputs {
+  const segments = segmentsOf(doc);
+  return {
+    names: doc.functions.map((f) => f.name),
+    calls: doc.functions.map((fn) => callsOf(doc, fn)),
+    statics: doc.functions.map((fn) => cachedFunctionValue(doc, 'roles:static', fn, () => isStatic(doc, fn), same)),
+    segments,
+    tables: segments.map((seg) => cachedFunctionValue(doc, 'roles:exit-table', seg, () => {
+      const t = doc.text.slice(seg.start, seg.end);
+      return TABLE_HINT.test(t) ? exitEntries(doc.text, seg.start, seg.end) : [];
+    }, same)),
+    loose: segments.map(() => undefined),
+  };
+}
+
+function looseOf(doc: DocumentAnalysis, inputs: RoleInputs, i: number): Set<string> {
+  const seg = inputs.segments[i];
+  return (inputs.loose[i] ??= cachedFunctionValue(doc, 'roles:loose-identifiers', seg, () => looseIdentifiers(doc.text, seg.start, seg.end), same));
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T) => boolean = (x, y) => x === y): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!eq(a[i], b[i])) return false;
+  return true;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+/** Would the roles computed from `prev` come out the same from `cur`? */
+function sameInputs(doc: DocumentAnalysis, prev: RolesState, cur: RoleInputs): boolean {
+  const p = prev.inputs;
+  if (!sameList(p.names, cur.names) || !sameList(p.statics, cur.statics)) return false;
+  if (!sameList(p.calls, cur.calls, (x, y) => sameList(x, y))) return false;
+  if (!sameList(p.tables, cur.tables, (x, y) => sameList(x, y, (e, f) => e[0] === f[0] && e[1] === f[1]))) return false;
+  // The identifiers used as values matter only through the questions the computation asked about them. Segments whose
+  // set is the very one of the previous version cannot change a "no"; only the others need looking at.
+  if (prev.asked.size === 0) return true;
+  const before = new Set(p.loose);
+  const fresh: number[] = [];
+  for (let i = 0; i < cur.segments.length; i++) if (!before.has(looseOf(doc, cur, i))) fresh.push(i);
+  for (const [name, answer] of prev.asked) {
+    const found = answer
+      ? cur.segments.some((_, i) => looseOf(doc, cur, i).has(name))
+      : fresh.some((i) => looseOf(doc, cur, i).has(name));
+    if (found !== answer) return false;
+  }
+  return true;
 }
 
 /** Roles of every function defined in the document (table, exit-handler tables, propagation through callers). */
 export function functionRoles(doc: DocumentAnalysis): Map<string, Role> {
   let roles = roleCache.get(doc);
   if (roles) return roles;
-  roles = new Map();
+  const inputs = roleInputs(doc);
+  const prev = previousValue<RolesState>(doc, 'roles');
+  if (prev && sameInputs(doc, prev, inputs)) {
+    roles = prev.roles;
+    if (!callerCache.has(doc)) callerCache.set(doc, prev.callers);
+    rememberValue(doc, 'roles', { ...prev, inputs });
+  } else {
+    const state = computeRoles(doc, inputs);
+    roles = state.roles;
+    rememberValue(doc, 'roles', state);
+  }
+  roleCache.set(doc, roles);
+  return roles;
+}
+
+function computeRoles(doc: DocumentAnalysis, inputs: RoleInputs): RolesState {
+  const roles = new Map<string, Role>();
   const defined = new Map(doc.functions.map((f) => [f.name, f]));
   for (const fn of doc.functions) {
     const r = knownRole(fn.name);
     if (r) roles.set(fn.name, r);
   }
-  for (const [handler, reasons] of exitHandlerTable(doc)) {
+  const table = new Map<string, string[]>();
+  for (const entries of inputs.tables) addTableEntries(table, entries);
+  for (const [handler, reasons] of table) {
     if (!roles.has(handler) && defined.has(handler)) roles.set(handler, exitRole(reasons, 'exit-handler-table'));
   }
+  let loose: Set<string> | undefined;
+  const asked = new Map<string, boolean>();
+  /** Does the name occur other than as a call or a declaration (taken as a function pointer)? */
+  const addressTaken = (name: string): boolean => {
+    if (!loose) {
+      loose = new Set<string>();
+      for (let i = 0; i < inputs.segments.length; i++) for (const id of looseOf(doc, inputs, i)) loose.add(id);
+    }
+    const answer = loose.has(name);
+    asked.set(name, answer);
+    return answer;
+  };
   // Propagation: a function whose in-file callers all have a role, of the same kind, inherits it. Exit-handler
   // roles additionally spread only to static functions never used as function pointers (the union of reasons).
   for (let round = 0; round < 6; round++) {
     let changed = false;
-    for (const fn of doc.functions) {
-      if (roles.has(fn.name)) continue;
+    doc.functions.forEach((fn, i) => {
+      if (roles.has(fn.name)) return;
       const callers = callersOf(doc, fn.name).filter((c) => c !== fn.name);
-      if (callers.length === 0) continue;
-      const callerRoles = callers.map((c) => roles!.get(c));
+      if (callers.length === 0) return;
+      const callerRoles = callers.map((c) => roles.get(c));
       const known = callerRoles.filter((r): r is Role => !!r);
-      if (known.length === 0 || known.length !== callers.length) continue;
+      if (known.length === 0 || known.length !== callers.length) return;
       const kind = known[0].kind;
-      if (!known.every((r) => r.kind === kind)) continue;
+      if (!known.every((r) => r.kind === kind)) return;
       if (kind === 'exit-handler') {
-        if (!isStatic(doc, fn) || addressTaken(doc, fn.name)) continue;
+        if (!inputs.statics[i] || addressTaken(fn.name)) return;
         const reasons = [...new Set(known.flatMap((r) => r.exitReasons ?? (r.exitReason ? [r.exitReason] : [])))];
         roles.set(fn.name, exitRole(reasons, 'callers'));
       } else {
         roles.set(fn.name, { ...known[0], via: 'callers' });
       }
       changed = true;
-    }
+    });
     if (!changed) break;
   }
-  roleCache.set(doc, roles);
-  return roles;
+  return { inputs, roles, callers: callerIndex(doc), asked };
 }
 
 /** Role of a function by name: the table first, then the document's exit-handler tables and callers. */
@@ -186,24 +321,36 @@ const callerCache = new WeakMap<DocumentAnalysis, Map<string, string[]>>();
 
 /** Functions in this document that call `name` (text search inside bodies; cheap and robust to parse errors). */
 export function callersOf(doc: DocumentAnalysis, name: string): string[] {
+  return callerIndex(doc).get(name) ?? [];
+}
+
+function callsOf(doc: DocumentAnalysis, fn: FunctionInfo): string[] {
+  return cachedFunctionValue(doc, 'roles:calls', fn, () => callsIn(doc.text.slice(fn.bodyStart, fn.bodyEnd)), same);
+}
+
+function callerIndex(doc: DocumentAnalysis): Map<string, string[]> {
   let index = callerCache.get(doc);
   if (!index) {
     index = new Map();
-    const re = /\b([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
     for (const fn of doc.functions) {
-      const body = doc.text.slice(fn.bodyStart, fn.bodyEnd);
-      re.lastIndex = 0;
-      let m: RegExpExecArray | null;
-      const seen = new Set<string>();
-      while ((m = re.exec(body)) !== null) {
-        if (seen.has(m[1])) continue;
-        seen.add(m[1]);
-        const list = index.get(m[1]) ?? [];
-        list.push(fn.name);
-        index.set(m[1], list);
+      for (const callee of callsOf(doc, fn)) {
+        const list = index.get(callee);
+        if (list) list.push(fn.name);
+        else index.set(callee, [fn.name]);
       }
     }
     callerCache.set(doc, index);
   }
-  return index.get(name) ?? [];
+  return index;
+}
+
+const CALL = /\b([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
+
+/** Distinct names called in a function body, in order of first call. */
+function callsIn(body: string): string[] {
+  const seen = new Set<string>();
+  CALL.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = CALL.exec(body)) !== null) seen.add(m[1]);
+  return [...seen];
 }

@@ -1,5 +1,6 @@
 // Runs every rule over a document, applies settings (per-rule severity/off) and disable comments.
 import type { DocumentAnalysis } from '../analysis/document';
+import { onConditionError } from '../analysis/conditions';
 import type { Finding, Rule, RuleContext, RuleSettings } from './findings';
 import { RULES } from './rules/index';
 
@@ -38,12 +39,16 @@ export function computeDiagnostics(doc: DocumentAnalysis, settings: RuleSettings
     const sev = settings[rule.id];
     if (sev === 'off') continue;
     let found: Finding[];
+    // Path-condition failures degrade to "unknown" inside conditions.ts; they are still internal errors to report.
+    const prevSink = onConditionError((where, e) => reportInternalError(rule, new Error(`${where}: ${e instanceof Error ? e.message : String(e)}`)));
     try {
       found = rule.run(doc, ctx);
     } catch (e) {
       // A rule bug must not take the others down; the server logs internal errors separately.
       reportInternalError(rule, e);
       continue;
+    } finally {
+      onConditionError(prevSink);
     }
     for (const f of found) {
       const line = doc.lines.positionAt(f.start).line;

@@ -12,7 +12,8 @@
 // analysis/conditions.ts; the write-back facts from model/semantics.ts intCtlWritebackClass().
 import { analyzeMasks, INT_CTL_BIT_NAMES, type IntCtlCopy } from '../../analysis/masks';
 import { FALSE, formulaToString, satisfiable, type Formula } from '../../analysis/conditions';
-import type { DocumentAnalysis } from '../../analysis/document';
+import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
+import { cachedPerFunction } from '../../analysis/incremental';
 import { roleOfFunction } from '../../analysis/roles';
 import { intCtlWritebackClass } from '../../model/semantics';
 import type { Finding, Rule } from '../findings';
@@ -84,52 +85,75 @@ export const intCtlWriteback: Rule = {
     for (const fn of doc.functions) {
       const body = doc.text.slice(fn.bodyStart, fn.bodyEnd);
       if (!/int_ctl\s*(\||&|=)/.test(body) && !/int_ctl\s*(\|=|&=)/.test(body)) continue;
+      if (!mayCopyIntCtl(body)) continue;
       const role = roleOfFunction(doc, fn.name)?.kind;
-      const ma = analyzeMasks(doc, fn);
-      for (const c of ma.copies) {
-        if (!isJustRun(c, role)) continue;
-        if (c.destination !== 'vmcb12' && c.destination !== 'vmcb12-cache' && c.destination !== 'vmcb01') continue;
-        const problems: string[] = [];
-        const never: string[] = [];
-        for (const bit of INT_CTL_BIT_NAMES) {
-          const f = c.copied.get(bit) ?? FALSE;
-          if (f.kind === 'false') continue;
-          const cls = intCtlWritebackClass(bit);
-          if (cls === 'never') {
-            if (may(f)) never.push(bit);
-          } else if (cls === 'vgif') {
-            if (may(f, { [K.nestedVgif]: false })) {
-              problems.push(`copies ${bit} on a path where nested vGIF is not enabled (no nested_vgif_enabled() guard): without vGIF for L2, vmcb02's V_GIF holds L1's GIF, which #VMEXIT clears anyway`);
-            }
-          } else if (cls === 'vnmi') {
-            const keys = vnmiKeys(f);
-            const fixed: Record<string, boolean> = {};
-            for (const k of keys) fixed[k] = false;
-            if (keys.size === 0 || may(f, fixed)) {
-              problems.push(`copies ${bit} on a path where nested vNMI is not enabled (no nested_vnmi_enabled() guard): the processor writes it back only when V_NMI_ENABLE is set`);
-            }
-          } else if (bit === 'V_IRQ' && (c.destination === 'vmcb12' || c.destination === 'vmcb12-cache')) {
-            const l0Owns: Record<string, boolean> = {
-              [K.l0Vintr]: true, [K.l1Vintr]: false, [K.l1VintrMem]: false, [K.vintrMasking]: false, [K.vintrMaskingMem]: false,
-            };
-            if (may(f, l0Owns)) {
-              problems.push('copies V_IRQ even when L0 owns the VINTR intercept (svm_is_intercept(svm, INTERCEPT_VINTR) without L1 intercepting VINTR / using V_INTR_MASKING): L0 set V_IRQ in vmcb02 to open its own interrupt window, so syncing it would inject a spurious virtual interrupt into L1\'s view of L2');
-            }
-          }
-        }
-        if (never.length) {
-          const what = c.whole ? `copies the whole int_ctl from ${c.sourceText}, including` : 'copies';
-          problems.unshift(`${what} ${never.join(', ')}, which the processor does not write on #VMEXIT (input-only bits: the value in ${c.sourceText} is what L0 put there for VMRUN, not L2 state)`);
-        }
-        if (!problems.length) continue;
-        const cond = c.cond.kind === 'true' ? '' : ` (path: ${formulaToString(c.cond, 120)})`;
-        out.push({
-          rule: 'int-ctl-writeback', severity: 'warning', start: c.targetStart, end: c.targetEnd, source: SOURCE,
-          message: `int_ctl copy from the VMCB L2 just ran (${c.sourceText}) into ${dstName(c)}${cond}: ${problems.join('; ')}. [${SOURCE}]`,
-        });
-      }
+      // The findings depend on the function's text and its role only: reuse them while both are unchanged.
+      out.push(...cachedPerFunction(doc, `int-ctl-writeback:${role ?? ''}`, fn, () => functionFindings(doc, fn, role)));
     }
     return out;
   },
 };
+
+/**
+ * Can the body hold an int_ctl copy — an assignment to `X.int_ctl` whose right-hand side reads another `Y.int_ctl`?
+ * Findings come only from such copies (analyzeMasks' `copies`), and one puts two `int_ctl` in a single statement: two
+ * consecutive occurrences with no `;` between them, or with a comment, string, character or block between (where a
+ * `;` need not end the statement). Exact as a filter; it skips the many `int_ctl |= V_X_MASK;` functions.
+ */
+function mayCopyIntCtl(body: string): boolean {
+  let prev = body.indexOf('int_ctl');
+  for (let i = prev < 0 ? -1 : body.indexOf('int_ctl', prev + 7); i >= 0; prev = i, i = body.indexOf('int_ctl', i + 7)) {
+    const between = body.slice(prev + 7, i);
+    if (!between.includes(';') || /\/\*|\/\/|["'{]/.test(between)) return true;
+  }
+  return false;
+}
+
+function functionFindings(doc: DocumentAnalysis, fn: FunctionInfo, role: string | undefined): Finding[] {
+  const out: Finding[] = [];
+  const ma = analyzeMasks(doc, fn);
+  for (const c of ma.copies) {
+    if (!isJustRun(c, role)) continue;
+    if (c.destination !== 'vmcb12' && c.destination !== 'vmcb12-cache' && c.destination !== 'vmcb01') continue;
+    const problems: string[] = [];
+    const never: string[] = [];
+    for (const bit of INT_CTL_BIT_NAMES) {
+      const f = c.copied.get(bit) ?? FALSE;
+      if (f.kind === 'false') continue;
+      const cls = intCtlWritebackClass(bit);
+      if (cls === 'never') {
+        if (may(f)) never.push(bit);
+      } else if (cls === 'vgif') {
+        if (may(f, { [K.nestedVgif]: false })) {
+          problems.push(`copies ${bit} on a path where nested vGIF is not enabled (no nested_vgif_enabled() guard): without vGIF for L2, vmcb02's V_GIF holds L1's GIF, which #VMEXIT clears anyway`);
+        }
+      } else if (cls === 'vnmi') {
+        const keys = vnmiKeys(f);
+        const fixed: Record<string, boolean> = {};
+        for (const k of keys) fixed[k] = false;
+        if (keys.size === 0 || may(f, fixed)) {
+          problems.push(`copies ${bit} on a path where nested vNMI is not enabled (no nested_vnmi_enabled() guard): the processor writes it back only when V_NMI_ENABLE is set`);
+        }
+      } else if (bit === 'V_IRQ' && (c.destination === 'vmcb12' || c.destination === 'vmcb12-cache')) {
+        const l0Owns: Record<string, boolean> = {
+          [K.l0Vintr]: true, [K.l1Vintr]: false, [K.l1VintrMem]: false, [K.vintrMasking]: false, [K.vintrMaskingMem]: false,
+        };
+        if (may(f, l0Owns)) {
+          problems.push('copies V_IRQ even when L0 owns the VINTR intercept (svm_is_intercept(svm, INTERCEPT_VINTR) without L1 intercepting VINTR / using V_INTR_MASKING): L0 set V_IRQ in vmcb02 to open its own interrupt window, so syncing it would inject a spurious virtual interrupt into L1\'s view of L2');
+        }
+      }
+    }
+    if (never.length) {
+      const what = c.whole ? `copies the whole int_ctl from ${c.sourceText}, including` : 'copies';
+      problems.unshift(`${what} ${never.join(', ')}, which the processor does not write on #VMEXIT (input-only bits: the value in ${c.sourceText} is what L0 put there for VMRUN, not L2 state)`);
+    }
+    if (!problems.length) continue;
+    const cond = c.cond.kind === 'true' ? '' : ` (path: ${formulaToString(c.cond, 120)})`;
+    out.push({
+      rule: 'int-ctl-writeback', severity: 'warning', start: c.targetStart, end: c.targetEnd, source: SOURCE,
+      message: `int_ctl copy from the VMCB L2 just ran (${c.sourceText}) into ${dstName(c)}${cond}: ${problems.join('; ')}. [${SOURCE}]`,
+    });
+  }
+  return out;
+}
 

@@ -17,6 +17,7 @@ import type { DocumentAnalysis } from '../../analysis/document';
 import { roleOfFunction } from '../../analysis/roles';
 import { workspaceFacts } from '../../analysis/workspace';
 import { functionAt } from '../../analysis/document';
+import { scanSegments } from '../../analysis/incremental';
 import { entityForIdentifier, type MsrInfo } from '../../model/index';
 import type { Finding, Rule, RuleContext } from '../findings';
 
@@ -68,19 +69,29 @@ function writePassthrough(name: string, args: string[]): string | undefined {
 
 const DISABLE_FNS = /\b(vmx_disable_intercept_for_msr|svm_disable_intercept_for_msr|vmx_set_intercept_for_msr|svm_set_intercept_for_msr|set_msr_interception)\s*\(/g;
 
-function disableSites(doc: DocumentAnalysis): DisableSite[] {
-  const out: DisableSite[] = [];
+/** DISABLE_FNS matches in text[from, to) (absolute offsets). */
+function disableCalls(text: string, from: number, to: number): Array<{ index: number; name: string }> {
+  const out: Array<{ index: number; name: string }> = [];
+  const t = text.slice(from, to);
+  if (!t.includes('_intercept_for_msr') && !t.includes('set_msr_interception')) return out;
   DISABLE_FNS.lastIndex = 0;
   let m: RegExpExecArray | null;
-  while ((m = DISABLE_FNS.exec(doc.text)) !== null) {
+  while ((m = DISABLE_FNS.exec(t)) !== null) out.push({ index: from + m.index, name: m[1] });
+  return out;
+}
+
+function disableSites(doc: DocumentAnalysis): DisableSite[] {
+  const out: DisableSite[] = [];
+  // Scanned per function (and gap between functions), reused while its text is unchanged.
+  for (const m of scanSegments(doc, 'msr-passthrough-sync:disable', disableCalls)) {
     const start = m.index;
-    const node = doc.tree.rootNode.descendantForIndex(start, start + m[1].length);
+    const node = doc.tree.rootNode.descendantForIndex(start, start + m.name.length);
     if (!node || node.type !== 'identifier' || node.parent?.type !== 'call_expression') continue;
-    const msrName = writePassthrough(m[1], argsOf(node.parent));
+    const msrName = writePassthrough(m.name, argsOf(node.parent));
     if (!msrName) continue;
     const e = entityForIdentifier(msrName);
     if (!e || e.kind !== 'msr' || !e.hostSoftwareCopy) continue;
-    out.push({ start, end: node.parent.endIndex, call: m[1], msr: e, fnName: functionAt(doc, start)?.name });
+    out.push({ start, end: node.parent.endIndex, call: m.name, msr: e, fnName: functionAt(doc, start)?.name });
   }
   return out;
 }
@@ -121,7 +132,7 @@ export const msrPassthroughSync: Rule = {
   description: 'WRMSR interception disabled for an MSR whose host software copy is not re-synced after VM exit',
   run(doc: DocumentAnalysis, ctx?: RuleContext): Finding[] {
     const out: Finding[] = [];
-    if (!/intercept/.test(doc.text)) return out;
+    if (!doc.text.includes('intercept')) return out;
     const sites = disableSites(doc);
     if (!sites.length) return out;
     const ws = workspaceFacts();

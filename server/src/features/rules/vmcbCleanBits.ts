@@ -13,6 +13,7 @@ import type { DocumentAnalysis } from '../../analysis/document';
 import { functionAt } from '../../analysis/document';
 import { findVmcbField } from '../../model/index';
 import type { Finding, Rule, RuleContext } from '../findings';
+import { isSpace, isWordChar } from './textScan';
 
 const SOURCE = 'AMD APM Vol.2 §15.15.3 (VMCB clean field: the processor may use cached state for groups whose clean bit is 1); '
   + 'Linux arch/x86/kvm/svm/svm.h vmcb_mark_dirty()/VMCB_ALWAYS_DIRTY_MASK; Xen xen/arch/x86/hvm/svm/vmcb.h';
@@ -185,13 +186,31 @@ function indexFor(doc: DocumentAnalysis, ctx?: RuleContext): MarkIndex {
   return idx;
 }
 
+/**
+ * Does the text access a `control` or `save` member (`->control`, `.save`, with optional blanks)? Same answer as
+ * /->\s*(control|save)\b|\.\s*(control|save)\b/, by indexOf (a regex with a leading alternation scans slowly).
+ */
+function mentionsVmcbArea(text: string): boolean {
+  for (const word of ['control', 'save']) {
+    for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
+      const after = text.charCodeAt(i + word.length);
+      if (isWordChar(after)) continue;
+      let j = i - 1;
+      while (j >= 0 && isSpace(text.charCodeAt(j))) j--;
+      if (j >= 0 && (text.charCodeAt(j) === 46 /* . */ || (text.charCodeAt(j) === 62 /* > */ && text.charCodeAt(j - 1) === 45 /* - */))) return true;
+    }
+  }
+  return false;
+}
+
 export const vmcbCleanBits: Rule = {
   id: 'vmcb-clean-bits',
   defaultSeverity: 'warning',
   description: 'VMCB field covered by a clean bit written without marking its group dirty',
   run(doc: DocumentAnalysis, ctx?: RuleContext): Finding[] {
     const out: Finding[] = [];
-    if (!/->\s*(control|save)\b|\.\s*(control|save)\b/.test(doc.text)) return out;
+    // Only member writes can be flagged: look at the text (slow on big files) only when there are some.
+    if (!doc.refs.some((r) => r.form === 'vmcb-member' && r.isWrite) || !mentionsVmcbArea(doc.text)) return out;
     let index: MarkIndex | undefined;
     const reported = new Set<string>();
     for (const r of doc.refs) {

@@ -5,12 +5,15 @@
 //  (b) Exit-information fields read in an exit handler (role from the file's exit-handler table, or a path
 //      guarded by an exit-reason test / `case EXIT_REASON_*:`) whose exit reason leaves them undefined
 //      (SDM Vol.3C §28.2.1-§28.2.5). Only flagged when the exit reason is known and the model says undefined.
-import type { DocumentAnalysis } from '../../analysis/document';
+import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
+import type { FieldRef } from '../../analysis/refs';
+import { cachedFunctionValue, cachedPerFunction, scanSegments, shiftFinding } from '../../analysis/incremental';
 import { mayBeTrue, mustHold, or, pred, predicatesOf, formulaToString, type Formula } from '../../analysis/conditions';
-import { functionRoles, exitHandlerTable } from '../../analysis/roles';
+import { functionRoles, type Role } from '../../analysis/roles';
 import type { VmcsField } from '../../model/index';
 import { RULES as SEM, exitInfoValidity, isPdptrField, normaliseVmcsFieldName } from '../../model/semantics';
 import type { Finding, Rule } from '../findings';
+import { callSites } from './textScan';
 import {
   EPT_FORMULA, PAE_FORMULA, PDPTRS_DEFINED, contextAt, copiedIntoVmcs12, fnAt, guardText, inPrintArguments,
   relevantGuards, vmxExitCode,
@@ -32,12 +35,26 @@ const HELPERS: Readonly<Record<string, string>> = {
 interface Read { start: number; end: number; field: string; via: string }
 
 function pdptrFindings(doc: DocumentAnalysis, out: Finding[]): void {
+  const byFn = new Map<FunctionInfo, FieldRef[]>();
   for (const r of doc.refs) {
     if (r.inComment || r.entity.kind !== 'vmcs' || r.accessor?.op !== 'read' || !isPdptrField(r.name)) continue;
     const fn = fnAt(doc, r.start);
     if (!fn) continue;
-    const role = functionRoles(doc).get(fn.name);
-    if (role?.kind === 'diagnostic-dump' || inPrintArguments(doc, r.start)) continue;
+    const list = byFn.get(fn);
+    if (list) list.push(r);
+    else byFn.set(fn, [r]);
+  }
+  for (const [fn, refs] of byFn) {
+    if (functionRoles(doc).get(fn.name)?.kind === 'diagnostic-dump') continue;
+    // Everything below depends on the function's text only: reuse the findings while it is unchanged.
+    out.push(...cachedPerFunction(doc, `${RULE_ID}:pdptr`, fn, () => pdptrFindingsIn(doc, fn, refs)));
+  }
+}
+
+function pdptrFindingsIn(doc: DocumentAnalysis, fn: FunctionInfo, refs: readonly FieldRef[]): Finding[] {
+  const out: Finding[] = [];
+  for (const r of refs) {
+    if (inPrintArguments(doc, r.start)) continue;
     const ctx = contextAt(doc, r.start, fn);
     if (mustHold(ctx, PDPTRS_DEFINED)) continue;
     const missing: string[] = [];
@@ -57,6 +74,7 @@ function pdptrFindings(doc: DocumentAnalysis, out: Finding[]): void {
       })),
     });
   }
+  return out;
 }
 
 function describe(f: Formula): string {
@@ -72,12 +90,14 @@ function exitInfoReads(doc: DocumentAnalysis): Read[] {
     const name = normaliseVmcsFieldName(r.name) ?? r.name;
     if (EXIT_INFO_FIELDS.has(name)) out.push({ start: r.start, end: r.end, field: name, via: `${r.accessor.name}(${r.name})` });
   }
-  const re = new RegExp(`\\b(${Object.keys(HELPERS).join('|')})\\s*\\(`, 'g');
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(doc.text)) !== null) {
-    const node = doc.tree.rootNode.descendantForIndex(m.index, m.index + m[1].length);
+  const helpers = Object.keys(HELPERS);
+  // Scanned per function (and gap between functions), reused while its text is unchanged.
+  const sites = scanSegments(doc, `${RULE_ID}:helpers`, (text, from, to) =>
+    callSites(text.slice(from, to), helpers).map((m) => ({ index: m.index + from, name: m.name })));
+  for (const { index, name } of sites) {
+    const node = doc.tree.rootNode.descendantForIndex(index, index + name.length);
     if (!node || node.type !== 'identifier' || node.parent?.type !== 'call_expression') continue;
-    out.push({ start: m.index, end: m.index + m[1].length, field: HELPERS[m[1]], via: `${m[1]}()` });
+    out.push({ start: index, end: index + name.length, field: HELPERS[name], via: `${name}()` });
   }
   return out;
 }
@@ -86,14 +106,49 @@ function exitInfoFindings(doc: DocumentAnalysis, out: Finding[]): void {
   const reads = exitInfoReads(doc);
   if (!reads.length) return;
   const roles = functionRoles(doc);
-  let table: Map<string, string[]> | undefined;
+  const byFn = new Map<FunctionInfo, Read[]>();
   for (const rd of reads) {
     const fn = fnAt(doc, rd.start);
     if (!fn || HELPERS[fn.name]) continue;
+    const list = byFn.get(fn);
+    if (list) list.push(rd);
+    else byFn.set(fn, [rd]);
+  }
+  const found: Finding[] = [];
+  for (const [fn, rds] of byFn) {
+    const r = roles.get(fn.name);
+    const role = r?.kind === 'exit-handler' && r.exitReasons?.length ? r : undefined;
+    // The findings depend on the function's text and its exit-handler role (reasons, how it was found); only the
+    // exit-table entries they point at lie outside the function, so those are looked up afresh.
+    const key = `${RULE_ID}:exit-info:${role ? `${role.via ?? ''}:${role.exitReasons?.join(',')}` : ''}`;
+    const partial = cachedFunctionValue(doc, key, fn, () => exitInfoFindingsIn(doc, fn, rds, role),
+      (v, d) => (d === 0 ? v : v.map((x) => ({ finding: shiftFinding(x.finding, d), tableReasons: x.tableReasons }))));
+    for (const { finding, tableReasons } of partial) {
+      if (!tableReasons.length) { found.push(finding); continue; }
+      const table: NonNullable<Finding['related']> = [];
+      for (const reason of tableReasons) {
+        const at = findTableEntry(doc, reason, role?.via === 'exit-handler-table' ? fn.name : undefined);
+        if (at) table.push({ ...at, message: `${fn.name} runs for ${reason}` });
+      }
+      found.push({ ...finding, related: [...table, ...(finding.related ?? [])] });
+    }
+  }
+  // In the order of the reads, as one pass over them reports them.
+  const order = new Map(reads.map((rd, i) => [rd.start, i]));
+  found.sort((a, b) => (order.get(a.start) ?? 0) - (order.get(b.start) ?? 0));
+  out.push(...found);
+}
+
+/**
+ * Findings for the reads of one function; `role` only when it is an exit handler with known exit reasons. Related
+ * exit-table entries (outside the function) are left to the caller: `tableReasons` says which to add, first.
+ */
+function exitInfoFindingsIn(doc: DocumentAnalysis, fn: FunctionInfo, reads: readonly Read[], role: Role | undefined): Array<{ finding: Finding; tableReasons: string[] }> {
+  const out: Array<{ finding: Finding; tableReasons: string[] }> = [];
+  for (const rd of reads) {
     // Forwarding the hardware value to L1 as-is (nested_vmx_vmexit(vcpu, reason, intr_info, vmx_get_exit_qual(vcpu)))
     // emulates the same exit: L1 gets a field that is undefined for that exit reason, exactly as on hardware.
     if (forwardedToL1(doc, rd.start)) continue;
-    const role = roles.get(fn.name);
     const ctx = contextAt(doc, rd.start, fn);
     const pathReasons = predicatesOf(ctx).filter((k) => k.startsWith('exit_reason=')).map((k) => k.slice('exit_reason='.length));
     let candidates: string[];
@@ -119,11 +174,6 @@ function exitInfoFindings(doc: DocumentAnalysis, out: Finding[]): void {
     const source = validity?.rule.source ?? SEM.exitInfoFieldDefined.source;
     const related: Finding['related'] = [];
     if (from === 'role') {
-      table ??= exitHandlerTable(doc);
-      for (const reason of bad) {
-        const at = findTableEntry(doc, reason, role?.via === 'exit-handler-table' ? fn.name : undefined);
-        if (at) related.push({ ...at, message: `${fn.name} runs for ${reason}` });
-      }
       if (role?.via === 'callers') related.push({ start: fn.start, end: fn.start + 1, message: `${fn.name} is called only from exit handlers for ${role.exitReasons?.join(', ')}` });
     } else {
       for (const g of relevantGuards(doc, rd.start, (k) => k.startsWith('exit_reason='))) {
@@ -132,11 +182,15 @@ function exitInfoFindings(doc: DocumentAnalysis, out: Finding[]): void {
     }
     const where = from === 'role' ? `${fn.name}(), the exit handler for ${bad.join(', ')}` : `a path taken only for ${bad.join(', ')}`;
     out.push({
-      rule: RULE_ID, severity: 'warning', start: rd.start, end: rd.end, source,
-      message: `${rd.field} is read (${rd.via}) in ${where}, but the CPU leaves ${rd.field} undefined for that exit: ${validity?.rule.note ?? 'the field is defined only for other exit reasons'}. [${source}]`,
-      related,
+      finding: {
+        rule: RULE_ID, severity: 'warning', start: rd.start, end: rd.end, source,
+        message: `${rd.field} is read (${rd.via}) in ${where}, but the CPU leaves ${rd.field} undefined for that exit: ${validity?.rule.note ?? 'the field is defined only for other exit reasons'}. [${source}]`,
+        related,
+      },
+      tableReasons: from === 'role' ? bad : [],
     });
   }
+  return out;
 }
 
 const FORWARDERS = new Set(['nested_vmx_vmexit', 'nested_vmx_reflect_vmexit', '__nested_vmx_vmexit']);
