@@ -84,6 +84,7 @@ export function findRefs(text: string, tree: Tree, opts: RefScanOptions = {}): F
   const root = tree.rootNode;
   const from = opts.start ?? 0;
   const to = opts.end ?? text.length;
+  const lexer = new Lexer(text, lexStart(root, from));
   IDENT.lastIndex = from;
   let m: RegExpExecArray | null;
   while ((m = IDENT.exec(text)) !== null && m.index < to) {
@@ -97,6 +98,21 @@ export function findRefs(text: string, tree: Tree, opts: RefScanOptions = {}): F
     const memberish = MEMBER_NAMES.has(name) &&
       (prev === 46 /* . */ || (prev === 62 /* > */ && text.charCodeAt(start - 2) === 45) || isMemberAfterSpace(text, start));
     if (!direct && !memberish && !INSTRUCTION_NAMES.has(name)) continue;
+    // Direct names (enum fields, masks, MSRs, exit reasons, accessors) need no tree: comments/strings come from a
+    // linear lexical scan, the accessor from the text before the name. Only member forms and wrappers ask the tree.
+    if (direct && !memberish && direct.kind !== 'vmcb') {
+      const lex = lexKindAt(lexer, start);
+      if (lex === LEX_STRING) continue; // asm strings are handled below
+      if (lex === LEX_COMMENT) {
+        refs.push({ start, end, name, form: formOf(direct), entity: direct, inComment: true, isWrite: false });
+        continue;
+      }
+      const r: FieldRef = { start, end, name, form: formOf(direct), entity: direct, inComment: false, isWrite: false };
+      if (direct.kind === 'vmcs' && !attachAccessorFromText(r, text)) attachAccessorFromTree(r, root, text);
+      if (direct.kind === 'accessor') r.isWrite = direct.op !== 'read';
+      refs.push(r);
+      continue;
+    }
     const node = root.descendantForIndex(start, end);
     if (!node) continue;
     if (node.type === 'comment') {
@@ -137,6 +153,38 @@ function isMemberAfterSpace(text: string, start: number): boolean {
 function isCallee(node: Node): boolean {
   const p = node.parent;
   return !!p && p.type === 'call_expression' && p.childForFieldName('function')?.id === node.id;
+}
+
+/** Fast path: `vmcs_xxx(  NAME` directly before the name, `)` or `,` after it; the call's end by paren matching. */
+function attachAccessorFromText(r: FieldRef, text: string): boolean {
+  let i = r.start - 1;
+  while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9 || text.charCodeAt(i) === 10 || text.charCodeAt(i) === 13)) i--;
+  if (i < 0 || text.charCodeAt(i) !== 40 /* ( */) return false;
+  let j = i - 1;
+  while (j >= 0 && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) j--;
+  const nameEnd = j + 1;
+  while (j >= 0 && /[A-Za-z0-9_]/.test(text[j])) j--;
+  const acc = ACCESSOR_BY_NAME.get(text.slice(j + 1, nameEnd));
+  if (!acc) return false;
+  let k = r.end;
+  while (k < text.length && (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9 || text.charCodeAt(k) === 10 || text.charCodeAt(k) === 13)) k++;
+  if (text[k] !== ')' && text[k] !== ',') return false;
+  r.accessor = acc;
+  r.callStart = j + 1;
+  r.isWrite = acc.op !== 'read';
+  // End of the call: matching ')' within a bounded window.
+  let depth = 1;
+  for (let p = i + 1, lim = Math.min(text.length, i + 2000); p < lim; p++) {
+    const c = text.charCodeAt(p);
+    if (c === 40) depth++;
+    else if (c === 41 && --depth === 0) { r.callEnd = p + 1; break; }
+  }
+  return true;
+}
+
+function attachAccessorFromTree(r: FieldRef, root: Node, text: string): void {
+  const node = root.descendantForIndex(r.start, r.end);
+  if (node) attachAccessor(r, node, text);
 }
 
 /** `vmcs_read32(FIELD)`: attach the accessor and mark writes. Works on misparsed code via a text fallback. */
@@ -249,4 +297,98 @@ function scanAsm(text: string, root: Node, from: number, to: number, refs: Field
     const insn = INSTRUCTION_NAMES.get(m[1]);
     if (insn) refs.push({ start, end, name: m[1], form: 'instruction', entity: insn, inComment: false, isWrite: false });
   }
+}
+
+// ---- lexical classification (comments and string/char literals), linear and lazy -------------------------------
+
+const LEX_CODE = 0;
+const LEX_COMMENT = 1;
+const LEX_STRING = 2;
+
+/** Where lexing can start with a known "code" state: the beginning of the comment/string enclosing `from`, if any. */
+function lexStart(root: Node, from: number): number {
+  if (from <= 0) return 0;
+  const n = root.descendantForIndex(from, from);
+  if (!n) return from;
+  if (n.type === 'comment' || n.type === 'string_literal' || n.type === 'char_literal' || n.type === 'system_lib_string') return n.startIndex;
+  if (n.type === 'string_content' || n.type === 'escape_sequence') return n.parent?.startIndex ?? from;
+  return from;
+}
+
+/** Incremental lexer over C text: records comment and literal ranges up to the furthest offset asked about. */
+class Lexer {
+  private pos: number;
+  /** Sorted, non-overlapping [start, end, kind] of comments and literals seen so far. */
+  readonly ranges: number[] = [];
+  constructor(private readonly text: string, start: number) {
+    this.pos = start;
+  }
+
+  /** Scan until `until` (exclusive), extending the ranges. */
+  advance(until: number): void {
+    const t = this.text;
+    let i = this.pos;
+    const n = t.length;
+    while (i < until && i < n) {
+      const c = t.charCodeAt(i);
+      if (c === 47 /* / */ && i + 1 < n) {
+        const d = t.charCodeAt(i + 1);
+        if (d === 47) { // line comment, continued by backslash-newline
+          let e = i + 2;
+          while (e < n) {
+            const x = t.charCodeAt(e);
+            if (x === 10 && t.charCodeAt(e - 1) !== 92 && !(t.charCodeAt(e - 1) === 13 && t.charCodeAt(e - 2) === 92)) break;
+            e++;
+          }
+          this.ranges.push(i, e, LEX_COMMENT);
+          i = e;
+          continue;
+        }
+        if (d === 42) { // block comment
+          const close = t.indexOf('*/', i + 2);
+          const e = close < 0 ? n : close + 2;
+          this.ranges.push(i, e, LEX_COMMENT);
+          i = e;
+          continue;
+        }
+      }
+      if (c === 34 /* " */ || c === 39 /* ' */) {
+        let e = i + 1;
+        while (e < n) {
+          const x = t.charCodeAt(e);
+          if (x === 92) { e += 2; continue; }
+          if (x === c) { e++; break; }
+          if (x === 10) break; // unterminated literal ends at the line end
+          e++;
+        }
+        // `#include <...>` and apostrophes in #error lines are rare; a literal never spans lines here.
+        this.ranges.push(i, e, LEX_STRING);
+        i = e;
+        continue;
+      }
+      i++;
+    }
+    this.pos = Math.max(this.pos, i);
+  }
+
+  get scanned(): number {
+    return this.pos;
+  }
+}
+
+function lexKindAt(lx: Lexer, offset: number): number {
+  if (offset >= lx.scanned) lx.advance(offset + 1);
+  const r = lx.ranges;
+  // Binary search over triples.
+  let lo = 0;
+  let hi = r.length / 3 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = r[mid * 3];
+    const e = r[mid * 3 + 1];
+    if (e <= offset) lo = mid + 1;
+    else if (s > offset) hi = mid - 1;
+    else return r[mid * 3 + 2];
+  }
+  return LEX_CODE;
 }
