@@ -84,7 +84,7 @@ export function findRefs(text: string, tree: Tree, opts: RefScanOptions = {}): F
   const root = tree.rootNode;
   const from = opts.start ?? 0;
   const to = opts.end ?? text.length;
-  const lexer = new Lexer(text, lexStart(root, from));
+  const lexer = lexerFor(text);
   IDENT.lastIndex = from;
   let m: RegExpExecArray | null;
   while ((m = IDENT.exec(text)) !== null && m.index < to) {
@@ -112,6 +112,24 @@ export function findRefs(text: string, tree: Tree, opts: RefScanOptions = {}): F
       if (direct.kind === 'accessor') r.isWrite = direct.op !== 'read';
       refs.push(r);
       continue;
+    }
+    if (memberish) {
+      // Member forms: the object and the assignment from the text when it reads plainly; the tree otherwise.
+      const lex = lexKindAt(lexer, start);
+      if (lex === LEX_STRING) continue;
+      if (lex === LEX_COMMENT) {
+        if (direct) refs.push({ start, end, name, form: formOf(direct), entity: direct, inComment: true, isWrite: false });
+        continue;
+      }
+      const objectText = plainObjectText(text, start);
+      if (objectText !== undefined) {
+        const r = classifyMember(text, name, start, end, objectText, undefined);
+        if (r) {
+          markWriteFromText(r, text);
+          refs.push(r);
+        }
+        continue;
+      }
     }
     const node = root.descendantForIndex(start, end);
     if (!node) continue;
@@ -221,10 +239,50 @@ function attachAccessor(r: FieldRef, node: Node, text: string): void {
 function memberRef(text: string, node: Node, name: string, start: number, end: number): FieldRef | undefined {
   const fe = node.parent && node.parent.type === 'field_expression' ? node.parent : undefined;
   let objectText: string | undefined;
-  let outer: Node | undefined = fe;
   if (fe) objectText = fe.childForFieldName('argument')?.text;
   else objectText = objectTextFallback(text, start);
   if (objectText === undefined) return undefined;
+  const r = classifyMember(text, name, start, end, objectText, fe);
+  if (r && !fe) markWriteFromText(r, text);
+  return r;
+}
+
+/**
+ * The object of `obj->name` / `obj.name` when it is a plain chain of identifiers, calls with simple arguments and
+ * member accesses starting at a statement/expression boundary — the shape of almost every KVM access. Anything else
+ * (casts, subscripts, parenthesised pointers) returns undefined and goes to the tree.
+ */
+function plainObjectText(text: string, start: number): string | undefined {
+  const before = text.slice(Math.max(0, start - 120), start);
+  const m = /([A-Za-z_][A-Za-z0-9_]*(?:\([A-Za-z0-9_\s,&*>.-]*\))?(?:\s*(?:->|\.)\s*[A-Za-z_][A-Za-z0-9_]*(?:\([A-Za-z0-9_\s,&*>.-]*\))?)*)\s*(?:->|\.)\s*$/.exec(before);
+  if (!m) return undefined;
+  // The character before the chain must end an expression boundary, not continue one (`)`, `]`, an operand).
+  let i = before.length - m[0].length - 1;
+  while (i >= 0 && /\s/.test(before[i])) i--;
+  const prev = i >= 0 ? before[i] : ';';
+  if (prev === ')' || prev === ']' || prev === '.' || prev === '>' && before[i - 1] === '-' || /[A-Za-z0-9_]/.test(prev)) return undefined;
+  if (prev === '*' || prev === '&') return undefined; // `*vmcb->x`, `&vmcb->x`: let the tree decide precedence
+  return m[1];
+}
+
+/** Writes seen from the text after the member (and a sub-member): `=`, `op=`, `++`/`--` (postfix or prefix). */
+function markWriteFromText(r: FieldRef, text: string): void {
+  let k = r.end;
+  if (r.subMember) {
+    const m = /^\s*\.\s*[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(k, k + 80));
+    if (m) k += m[0].length;
+  }
+  while (k < text.length && /\s/.test(text[k])) k++;
+  const c = text[k];
+  const d = text[k + 1];
+  if (c === '=' && d !== '=') { r.isWrite = true; return; }
+  if ((c === '+' && d === '+') || (c === '-' && d === '-')) { r.isWrite = true; r.compound = '++'; return; }
+  if (/[+\-*/%&|^]/.test(c ?? '') && d === '=') { r.isWrite = true; r.compound = `${c}=`; return; }
+  if ((c === '<' || c === '>') && d === c && text[k + 2] === '=') { r.isWrite = true; r.compound = `${c}${c}=`; }
+}
+
+function classifyMember(text: string, name: string, start: number, end: number, objectText: string, fe: Node | undefined): FieldRef | undefined {
+  let outer: Node | undefined = fe;
   const obj = objectText.replace(/\s+/g, '');
 
   // vmcs12 members
@@ -249,6 +307,11 @@ function memberRef(text: string, node: Node, name: string, start: number, end: n
       vmcbObject: areaM[2] === 'ctl' || /nested$/.test(base) ? 'vmcb12-cache' : classifyVmcbObject(base),
     };
     // sub-member: vmcb->save.es.selector
+    if (fe === undefined) {
+      const sm = /^\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/.exec(text.slice(end, end + 80));
+      if (sm && !/^\s*\.\s*[A-Za-z_][A-Za-z0-9_]*\s*\(/.test(text.slice(end, end + 80))) r.subMember = sm[1];
+      return r;
+    }
     if (outer?.parent?.type === 'field_expression') {
       const sub = outer.parent.childForFieldName('field');
       if (sub) r.subMember = sub.text;
@@ -305,14 +368,16 @@ const LEX_CODE = 0;
 const LEX_COMMENT = 1;
 const LEX_STRING = 2;
 
-/** Where lexing can start with a known "code" state: the beginning of the comment/string enclosing `from`, if any. */
-function lexStart(root: Node, from: number): number {
-  if (from <= 0) return 0;
-  const n = root.descendantForIndex(from, from);
-  if (!n) return from;
-  if (n.type === 'comment' || n.type === 'string_literal' || n.type === 'char_literal' || n.type === 'system_lib_string') return n.startIndex;
-  if (n.type === 'string_content' || n.type === 'escape_sequence') return n.parent?.startIndex ?? from;
-  return from;
+/**
+ * One lexer per text, shared by the segment scans of an incremental update. Lexing always starts at offset 0, so an
+ * unterminated comment opened before a rescanned segment is seen the same way a full analysis sees it.
+ */
+let lastLexer: { text: string; lexer: Lexer } | undefined;
+function lexerFor(text: string): Lexer {
+  if (lastLexer && lastLexer.text === text) return lastLexer.lexer;
+  const lexer = new Lexer(text, 0);
+  lastLexer = { text, lexer };
+  return lexer;
 }
 
 /** Incremental lexer over C text: records comment and literal ranges up to the furthest offset asked about. */
@@ -344,9 +409,10 @@ class Lexer {
           i = e;
           continue;
         }
-        if (d === 42) { // block comment
+        if (d === 42) { // block comment; an unterminated one is not a comment for tree-sitter either
           const close = t.indexOf('*/', i + 2);
-          const e = close < 0 ? n : close + 2;
+          if (close < 0) { i += 2; continue; }
+          const e = close + 2;
           this.ranges.push(i, e, LEX_COMMENT);
           i = e;
           continue;
