@@ -45,6 +45,17 @@ static void sync_vmcs02_to_vmcs12(struct kvm_vcpu *vcpu, struct vmcs12 *vmcs12)
 	vmcs12->guest_sysenter_cs = vmcs_read64(GUEST_SYSENTER_CS);
 }
 
+/* Entry side, early version: writes the PDPTRs whenever EPT is on, also when L2 is not in PAE paging. */
+static void prepare_vmcs02_rare(struct vcpu_vmx *vmx, struct vmcs12 *vmcs12)
+{
+	if (enable_ept) {
+		vmcs_write64(GUEST_PDPTR0, vmcs12->guest_pdptr0);
+		vmcs_write64(GUEST_PDPTR1, vmcs12->guest_pdptr1);
+		vmcs_write64(GUEST_PDPTR2, vmcs12->guest_pdptr2);
+		vmcs_write64(GUEST_PDPTR3, vmcs12->guest_pdptr3);
+	}
+}
+
 /* Entry side: loads the PDPTRs only when the next VM entry consumes them. */
 static int prepare_vmcs02_pdptrs(struct kvm_vcpu *vcpu, struct vmcs12 *vmcs12)
 {
@@ -67,11 +78,13 @@ static int handle_ept_violation_example(struct kvm_vcpu *vcpu)
 	return kvm_mmu_page_fault(vcpu, gpa, exit_qualification, NULL, 0);
 }
 
-static void vmx_set_constant_host_state_example(struct vcpu_vmx *vmx)
+void vmx_set_constant_host_state(struct vcpu_vmx *vmx)
 {
 	struct desc_ptr dt;
 
 	vmcs_writel(HOST_CR0, read_cr0());
+	/* Per-CPU state written once, in the constant-state path: stale after migration. */
+	vmcs_writel(HOST_TR_BASE, (unsigned long)&get_cpu_entry_area(cpu)->tss.x86_tss);
 	vmcs_write16(HOST_CS_SELECTOR, __KERNEL_CS);
 	vmcs_write16(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
 
@@ -96,6 +109,6 @@ static void vmx_xfd_passthrough_example(struct kvm_vcpu *vcpu)
 {
 	if (vcpu->arch.guest_fpu.fpstate->xfd == 0)
 		return;
+	/* Passthrough without a re-sync of fpstate->xfd after VM exit (seed 004). */
 	vmx_disable_intercept_for_msr(vcpu, MSR_IA32_XFD, MSR_TYPE_RW);
-	vcpu->arch.xfd_no_write_intercept = true;
 }

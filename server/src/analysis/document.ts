@@ -137,12 +137,25 @@ function functionInfo(def: Node): FunctionInfo | undefined {
   return { name, start: def.startIndex, end: def.endIndex, bodyStart: body.startIndex, bodyEnd: body.endIndex };
 }
 
+function swallowsAnother(text: string, f: FunctionInfo): boolean {
+  let i = text.indexOf('\n{', f.bodyStart + 1);
+  while (i >= 0 && i < f.bodyEnd - 2) {
+    const c = text.charCodeAt(i + 2);
+    if (c === 10 || c === 13) return true;
+    i = text.indexOf('\n{', i + 2);
+  }
+  return false;
+}
+
 /** Tree-found definitions plus the kernel-style fallback for misparsed ones, sorted and non-overlapping. */
 export function allFunctions(text: string, tree: Tree): FunctionInfo[] {
   // A definition "named" by an all-caps identifier is a macro invocation tree-sitter glued to the next function
   // (e.g. `BUILD_HELPER(read)\nstatic void f(...) {`): drop it and let the kernel-style fallback find the real one.
+  // Likewise a definition whose body holds another kernel-style body (`{` alone at column 0): tree-sitter ran past the
+  // real end (e.g. `asm volatile(__ex("vmsave %0") ...)` confuses it) and swallowed the next function.
   const all = treeFunctions(tree);
-  const fromTree = all.some((f) => MACRO_NAME.test(f.name)) ? all.filter((f) => !MACRO_NAME.test(f.name)) : all;
+  const glued = (f: FunctionInfo): boolean => MACRO_NAME.test(f.name) || swallowsAnother(text, f);
+  const fromTree = all.some(glued) ? all.filter((f) => !glued(f)) : all;
   if (!tree.rootNode.hasError && fromTree === all) return fromTree;
   const extra = braceFunctions(text, fromTree);
   return extra.length ? [...fromTree, ...extra].sort((a, b) => a.start - b.start) : fromTree;
