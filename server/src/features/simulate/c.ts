@@ -14,7 +14,7 @@ import {
   type Cell, type MachineConfig,
 } from '../../model/machine/index';
 import type { Actor, SimConfiguration, SimFinding, SimStep, SimulationResult } from '../../protocol/simulation';
-import { compileFunction, compileUnit, type CFunction, type CompiledUnit, type Expr, type Stmt } from './cir';
+import { compileFunction, compileStmt, compileUnit, type CFunction, type CompiledUnit, type Expr, type Stmt } from './cir';
 import {
   ConfigReader, EXTRA_CALL_PREDICATES, EXTRA_IDENT_PREDICATES, VARS, configFor, feasible, predicateValue, type VarValue,
 } from './predicates';
@@ -82,6 +82,14 @@ interface Compiled {
 
 const compiledCache = new WeakMap<DocumentAnalysis, Compiled>();
 
+/** Parameter names from a signature's text: the last identifier of each comma-separated declaration. */
+function paramsFromSignature(sig: string): string[] {
+  const open = sig.lastIndexOf('(', sig.lastIndexOf(')'));
+  if (open < 0) return [];
+  const inner = sig.slice(open + 1, sig.lastIndexOf(')'));
+  return inner.split(',').map((p) => /([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[[^\]]*\])?\s*$/.exec(p.trim())?.[1] ?? '').filter((p) => p && p !== 'void');
+}
+
 function compileDoc(doc: DocumentAnalysis): Compiled {
   const hit = compiledCache.get(doc);
   if (hit) return hit;
@@ -94,13 +102,33 @@ function compileDoc(doc: DocumentAnalysis): Compiled {
       return undefined;
     }
   });
-  // Functions the shared analysis found (it also looks inside ERROR nodes and preprocessor blocks).
+  // The shared analysis is the authority on where functions are (it looks inside ERROR nodes and preprocessor
+  // blocks, and splits definitions tree-sitter glued together); compile each from the node that spans exactly it.
   for (const fi of doc.functions) {
-    if (unit.functions.has(fi.name)) continue;
-    let n: Node | null = doc.tree.rootNode.descendantForIndex(fi.bodyStart);
-    for (let i = 0; n && n.type !== 'function_definition' && i < 64; i++) n = n.parent;
-    const f = n ? compileFunction(n) : undefined;
+    const line = doc.lines.positionAt(fi.start).line + 1;
+    const end = doc.lines.positionAt(fi.end).line + 1;
+    const have = unit.functions.get(fi.name);
+    if (have && have.end === end) continue;
+    let n: Node | null = doc.tree.rootNode.descendantForIndex(fi.bodyStart, Math.max(fi.bodyStart, fi.bodyEnd - 1));
+    for (let i = 0; n && i < 64 && !(n.startIndex <= fi.bodyStart && n.endIndex >= fi.bodyEnd); i++) n = n.parent;
+    let f: CFunction | undefined;
+    if (n && n.type === 'function_definition' && n.endIndex === fi.end) f = compileFunction(n);
+    else if (n && n.type === 'compound_statement' && n.startIndex === fi.bodyStart && n.endIndex === fi.bodyEnd) {
+      f = { name: fi.name, params: paramsFromSignature(doc.text.slice(fi.start, fi.bodyStart)), body: compileStmt(n), line, end };
+    }
+    if (!f) {
+      // No node spans exactly this function (tree-sitter glued it to a neighbour): parse its text on its own, padded
+      // with newlines so line numbers stay those of the document.
+      const t = parseC('\n'.repeat(line - 1) + doc.text.slice(fi.start, fi.end));
+      try {
+        const def = t.rootNode.descendantsOfType('function_definition')[0];
+        f = def ? compileFunction(def) : undefined;
+      } finally {
+        t.delete();
+      }
+    }
     if (f) unit.functions.set(fi.name, { ...f, name: fi.name });
+    else if (have) unit.functions.delete(fi.name); // the tree's version spans more than the function: do not guess
   }
   // Attach the shared condition mapping to every if/loop condition and predicate-like call.
   const attach = (root: Node): void => {

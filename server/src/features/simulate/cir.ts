@@ -208,6 +208,11 @@ function compileStmtInner(n: Node): Stmt {
     case 'case_statement':
       return { k: 'block', line, end, body: n.namedChildren.filter((c): c is Node => !!c && c.type !== 'comment' && c !== n.childForFieldName('value')).map(compileStmt) };
     default:
+      // `asm volatile(__ex("vmsave %0") : ...)` is an ERROR for the grammar (a macro where it wants a string) but
+      // still executes the instruction.
+      if (n.type === 'ERROR' && /\b(asm|__asm__)\b/.test(n.text) && /\b(vmsave|vmload|vmrun|stgi|clgi)\b/.test(n.text)) {
+        return { k: 'expr', line, end, e: { k: 'asm', text: n.text }, text: n.text };
+      }
       return { k: 'nop', line, end };
   }
 }
