@@ -35,6 +35,13 @@ else
   log "apt packages present: ${APT_PACKAGES[*]}"
 fi
 
+# When this runs under `npm run e2e:setup`, npm has exported its own settings as npm_config_* / npm_package_*
+# variables; the nested installs must not inherit them. In particular npm_config_user_agent still names the outer
+# Node 20, and code-server's postinstall reads the Node major from it and refuses to install.
+while IFS='=' read -r name _; do
+  case "$name" in npm_config_*|npm_package_*|npm_lifecycle_*|npm_command|npm_execpath|npm_node_execpath) unset "$name" ;; esac
+done < <(env)
+
 # npm installs into private prefixes, with a private cache so the user's ~/.npm is left alone.
 NPM_FLAGS=(--no-audit --no-fund --no-save --loglevel=error)
 export npm_config_cache="$E2E_HOME/npm-cache"
