@@ -142,7 +142,8 @@ function vmcbCard(f: VmcbField): string {
   const lines = [`**${f.name}** — VMCB ${f.area === 'control' ? 'control area' : 'state-save area'} offset \`${hex(f.offset, 3)}\`, ${f.size} byte${f.size === 1 ? '' : 's'}`, f.meaning];
   const hw: string[] = [];
   if (f.onVmrun) hw.push(`VMRUN: ${f.onVmrun}`);
-  hw.push(`#VMEXIT: ${f.writtenOnVmexit === 'yes' ? 'written by the processor' : f.writtenOnVmexit === 'partial' ? 'partly written by the processor' : 'not written by the processor'}${f.vmexitNote ? ` — ${f.vmexitNote}` : ''}`);
+  const note = f.vmexitNote && !/^(yes|no|partially)\b\s*$/i.test(f.vmexitNote.trim()) ? ` — ${f.vmexitNote.replace(/^(yes|partially),?\s*/i, '')}` : '';
+  hw.push(`#VMEXIT: ${f.writtenOnVmexit === 'yes' ? 'written by the processor' : f.writtenOnVmexit === 'partial' ? 'partly written by the processor' : 'not written by the processor'}${note}`);
   if (f.vmsaveState) hw.push('saved/loaded by VMSAVE/VMLOAD, not by VMRUN/#VMEXIT');
   lines.push(`*Hardware:*\n${hw.map((h) => `- ${h}`).join('\n')}`);
   lines.push(`*KVM:* clean bit ${f.cleanBit ? `\`${f.cleanBit}\` — mark it dirty (vmcb_mark_dirty) after changing this field` : 'none (the processor always reloads it)'}${f.aliases.length ? `; also named ${f.aliases.map((a) => `\`${a}\``).join(', ')}` : ''}`);

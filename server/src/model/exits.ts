@@ -5,8 +5,8 @@ import { EXIT_INFO_VALIDITY, fieldsDefinedBy } from './exitInfo';
 import { APM, CODE, SDM } from './sources';
 import type { ExitReason } from './types';
 
-const VMX_SRC = [SDM.exitReasons, CODE.linuxUapiVmxH, 'Bochs bochs/cpu/vmx.h VMX_vmexit_reason', 'fact sheet semantics.md §h.1'];
-const SVM_SRC = [APM.exitCodes, CODE.linuxUapiSvmH, 'Bochs bochs/cpu/svm.h SVM_intercept_codes', 'fact sheet semantics.md §h.2'];
+const VMX_SRC = [SDM.exitReasons, CODE.linuxUapiVmxH, 'Bochs bochs/cpu/vmx.h VMX_vmexit_reason', 'kvm-unit-tests x86/vmx.h (exit reason numbers)'];
+const SVM_SRC = [APM.exitCodes, CODE.linuxUapiSvmH, 'Bochs bochs/cpu/svm.h SVM_intercept_codes', 'QEMU target/i386/svm.h (SVM_EXIT_*)'];
 
 /** [code, Linux suffix after EXIT_REASON_ (or null if Linux has none), SDM-style name when Linux lacks one, meaning, Bochs name] */
 type VmxRow = [number, string | null, string, string, string];

@@ -50,6 +50,12 @@ const VMSA_ONLY_NAMES: Readonly<Record<number, string>> = {
 };
 
 /** Older or other-project names for Linux members, to be recognised in older trees. */
+/** What #VMEXIT writes into the partly written control fields (APM Vol.2 §15.6; Bochs SvmExitSaveGuestState). */
+const VMEXIT_NOTES: Readonly<Record<string, string>> = {
+  int_ctl: 'V_TPR and V_IRQ always; V_GIF only with vGIF (V_GIF_ENABLE); V_NMI_PENDING/V_NMI_BLOCKING only with vNMI; the other bits are input only (each bit mask, e.g. V_GIF_MASK, has its own card)',
+  int_state: 'the interrupt-shadow bit (SVM_INTERRUPT_SHADOW_MASK); for SEV-ES guests also the guest interrupt mask (bit 1)',
+};
+
 const EXTRA_ALIASES: Readonly<Record<string, string[]>> = {
   misc_ctl: ['nested_ctl'], misc_ctl2: ['virt_ext'], exit_code: ['exitcode'], hv_enlightenments: ['reserved_sw'],
   // Pre-5.10 Linux (e.g. v5.2 arch/x86/include/asm/svm.h) named the intercept words separately.
@@ -129,7 +135,7 @@ function buildField(r: VmcbRow): VmcbField | undefined {
     f.writtenOnVmexit = 'no';
     f.notes = `only in Linux struct sev_es_save_area (the encrypted VMSA of SEV-ES guests) as ${name}; Bochs models it in the ordinary save area. ${r.notes}`.trim();
   } else if (r.notes) f.notes = r.notes;
-  if (r.written && f.writtenOnVmexit !== 'no') f.vmexitNote = r.written;
+  if (r.written && f.writtenOnVmexit !== 'no') f.vmexitNote = VMEXIT_NOTES[name] ?? r.written;
   if (linux) f.onVmrun = vmrunText(name, area);
   const clean = cleanBitFor(name);
   if (clean && linux) f.cleanBit = clean;
