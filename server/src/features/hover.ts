@@ -172,7 +172,7 @@ function sourcesLine(sources: string[]): string {
 
 /** Plain-text card for the CLI's `explain`. */
 export function markdownToText(md: string): string {
-  return md.replace(/\*\*([^*]+)\*\*/g, '$1').replace(/\*([^*]+)\*/g, '$1').replace(/`([^`]+)`/g, '$1').replace(/✅ /g, '').replace(/⚠️ /g, '! ');
+  return md.replace(/\*\*([^*\n]+)\*\*/g, '$1').replace(/\*([^*\s][^*\n]*?)\*/g, '$1').replace(/`([^`]+)`/g, '$1').replace(/✅ /g, '').replace(/⚠️ /g, '! ');
 }
 
 export function widthOf(f: VmcsField): number {
