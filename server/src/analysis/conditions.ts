@@ -231,14 +231,24 @@ export function satisfiable(f: Formula, fixed: ReadonlyMap<string, boolean> = ne
   const vars = [...predicatesOf(f), ...unknownKeysOf(f)].filter((k) => !fixed.has(k));
   // Background facts involve these keys even if f does not mention them.
   if (vars.length > MAX_ENUMERATED) return evaluate(f, fixed) !== false;
+  // Depth-first over the free variables. Both Kleene evaluation and the background facts are monotone (fixing
+  // more variables never turns a definite false into anything else), so a partial assignment under which `f` is
+  // already false, or which already breaks a background fact, has no completion worth enumerating: the answer is
+  // the same as trying all 2^n completions, usually after far fewer.
   const a = new Map(fixed);
-  const total = 1 << vars.length;
-  for (let bits = 0; bits < total; bits++) {
-    for (let i = 0; i < vars.length; i++) a.set(vars[i], ((bits >> i) & 1) === 1);
-    if (!consistent(a)) continue;
-    if (evaluate(f, a) === true) return true;
-  }
-  return false;
+  const search = (i: number): boolean => {
+    const v = evaluate(f, a);
+    if (v === false || !consistent(a)) return false;
+    if (i === vars.length) return v === true;
+    const k = vars[i];
+    a.set(k, false);
+    if (search(i + 1)) return true;
+    a.set(k, true);
+    if (search(i + 1)) return true;
+    a.delete(k);
+    return false;
+  };
+  return search(0);
 }
 
 /** Can `f` hold while predicate `key` has `value`? */
@@ -321,6 +331,8 @@ export interface MapContext {
   defs: Map<string, LocalDef>;
   /** Local variables being expanded (cycle guard). */
   expanding: Set<string>;
+  /** When set, consulted instead of `defs` (definitions looked up on demand). */
+  lookup?: (name: string) => LocalDef | undefined;
 }
 
 function namedKids(n: Node): Node[] {
@@ -370,7 +382,7 @@ function mapExpr(node: Node, ctx: MapContext, depth: number): Formula {
       const p = IDENT_PREDICATES[n.text];
       if (p) return predAt(p, n);
       if (n.text === 'NULL') return FALSE;
-      const def = ctx.defs.get(n.text);
+      const def = ctx.lookup ? ctx.lookup(n.text) : ctx.defs.get(n.text);
       if (def && def.count === 1 && !def.tainted && def.value && !ctx.expanding.has(n.text)) {
         ctx.expanding.add(n.text);
         const f = mapExpr(def.value, ctx, depth + 1);
@@ -500,8 +512,8 @@ function exits(stmt: Node | null | undefined, depth = 0): boolean {
     case 'return_statement': case 'goto_statement': case 'break_statement': case 'continue_statement':
       return true;
     case 'compound_statement': {
-      const kids = namedKids(stmt);
-      return kids.length > 0 && exits(kids[kids.length - 1], depth + 1);
+      const last = lastNamedKid(stmt);
+      return !!last && exits(last, depth + 1);
     }
     case 'if_statement': {
       const alt = stmt.childForFieldName('alternative');
@@ -513,10 +525,8 @@ function exits(stmt: Node | null | undefined, depth = 0): boolean {
       const name = e.childForFieldName('function')?.text;
       return name === 'BUG' || name === 'panic' || name === 'unreachable' || name === '__builtin_unreachable';
     }
-    case 'labeled_statement': {
-      const kids = namedKids(stmt);
-      return exits(kids[kids.length - 1], depth + 1);
-    }
+    case 'labeled_statement':
+      return exits(lastNamedKid(stmt), depth + 1);
     default:
       return false;
   }
@@ -524,8 +534,16 @@ function exits(stmt: Node | null | undefined, depth = 0): boolean {
 
 function elseBody(alt: Node): Node | null {
   if (alt.type !== 'else_clause') return alt;
-  const kids = namedKids(alt);
-  return kids[0] ?? null;
+  let c = alt.firstNamedChild;
+  while (c && c.type === 'comment') c = c.nextNamedSibling;
+  return c;
+}
+
+/** The last named child that is not a comment (namedKids(n).at(-1) without marshalling every child). */
+function lastNamedKid(n: Node): Node | null {
+  let c = n.lastNamedChild;
+  while (c && c.type === 'comment') c = c.previousNamedSibling;
+  return c;
 }
 
 /** Statements of a block-like node: compound statement children, or the statements after a case label. */
@@ -545,6 +563,109 @@ const COLLECT_TYPES = [
   'goto_statement', '&&', '||',
 ];
 
+/**
+ * The guards a node of one of the COLLECT_TYPES (other than blocks, local definitions and gotos) produces, in the
+ * order `collect` pushes them. `&&`/`||` guards come from a binary expression's operator tokens.
+ */
+function nodeGuards(n: Node, raw: RawGuard[]): void {
+  switch (n.type) {
+    case 'binary_expression': {
+      // As for each `&&`/`||` token whose parent is this binary expression.
+      for (const tok of n.children) {
+        if (!tok) continue;
+        const type = tok.type;
+        if (type !== '&&' && type !== '||') continue;
+        const l = n.childForFieldName('left');
+        const r = n.childForFieldName('right');
+        if (l && r) {
+          raw.push(type === '&&'
+            ? { kind: 'and-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => m(l) }
+            : { kind: 'or-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => not(m(l)) });
+        }
+      }
+      break;
+    }
+    case 'if_statement': {
+      const cond = n.childForFieldName('condition');
+      const cons = n.childForFieldName('consequence');
+      const alt = n.childForFieldName('alternative');
+      if (cond && cons) raw.push({ kind: 'if', start: cons.startIndex, end: cons.endIndex, cond, build: (m) => m(cond) });
+      if (cond && alt) raw.push({ kind: 'else', start: alt.startIndex, end: alt.endIndex, cond, build: (m) => not(m(cond)) });
+      break;
+    }
+    case 'while_statement': case 'for_statement': {
+      const cond = n.childForFieldName('condition');
+      const body = n.childForFieldName('body');
+      if (cond && body) raw.push({ kind: 'loop', start: body.startIndex, end: body.endIndex, cond, build: (m) => m(cond) });
+      break;
+    }
+    case 'conditional_expression': {
+      const c = n.childForFieldName('condition');
+      const t = n.childForFieldName('consequence');
+      const e = n.childForFieldName('alternative');
+      if (c && t) raw.push({ kind: 'ternary-then', start: t.startIndex, end: t.endIndex, cond: c, build: (m) => m(c) });
+      if (c && e) raw.push({ kind: 'ternary-else', start: e.startIndex, end: e.endIndex, cond: c, build: (m) => not(m(c)) });
+      break;
+    }
+    case 'switch_statement': {
+      const subject = n.childForFieldName('condition');
+      const body = n.childForFieldName('body');
+      if (subject && body) switchGuards(subject, body, raw);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/** Record what a local-definition node (init_declarator, assignment, ++/--, address-of) says about its variable. */
+function noteDefinition(n: Node, def: (name: string) => LocalDef): void {
+  switch (n.type) {
+    case 'init_declarator': {
+      const d = n.childForFieldName('declarator');
+      const v = n.childForFieldName('value');
+      if (d?.type === 'identifier') {
+        const e = def(d.text);
+        e.count++;
+        if (v) e.value = v;
+      }
+      break;
+    }
+    case 'assignment_expression': {
+      const l = n.childForFieldName('left');
+      if (l?.type === 'identifier') {
+        const e = def(l.text);
+        e.count++;
+        const op = operatorOf(n) || n.child(1)?.type;
+        const r = n.childForFieldName('right');
+        if (op === '=' && r) e.value = r;
+        else e.tainted = true;
+      }
+      break;
+    }
+    case 'update_expression': {
+      const a = n.childForFieldName('argument');
+      if (a?.type === 'identifier') def(a.text).tainted = true;
+      break;
+    }
+    case 'pointer_expression': {
+      const a = n.childForFieldName('argument');
+      if (operatorOf(n) === '&' && a?.type === 'identifier') def(a.text).tainted = true;
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+function toGuard(g: RawGuard, map: (n: Node) => Formula): Guard {
+  const text = g.cond.text;
+  return {
+    kind: g.kind, start: g.start, end: g.end, condStart: g.cond.startIndex, condEnd: g.cond.endIndex,
+    condText: text.length > 200 ? `${text.slice(0, 200)}…` : text, formula: g.build(map),
+  };
+}
+
 function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
   const raw: RawGuard[] = [];
   const defs = new Map<string, LocalDef>();
@@ -561,14 +682,12 @@ function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
   // string literals has one of these types.
   for (const hit of fnNode.descendantsOfType(COLLECT_TYPES)) {
     if (!hit) continue;
-    let n: Node = hit;
     const type = hit.type;
     if (type === '&&' || type === '||') {
       const p = hit.parent;
       if (!p || p.type !== 'binary_expression') continue;
-      n = p;
-      const l = n.childForFieldName('left');
-      const r = n.childForFieldName('right');
+      const l = p.childForFieldName('left');
+      const r = p.childForFieldName('right');
       if (l && r) {
         raw.push(type === '&&'
           ? { kind: 'and-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => m(l) }
@@ -577,79 +696,23 @@ function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
       continue;
     }
     switch (type) {
-      case 'if_statement': {
-        const cond = n.childForFieldName('condition');
-        const cons = n.childForFieldName('consequence');
-        const alt = n.childForFieldName('alternative');
-        if (cond && cons) raw.push({ kind: 'if', start: cons.startIndex, end: cons.endIndex, cond, build: (m) => m(cond) });
-        if (cond && alt) raw.push({ kind: 'else', start: alt.startIndex, end: alt.endIndex, cond, build: (m) => not(m(cond)) });
+      case 'init_declarator': case 'assignment_expression': case 'update_expression': case 'pointer_expression':
+        noteDefinition(hit, def);
         break;
-      }
-      case 'while_statement': case 'for_statement': {
-        const cond = n.childForFieldName('condition');
-        const body = n.childForFieldName('body');
-        if (cond && body) raw.push({ kind: 'loop', start: body.startIndex, end: body.endIndex, cond, build: (m) => m(cond) });
-        break;
-      }
-      case 'conditional_expression': {
-        const c = n.childForFieldName('condition');
-        const t = n.childForFieldName('consequence');
-        const e = n.childForFieldName('alternative');
-        if (c && t) raw.push({ kind: 'ternary-then', start: t.startIndex, end: t.endIndex, cond: c, build: (m) => m(c) });
-        if (c && e) raw.push({ kind: 'ternary-else', start: e.startIndex, end: e.endIndex, cond: c, build: (m) => not(m(c)) });
-        break;
-      }
-      case 'switch_statement': {
-        const subject = n.childForFieldName('condition');
-        const body = n.childForFieldName('body');
-        if (subject && body) switchGuards(subject, body, raw);
-        break;
-      }
-      case 'init_declarator': {
-        const d = n.childForFieldName('declarator');
-        const v = n.childForFieldName('value');
-        if (d?.type === 'identifier') {
-          const e = def(d.text);
-          e.count++;
-          if (v) e.value = v;
-        }
-        break;
-      }
-      case 'assignment_expression': {
-        const l = n.childForFieldName('left');
-        if (l?.type === 'identifier') {
-          const e = def(l.text);
-          e.count++;
-          const op = operatorOf(n) || n.child(1)?.type;
-          const r = n.childForFieldName('right');
-          if (op === '=' && r) e.value = r;
-          else e.tainted = true;
-        }
-        break;
-      }
-      case 'update_expression': {
-        const a = n.childForFieldName('argument');
-        if (a?.type === 'identifier') def(a.text).tainted = true;
-        break;
-      }
-      case 'pointer_expression': {
-        const a = n.childForFieldName('argument');
-        if (operatorOf(n) === '&' && a?.type === 'identifier') def(a.text).tainted = true;
-        break;
-      }
       case 'compound_statement': case 'case_statement':
-        blocks.push(n);
+        blocks.push(hit);
         break;
       case 'goto_statement': {
-        const label = n.childForFieldName('label');
-        if (label) gotos.push({ label: label.text, at: n.startIndex });
+        const label = hit.childForFieldName('label');
+        if (label) gotos.push({ label: label.text, at: hit.startIndex });
         break;
       }
       default:
+        nodeGuards(hit, raw);
         break;
     }
   }
-  for (const b of blocks) earlyExitGuards(b, raw, gotos);
+  for (const b of blocks) earlyExitGuards(b, raw, () => gotos);
   const ctx: MapContext = { defs, expanding: new Set() };
   const memo = new Map<number, Formula>();
   const map = (c: Node): Formula => {
@@ -657,13 +720,7 @@ function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
     if (!f) { f = mapCondition(c, ctx); memo.set(c.id, f); }
     return f;
   };
-  const guards: Guard[] = raw.map((g) => {
-    const text = g.cond.text;
-    return {
-      kind: g.kind, start: g.start, end: g.end, condStart: g.cond.startIndex, condEnd: g.cond.endIndex,
-      condText: text.length > 200 ? `${text.slice(0, 200)}…` : text, formula: g.build(map),
-    };
-  });
+  const guards: Guard[] = raw.map((g) => toGuard(g, map));
   guards.sort((a, b) => a.start - b.start || b.end - a.end);
   return { fn, guards };
 }
@@ -674,33 +731,38 @@ interface GotoSite { label: string; at: number }
  * `if (C) return;` (or goto/break/continue): the rest of the block runs under !C, up to the first label that a
  * goto from outside that stretch can jump to (where another path joins).
  */
-function earlyExitGuards(block: Node, raw: RawGuard[], gotos: readonly GotoSite[]): void {
+function earlyExitGuards(block: Node, raw: RawGuard[], gotosOf: () => readonly GotoSite[]): void {
   const stmts = blockStatements(block);
-  const blockEnd = block.endIndex;
   for (let i = 0; i < stmts.length; i++) {
-    const s = stmts[i];
-    if (s.type !== 'if_statement') continue;
-    const cond = s.childForFieldName('condition');
-    if (!cond) continue;
-    const cons = s.childForFieldName('consequence');
-    const alt = s.childForFieldName('alternative');
-    const consExits = exits(cons);
-    const altExits = alt ? exits(elseBody(alt)) : false;
-    if (consExits === altExits) continue;
-    let end = blockEnd;
-    for (let j = i + 1; j < stmts.length; j++) {
-      const st = stmts[j];
-      if (st.type !== 'labeled_statement') continue;
-      const label = st.childForFieldName('label')?.text;
-      const from = s.endIndex;
-      const joins = gotos.some((g) => g.label === label && (g.at < from || g.at >= st.startIndex));
-      if (joins) { end = st.startIndex; break; }
-    }
-    if (end <= s.endIndex) continue;
-    raw.push(consExits
-      ? { kind: 'early-exit', start: s.endIndex, end, cond, build: (m) => not(m(cond)) }
-      : { kind: 'early-exit', start: s.endIndex, end, cond, build: (m) => m(cond) });
+    const g = earlyExitAt(stmts, i, block.endIndex, gotosOf);
+    if (g) raw.push(g);
   }
+}
+
+/** The early-exit guard statement `stmts[i]` of a block ending at `blockEnd` produces, if any. */
+function earlyExitAt(stmts: readonly Node[], i: number, blockEnd: number, gotosOf: () => readonly GotoSite[]): RawGuard | undefined {
+  const s = stmts[i];
+  if (s.type !== 'if_statement') return undefined;
+  const cond = s.childForFieldName('condition');
+  if (!cond) return undefined;
+  const cons = s.childForFieldName('consequence');
+  const alt = s.childForFieldName('alternative');
+  const consExits = exits(cons);
+  const altExits = alt ? exits(elseBody(alt)) : false;
+  if (consExits === altExits) return undefined;
+  let end = blockEnd;
+  for (let j = i + 1; j < stmts.length; j++) {
+    const st = stmts[j];
+    if (st.type !== 'labeled_statement') continue;
+    const label = st.childForFieldName('label')?.text;
+    const from = s.endIndex;
+    const joins = gotosOf().some((g) => g.label === label && (g.at < from || g.at >= st.startIndex));
+    if (joins) { end = st.startIndex; break; }
+  }
+  if (end <= s.endIndex) return undefined;
+  return consExits
+    ? { kind: 'early-exit', start: s.endIndex, end, cond, build: (m) => not(m(cond)) }
+    : { kind: 'early-exit', start: s.endIndex, end, cond, build: (m) => m(cond) };
 }
 
 /** `switch (reason) { case A: case B: ...; break; default: ... }`: each case body runs under its labels (with fall-through). */
@@ -798,11 +860,181 @@ export function shiftFormula(f: Formula, d: number, seen: Map<Formula, Formula> 
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Guards at one offset, computed lazily: only the nodes on the path from the function body down to the offset can
+// have a guard region containing it (a region always lies inside the node that produces it), so instead of
+// collecting every guard of the function, walk that path and build the guards of its nodes. Local definitions are
+// looked up per variable (only for identifiers a mapped condition mentions) and gotos only when an early exit has a
+// label after it. The result is exactly `functionConditions(doc, fn).guards` filtered to the offset, in the same
+// order (checked by test/unit/conditions.test.ts).
+
+/** Node types whose guards `nodeGuards` builds. */
+const GUARD_NODE_TYPES = new Set(['if_statement', 'while_statement', 'for_statement', 'conditional_expression', 'switch_statement', 'binary_expression']);
+const DEF_FIELDS: Readonly<Record<string, string>> = {
+  init_declarator: 'declarator', assignment_expression: 'left', update_expression: 'argument', pointer_expression: 'argument',
+};
+
+interface LazyConditions {
+  fn: FunctionInfo;
+  body: Node | undefined;
+  ctx: MapContext;
+  map: (c: Node) => Formula;
+  gotos?: GotoSite[];
+  /** All guards a node (by id) produces, unfiltered, and those built so far. */
+  nodeGuards: Map<number, { raw: RawGuard[]; built: Guard[] }>;
+  /** Statements of a block (by id) and the early-exit guard each starts (null: none; unset: not computed yet). */
+  blocks: Map<number, { stmts: Node[]; guards: Array<RawGuard | null | undefined>; built: Guard[] }>;
+  /** Answers per offset; shared with later versions of an open document while the function text is unchanged. */
+  answers: Map<number, Guard[]>;
+}
+
+const lazyCache = new WeakMap<DocumentAnalysis, Map<number, LazyConditions>>();
+
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/** What the function body's definitions say about local `name` (as `collect` gathers them for every variable). */
+function lookupDef(doc: DocumentAnalysis, body: Node, name: string): LocalDef | undefined {
+  const text = doc.text;
+  const root = doc.tree.rootNode;
+  const to = body.endIndex;
+  let out: LocalDef | undefined;
+  const def = (): LocalDef => (out ??= { count: 0, tainted: false });
+  for (let at = text.indexOf(name, body.startIndex); at >= 0 && at + name.length <= to; at = text.indexOf(name, at + 1)) {
+    const end = at + name.length;
+    if ((at > 0 && isWordChar(text.charCodeAt(at - 1))) || (end < text.length && isWordChar(text.charCodeAt(end)))) continue;
+    const id = root.descendantForIndex(at, end);
+    if (!id || id.type !== 'identifier' || id.startIndex !== at || id.endIndex !== end) continue;
+    const p = id.parent;
+    const field = p ? DEF_FIELDS[p.type] : undefined;
+    if (!p || !field) continue;
+    const f = p.childForFieldName(field);
+    if (!f || f.id !== id.id || f.startIndex !== at) continue;
+    noteDefinition(p, def);
+  }
+  return out;
+}
+
+function lazyConditions(doc: DocumentAnalysis, fn: FunctionInfo): LazyConditions {
+  let perDoc = lazyCache.get(doc);
+  if (!perDoc) { perDoc = new Map(); lazyCache.set(doc, perDoc); }
+  let lc = perDoc.get(fn.start);
+  if (lc) return lc;
+  const body = functionNode(doc, fn);
+  const defs = new Map<string, LocalDef | undefined>();
+  const ctx: MapContext = {
+    defs: new Map(),
+    expanding: new Set(),
+    lookup: (name) => {
+      if (defs.has(name)) return defs.get(name);
+      const d = body ? lookupDef(doc, body, name) : undefined;
+      defs.set(name, d);
+      return d;
+    },
+  };
+  const memo = new Map<number, Formula>();
+  const map = (c: Node): Formula => {
+    let f = memo.get(c.id);
+    if (!f) { f = mapCondition(c, ctx); memo.set(c.id, f); }
+    return f;
+  };
+  const answers = cachedFunctionValue(doc, 'conditions-at', fn, () => new Map<number, Guard[]>(), shiftAnswers);
+  lc = { fn, body, ctx, map, nodeGuards: new Map(), blocks: new Map(), answers };
+  perDoc.set(fn.start, lc);
+  return lc;
+}
+
+function shiftAnswers(m: Map<number, Guard[]>, d: number): Map<number, Guard[]> {
+  if (d === 0) return m;
+  const seen = new Map<Formula, Formula>();
+  const shifted = new Map<Guard, Guard>();
+  const out = new Map<number, Guard[]>();
+  for (const [at, gs] of m) {
+    out.set(at + d, gs.map((g) => {
+      let s = shifted.get(g);
+      if (!s) {
+        s = { ...g, start: g.start + d, end: g.end + d, condStart: g.condStart + d, condEnd: g.condEnd + d, formula: shiftFormula(g.formula, d, seen) };
+        shifted.set(g, s);
+      }
+      return s;
+    }));
+  }
+  return out;
+}
+
+function computeGuardsAt(doc: DocumentAnalysis, lc: LazyConditions, offset: number): Guard[] {
+  const body = lc.body;
+  if (!body || offset < body.startIndex || offset >= body.endIndex) return [];
+  // The nodes containing the character at `offset`, innermost first, up to the body.
+  const chain: Node[] = [];
+  let reached = false;
+  for (let n: Node | null = doc.tree.rootNode.descendantForIndex(offset, offset + 1); n; n = n.parent) {
+    chain.push(n);
+    if (n.id === body.id && n.startIndex === body.startIndex && n.endIndex === body.endIndex) { reached = true; break; }
+  }
+  if (!reached) return functionConditions(doc, lc.fn).guards.filter((g) => g.start <= offset && offset < g.end);
+  chain.reverse();
+  const out: Guard[] = [];
+  for (const n of chain) {
+    if (!GUARD_NODE_TYPES.has(n.type)) continue;
+    let ng = lc.nodeGuards.get(n.id);
+    if (!ng) {
+      const raw: RawGuard[] = [];
+      nodeGuards(n, raw);
+      ng = { raw, built: [] };
+      lc.nodeGuards.set(n.id, ng);
+    }
+    // Formulas are built only for the guards containing the offset (a switch has one per case).
+    for (let i = 0; i < ng.raw.length; i++) {
+      const r = ng.raw[i];
+      if (r.start <= offset && offset < r.end) out.push(ng.built[i] ??= toGuard(r, lc.map));
+    }
+  }
+  for (const n of chain) {
+    if (n.type !== 'compound_statement' && n.type !== 'case_statement') continue;
+    // Only statements that end before the offset can start an early-exit region containing it.
+    let b = lc.blocks.get(n.id);
+    if (!b) { b = { stmts: blockStatements(n), guards: [], built: [] }; lc.blocks.set(n.id, b); }
+    const { stmts, guards } = b;
+    for (let i = 0; i < stmts.length && stmts[i].endIndex <= offset; i++) {
+      let g = guards[i];
+      if (g === undefined) {
+        g = earlyExitAt(stmts, i, n.endIndex, () => (lc.gotos ??= gotosIn(body))) ?? null;
+        guards[i] = g;
+      }
+      if (g && g.start <= offset && offset < g.end) out.push((b.built[i] ??= toGuard(g, lc.map)));
+    }
+  }
+  out.sort((a, b) => a.start - b.start || b.end - a.end);
+  return out;
+}
+
+function gotosIn(body: Node): GotoSite[] {
+  const out: GotoSite[] = [];
+  for (const n of body.descendantsOfType('goto_statement')) {
+    const label = n?.childForFieldName('label');
+    if (n && label) out.push({ label: label.text, at: n.startIndex });
+  }
+  return out;
+}
+
 /** The guards whose region contains `offset`, outermost first. */
 export function guardsAt(doc: DocumentAnalysis, offset: number): Guard[] {
   const fn = functionAt(doc, offset);
   if (!fn) return [];
-  return functionConditions(doc, fn).guards.filter((g) => g.start <= offset && offset < g.end);
+  const lc = lazyConditions(doc, fn);
+  let gs = lc.answers.get(offset);
+  if (!gs) {
+    try {
+      gs = computeGuardsAt(doc, lc, offset);
+    } catch (e) {
+      reportError(`path conditions of ${fn.name}()`, e);
+      gs = [];
+    }
+    lc.answers.set(offset, gs);
+  }
+  return gs.slice();
 }
 
 /** The condition under which `offset` is reached from the start of its function (TRUE outside functions). */

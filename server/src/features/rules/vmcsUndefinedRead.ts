@@ -9,7 +9,7 @@ import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
 import type { FieldRef } from '../../analysis/refs';
 import { cachedFunctionValue, cachedPerFunction, scanSegments, shiftFinding } from '../../analysis/incremental';
 import { mayBeTrue, mustHold, or, pred, predicatesOf, formulaToString, type Formula } from '../../analysis/conditions';
-import { functionRoles, type Role } from '../../analysis/roles';
+import { assumptionsOf, functionRoles, type Role } from '../../analysis/roles';
 import type { VmcsField } from '../../model/index';
 import { RULES as SEM, exitInfoValidity, isPdptrField, normaliseVmcsFieldName } from '../../model/semantics';
 import type { Finding, Rule } from '../findings';
@@ -118,6 +118,9 @@ function exitInfoFindings(doc: DocumentAnalysis, out: Finding[]): void {
   for (const [fn, rds] of byFn) {
     const r = roles.get(fn.name);
     const role = r?.kind === 'exit-handler' && r.exitReasons?.length ? r : undefined;
+    // Without a role the exit reason can only come from the path, i.e. from an exit-reason constant in the
+    // function's conditions (or the locals they use) or from what the function may assume: none, no findings.
+    if (!role && !mentionsExitReason(doc, fn)) continue;
     // The findings depend on the function's text and its exit-handler role (reasons, how it was found); only the
     // exit-table entries they point at lie outside the function, so those are looked up afresh.
     const key = `${RULE_ID}:exit-info:${role ? `${role.via ?? ''}:${role.exitReasons?.join(',')}` : ''}`;
@@ -137,6 +140,12 @@ function exitInfoFindings(doc: DocumentAnalysis, out: Finding[]): void {
   const order = new Map(reads.map((rd, i) => [rd.start, i]));
   found.sort((a, b) => (order.get(a.start) ?? 0) - (order.get(b.start) ?? 0));
   out.push(...found);
+}
+
+/** Does the function's text name an exit-reason constant, or may the function assume an exit reason? */
+function mentionsExitReason(doc: DocumentAnalysis, fn: FunctionInfo): boolean {
+  const text = doc.text.slice(fn.start, fn.end);
+  return text.includes('EXIT_REASON_') || text.includes('SVM_EXIT_') || assumptionsOf(fn.name).some(([k]) => k.startsWith('exit_reason='));
 }
 
 /**
