@@ -78,15 +78,26 @@ export function vmcbRole(objectText: string): VmcbObject {
   return classifyVmcbObject(t);
 }
 
-/** The statements of a function body in textual order (expression statements and declarations, at any depth). */
-function statementsOf(block: Node, text: string): Node[] {
+/**
+ * The statements of a function body in textual order (expression statements and declarations, at any depth).
+ * With `range` [from, to) (offsets of characters inside the block), only those that end after `from` and start before
+ * `to` — the others may be left out.
+ */
+function statementsOf(block: Node, text: string, range?: { from: number; to: number }): Node[] {
   // Fast path: one walk inside the wasm runtime. Statements below an expression are left out (the walk below does not
   // enter expressions); without GNU statement expressions `({ ... })` or parse errors, the only statements found
   // inside another one are parts of it, so dropping those nested in the previous hit gives the same list.
   if (!block.hasError && !/\(\s*\{/.test(text.slice(block.startIndex, block.endIndex))) {
     const out: Node[] = [];
     let coveredEnd = -1;
-    for (const n of block.descendantsOfType(['expression_statement', 'declaration'])) {
+    // The walk skips subtrees ending at or before the start point and stops at the first node starting at or after
+    // the end point: the points of the innermost nodes at `from` and at `to - 1` bound exactly the statements wanted.
+    const first = range ? block.descendantForIndex(range.from, range.from + 1) : undefined;
+    const last = range ? block.descendantForIndex(range.to - 1, range.to) : undefined;
+    const found = first && last
+      ? block.descendantsOfType(['expression_statement', 'declaration'], first.startPosition, last.endPosition)
+      : block.descendantsOfType(['expression_statement', 'declaration']);
+    for (const n of found) {
       if (!n || n.startIndex < coveredEnd) continue;
       out.push(n);
       coveredEnd = n.endIndex;
@@ -106,6 +117,82 @@ function statementsOf(block: Node, text: string): Node[] {
   }
   out.sort((a, b) => a.startIndex - b.startIndex);
   return out;
+}
+
+/** The outermost expression statement or declaration below `block` containing the character at `offset`. */
+function statementAt(block: Node, offset: number): Node | undefined {
+  let found: Node | undefined;
+  for (let n: Node | null = block.descendantForIndex(offset, offset + 1); n && n.id !== block.id; n = n.parent) {
+    if (n.type === 'expression_statement' || n.type === 'declaration') found = n;
+  }
+  return found;
+}
+
+/** Names a statement may add to or change in the mask environment: declared names, assigned identifiers. */
+function assignedNames(n: Node, out: Set<string>): void {
+  if (n.type === 'declaration') {
+    for (const d of n.namedChildren) {
+      if (!d) continue;
+      if (d.type === 'init_declarator') {
+        const name = d.childForFieldName('declarator');
+        if (name?.type === 'identifier') out.add(name.text);
+      } else if (d.type === 'identifier') out.add(d.text);
+    }
+    return;
+  }
+  const visit = (x: Node): void => {
+    const e = stripParens(x);
+    if (e.type === 'comma_expression') {
+      for (const k of e.namedChildren) if (k) visit(k);
+      return;
+    }
+    if (e.type !== 'assignment_expression') return;
+    const left = e.childForFieldName('left');
+    if (left?.type === 'identifier') out.add(left.text);
+  };
+  for (const k of n.namedChildren) if (k) visit(k);
+}
+
+/**
+ * The statements of `range` in `block` that analyzeMasks can act on when only copies matter, in textual order — the
+ * others are no-ops there: those holding `int_ctl` or `mask` (any case), which include every one that declares or
+ * first assigns a mask variable, and those naming a variable such a statement declares or assigns (a later assignment
+ * to a mask variable names it). Found from the text occurrences, each mapped to its outermost statement, instead of
+ * walking the whole body. Undefined when statementsOf's fast path does not apply (there statements may nest).
+ */
+function copyStatements(block: Node, text: string, range: { from: number; to: number }): Node[] | undefined {
+  const blockText = text.slice(block.startIndex, block.endIndex);
+  if (block.hasError || /\(\s*\{/.test(blockText)) return undefined;
+  const from = range.from - block.startIndex;
+  const to = range.to - block.startIndex;
+  const found = new Map<number, Node>();
+  const add = (offset: number): void => {
+    for (const n of found.values()) if (n.startIndex <= offset && offset < n.endIndex) return;
+    const n = statementAt(block, offset);
+    if (n) found.set(n.startIndex, n);
+  };
+  const offsets: number[] = [];
+  for (let i = blockText.indexOf('int_ctl', from); i >= 0 && i < to; i = blockText.indexOf('int_ctl', i + 1)) offsets.push(i);
+  const re = /mask/gi;
+  re.lastIndex = from;
+  for (let m = re.exec(blockText); m && m.index < to; m = re.exec(blockText)) offsets.push(m.index);
+  offsets.sort((a, b) => a - b);
+  for (const o of offsets) add(block.startIndex + o);
+  const names = new Set<string>();
+  for (const n of found.values()) assignedNames(n, names);
+  for (const v of names) {
+    for (let i = blockText.indexOf(v, from); i >= 0 && i < to; i = blockText.indexOf(v, i + 1)) {
+      const before = i > 0 ? blockText.charCodeAt(i - 1) : 32;
+      const after = blockText.charCodeAt(i + v.length);
+      if (isIdentChar(before) || isIdentChar(after)) continue;
+      add(block.startIndex + i);
+    }
+  }
+  return [...found.values()].sort((a, b) => a.startIndex - b.startIndex);
+}
+
+function isIdentChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -251,13 +338,28 @@ function sourceTerms(rhs: Node, dstObj: string, env: MaskEnv): Array<{ src: stri
   return out;
 }
 
-/** Fold the masks of `fn` and collect its int_ctl copies. */
-export function analyzeMasks(doc: DocumentAnalysis, fn: FunctionInfo): MaskAnalysis {
+/**
+ * Fold the masks of `fn` and collect its int_ctl copies. With `copiesOnly`, statements after the last `int_ctl` are
+ * not looked at (they cannot copy int_ctl bits): the copies are the same, `masks` are the values at that point.
+ */
+export function analyzeMasks(doc: DocumentAnalysis, fn: FunctionInfo, opts: { copiesOnly?: boolean } = {}): MaskAnalysis {
   const result: MaskAnalysis = { fn, masks: new Map(), copies: [] };
   const body = doc.tree.rootNode.descendantForIndex(fn.bodyStart, fn.bodyStart + 1);
   const block = body && body.type === '{' ? body.parent : body;
   if (!block || block.type !== 'compound_statement') return result;
   if (!/int_ctl|_MASK/.test(doc.text.slice(fn.bodyStart, fn.bodyEnd))) return result;
+  // Statements before the first `int_ctl` / `mask` (any case) change nothing: with no mask variable yet, a statement
+  // matters only if it names one of those (see the filters below).
+  const blockText = doc.text.slice(block.startIndex, block.endIndex);
+  const lastIntCtl = blockText.lastIndexOf('int_ctl');
+  if (opts.copiesOnly && lastIntCtl < 0) return result;
+  const firstMask = blockText.search(/mask/i);
+  const firstIntCtl = blockText.indexOf('int_ctl');
+  const first = firstMask < 0 ? firstIntCtl : firstIntCtl < 0 ? firstMask : Math.min(firstMask, firstIntCtl);
+  const range = first < 0 ? undefined : {
+    from: block.startIndex + first,
+    to: opts.copiesOnly ? block.startIndex + lastIntCtl + 'int_ctl'.length : block.endIndex,
+  };
   const env: MaskEnv = { vars: new Map() };
   const isMaskVar = (name: string): boolean => env.vars.has(name);
 
@@ -292,7 +394,9 @@ export function analyzeMasks(doc: DocumentAnalysis, fn: FunctionInfo): MaskAnaly
     }
   };
 
-  for (const n of statementsOf(block, doc.text)) {
+  const stmts = opts.copiesOnly && range ? copyStatements(block, doc.text, range) ?? statementsOf(block, doc.text, range)
+    : statementsOf(block, doc.text, range);
+  for (const n of stmts) {
     // Text filters (exact): a declaration matters only if it names or builds a mask; an expression statement only if
     // it assigns (`=`) an int_ctl member, a mask built from V_*_MASK, or a known mask variable.
     const text = doc.text.slice(n.startIndex, n.endIndex);

@@ -180,12 +180,17 @@ function roleInputs(doc: DocumentAnalysis): RoleInputs {
     calls: doc.functions.map((fn) => callsOf(doc, fn)),
     statics: doc.functions.map((fn) => cachedFunctionValue(doc, 'roles:static', fn, () => isStatic(doc, fn), same)),
     segments,
-    tables: segments.map((seg) => cachedFunctionValue(doc, 'roles:exit-table', seg, () => {
-      const t = doc.text.slice(seg.start, seg.end);
-      return TABLE_HINT.test(t) ? exitEntries(doc.text, seg.start, seg.end) : [];
-    }, same)),
+    tables: exitTables(doc, segments),
     loose: segments.map(() => undefined),
   };
+}
+
+/** Per segment: its exit-table entries (cached while the segment's text is unchanged). */
+function exitTables(doc: DocumentAnalysis, segments: FunctionInfo[] = segmentsOf(doc)): Array<Array<[string, string]>> {
+  return segments.map((seg) => cachedFunctionValue(doc, 'roles:exit-table', seg, () => {
+    const t = doc.text.slice(seg.start, seg.end);
+    return TABLE_HINT.test(t) ? exitEntries(doc.text, seg.start, seg.end) : [];
+  }, same));
 }
 
 function looseOf(doc: DocumentAnalysis, inputs: RoleInputs, i: number): Set<string> {
@@ -298,6 +303,17 @@ function computeRoles(doc: DocumentAnalysis, inputs: RoleInputs): RolesState {
   return { inputs, roles, callers: callerIndex(doc), asked };
 }
 
+/**
+ * Can a function of the document have a role of `kind` (in functionRoles)? Roles come from the table (for defined
+ * functions), from exit-handler tables (always 'exit-handler') and from callers' roles, so a kind needs a defined
+ * function with that table role, or for 'exit-handler' an exit-table entry. Cheaper than functionRoles() when the
+ * answer is no.
+ */
+export function roleKindPossible(doc: DocumentAnalysis, kind: RoleKind): boolean {
+  if (doc.functions.some((f) => knownRole(f.name)?.kind === kind)) return true;
+  return kind === 'exit-handler' && exitTables(doc).some((t) => t.length > 0);
+}
+
 /** Role of a function by name: the table first, then the document's exit-handler tables and callers. */
 export function roleOfFunction(doc: DocumentAnalysis | undefined, name: string): Role | undefined {
   if (!doc) return knownRole(name);
@@ -324,7 +340,8 @@ export function callersOf(doc: DocumentAnalysis, name: string): string[] {
   return callerIndex(doc).get(name) ?? [];
 }
 
-function callsOf(doc: DocumentAnalysis, fn: FunctionInfo): string[] {
+/** Distinct names called in the body of `fn`, in order of first call (cached per function text). */
+export function callsOf(doc: DocumentAnalysis, fn: FunctionInfo): string[] {
   return cachedFunctionValue(doc, 'roles:calls', fn, () => callsIn(doc.text.slice(fn.bodyStart, fn.bodyEnd)), same);
 }
 
@@ -344,13 +361,36 @@ function callerIndex(doc: DocumentAnalysis): Map<string, string[]> {
   return index;
 }
 
-const CALL = /\b([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
+/**
+ * Each `\bNAME\s*\(` in `text` (NAME an identifier), in text order: the matches of /\b([A-Za-z_][A-Za-z0-9_]*)\s*\(/g.
+ * Found from each `(` backwards (blanks, then the whole word before them), which is much faster than that regex.
+ */
+export function forEachCall(text: string, visit: (name: string) => void): void {
+  for (let p = text.indexOf('('); p >= 0; p = text.indexOf('(', p + 1)) {
+    let e = p;
+    while (e > 0 && isBlank(text.charCodeAt(e - 1))) e--;
+    let s = e;
+    while (s > 0 && isWord(text.charCodeAt(s - 1))) s--;
+    if (s === e) continue;
+    const c = text.charCodeAt(s);
+    if (c >= 48 && c <= 57) continue; // a word starting with a digit: no match inside it (\b)
+    visit(text.slice(s, e));
+  }
+}
+
+function isWord(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/** A character JavaScript's \s matches. */
+function isBlank(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || (c > 127 && (c === 160 || c === 0xfeff || c === 0x2028 || c === 0x2029 ||
+    (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x202f || c === 0x205f || c === 0x3000));
+}
 
 /** Distinct names called in a function body, in order of first call. */
 function callsIn(body: string): string[] {
   const seen = new Set<string>();
-  CALL.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = CALL.exec(body)) !== null) seen.add(m[1]);
+  forEachCall(body, (name) => { seen.add(name); });
   return [...seen];
 }

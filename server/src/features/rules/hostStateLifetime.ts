@@ -9,7 +9,7 @@
 //    kernel's IDT base in a global variable").
 import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
 import type { FieldRef } from '../../analysis/refs';
-import { functionRoles, type RoleKind } from '../../analysis/roles';
+import { functionRoles, roleKindPossible, type RoleKind } from '../../analysis/roles';
 import type { VmcsField } from '../../model/index';
 import { RULES as SEM, hostLifetime } from '../../model/semantics';
 import { SDM } from '../../model/sources';
@@ -43,7 +43,8 @@ export const hostStateLifetime: Rule = {
       if (r.accessor && r.accessor.op !== 'read') writes.push({ ref: r, field: r.entity, fn });
       else if (!r.accessor) passed.push({ ref: r, field: r.entity, fn });
     }
-    if (!writes.length) return [];
+    // Only writes in a 'constant-host-setup' function can be flagged.
+    if (!writes.length || !roleKindPossible(doc, 'constant-host-setup')) return [];
     const roles = functionRoles(doc);
     const kindOf = (fn: FunctionInfo): RoleKind | undefined => roles.get(fn.name)?.kind;
     const out: Finding[] = [];

@@ -10,10 +10,10 @@
 //     request its own interrupt window (svm_set_vintr).
 // Bits and conditions come from the mask folding in analysis/masks.ts and the path conditions of
 // analysis/conditions.ts; the write-back facts from model/semantics.ts intCtlWritebackClass().
-import { analyzeMasks, INT_CTL_BIT_NAMES, type IntCtlCopy } from '../../analysis/masks';
+import { analyzeMasks, INT_CTL_BIT_NAMES, type IntCtlCopy, type MaskAnalysis } from '../../analysis/masks';
 import { FALSE, formulaToString, satisfiable, type Formula } from '../../analysis/conditions';
 import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
-import { cachedPerFunction } from '../../analysis/incremental';
+import { cachedFunctionValue, cachedPerFunction } from '../../analysis/incremental';
 import { roleOfFunction } from '../../analysis/roles';
 import { intCtlWritebackClass } from '../../model/semantics';
 import type { Finding, Rule } from '../findings';
@@ -85,7 +85,10 @@ export const intCtlWriteback: Rule = {
     for (const fn of doc.functions) {
       const body = doc.text.slice(fn.bodyStart, fn.bodyEnd);
       if (!/int_ctl\s*(\||&|=)/.test(body) && !/int_ctl\s*(\|=|&=)/.test(body)) continue;
-      if (!mayCopyIntCtl(body)) continue;
+      if (!mayCopyIntCtl(body) || !mayNameCheckedDestination(body)) continue;
+      // The role only decides whether a copy from `svm->vmcb` reads the VMCB L2 just ran: if no copy would be flagged
+      // with either answer, there are no findings and the roles need not be computed (for this function).
+      if (!cachedFunctionValue(doc, 'int-ctl-writeback:candidates', fn, () => functionFindings(doc, fn, undefined, true).length > 0, (v) => v)) continue;
       const role = roleOfFunction(doc, fn.name)?.kind;
       // The findings depend on the function's text and its role only: reuse them while both are unchanged.
       out.push(...cachedPerFunction(doc, `int-ctl-writeback:${role ?? ''}`, fn, () => functionFindings(doc, fn, role)));
@@ -109,11 +112,28 @@ function mayCopyIntCtl(body: string): boolean {
   return false;
 }
 
-function functionFindings(doc: DocumentAnalysis, fn: FunctionInfo, role: string | undefined): Finding[] {
+/**
+ * Can the body name a destination that findings are about (vmcb12, the cached vmcb12 controls, vmcb01 — see vmcbRole)?
+ * Each of those names, with blanks removed, holds one of the words below (or is exactly `ctl`); a destination's text
+ * is part of the body, so without blanks it is part of the body without blanks. Exact as a filter.
+ */
+function mayNameCheckedDestination(body: string): boolean {
+  const flat = body.replace(/\s+/g, '');
+  return /nested_vmcb|hsave|nested\.ctl|nested\.save|vmcb12|vmcb01/.test(flat) || /\bctl\b/.test(body);
+}
+
+/** Mask analyses of the current document version, shared by the two passes of run(). */
+const masksOf = new WeakMap<DocumentAnalysis, Map<FunctionInfo, MaskAnalysis>>();
+
+/** Findings for the copies in `fn`; with `anyRole`, as if every copy from `svm->vmcb` read the VMCB L2 just ran. */
+function functionFindings(doc: DocumentAnalysis, fn: FunctionInfo, role: string | undefined, anyRole = false): Finding[] {
   const out: Finding[] = [];
-  const ma = analyzeMasks(doc, fn);
+  let memo = masksOf.get(doc);
+  if (!memo) masksOf.set(doc, (memo = new Map()));
+  let ma = memo.get(fn);
+  if (!ma) memo.set(fn, (ma = analyzeMasks(doc, fn, { copiesOnly: true })));
   for (const c of ma.copies) {
-    if (!isJustRun(c, role)) continue;
+    if (anyRole ? c.source !== 'vmcb02' && c.source !== 'vmcb' : !isJustRun(c, role)) continue;
     if (c.destination !== 'vmcb12' && c.destination !== 'vmcb12-cache' && c.destination !== 'vmcb01') continue;
     const problems: string[] = [];
     const never: string[] = [];

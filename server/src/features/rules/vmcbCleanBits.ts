@@ -9,10 +9,11 @@
 // (transitively, a few levels, within the file and — in a CLI run — the other files checked with it). VMCB_INTR and
 // VMCB_CR2 are never flagged: KVM clears those clean bits before every VMRUN (VMCB_ALWAYS_DIRTY_MASK in svm.h).
 // Writes to vmcb12 (L1's memory) or to KVM's cached copy are not hardware VMCBs KVM runs and are not checked.
-import type { DocumentAnalysis } from '../../analysis/document';
+import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
 import { functionAt } from '../../analysis/document';
 import { findVmcbField } from '../../model/index';
 import type { Finding, Rule, RuleContext } from '../findings';
+import { callsOf, forEachCall } from '../../analysis/roles';
 import { isSpace, isWordChar } from './textScan';
 
 const SOURCE = 'AMD APM Vol.2 §15.15.3 (VMCB clean field: the processor may use cached state for groups whose clean bit is 1); '
@@ -30,23 +31,85 @@ const HEADER_MARKERS: Readonly<Record<string, string>> = {
 const ALL = '*';
 const DEPTH = 4;
 
-interface FnText { name: string; body: string }
+/** A function body found in the text, and the distinct names it calls in order of first call (filled on demand). */
+interface Body { text: string; calls?: readonly string[] }
 
-/** Function bodies by name, from text (robust to parse errors; kernel style: `name(args)\n{ ... \n}`). */
-function indexText(text: string, into: Map<string, string[]>, nonStatic: Set<string>): void {
-  const re = /^[A-Za-z_][^\n;=]*?\b([A-Za-z_][A-Za-z0-9_]*)\s*\([^;{]*?\)\s*\n\{/gm;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    const open = re.lastIndex - 1;
-    let depth = 0;
-    let i = open;
-    for (; i < text.length; i++) {
-      const ch = text.charCodeAt(i);
-      if (ch === 123) depth++;
-      else if (ch === 125 && --depth === 0) break;
+function callsIn(b: Body): readonly string[] {
+  if (!b.calls) {
+    const seen = new Set<string>();
+    forEachCall(b.text, (name) => { seen.add(name); });
+    b.calls = [...seen];
+  }
+  return b.calls;
+}
+
+const HEADER = /^[A-Za-z_][^\n;=]*?\b([A-Za-z_][A-Za-z0-9_]*)\s*\([^;{]*?\)\s*\n\{/my;
+
+/** A position where `^` matches in multiline mode: the start, or after a line terminator. */
+function isLineStart(text: string, i: number): boolean {
+  if (i === 0) return true;
+  const c = text.charCodeAt(i - 1);
+  return c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
+}
+
+/** The `}` closing the `{` at `open` (text.length when there is none), jumping from brace to brace. */
+function matchingBrace(text: string, open: number): number {
+  let depth = 0;
+  let o = open;
+  let c = text.indexOf('}', open);
+  for (;;) {
+    if (c < 0) return text.length;
+    if (o >= 0 && o < c) { depth++; o = text.indexOf('{', o + 1); continue; }
+    if (--depth === 0) return c;
+    c = text.indexOf('}', c + 1);
+  }
+}
+
+/**
+ * Function bodies by name, from text (robust to parse errors; kernel style: `name(args)\n{ ... \n}`).
+ *
+ * The matches of /^[A-Za-z_][^\n;=]*?\b(NAME)\s*\([^;{]*?\)\s*\n\{/gm, found without running that regex at every
+ * position: a match ends with a `{` that follows a `\n`, holds no `;`, and any other `{` in it lies on its first line.
+ * So for each `\n{` (in order) a match ending there starts at a line start after the last `;` before it, and not before
+ * the line of the last `{` before it; the pattern is tried (sticky) at those line starts only, leftmost first. A match
+ * starting before that stretch would end at an earlier `\n{`, already tried.
+ */
+function indexText(text: string, into: Map<string, Body[]>, nonStatic: Set<string>, doc?: DocumentAnalysis): void {
+  // A body that is exactly a function body of `doc` (the text is the document's) shares its call list with the roles.
+  let defs: Map<number, FunctionInfo> | undefined;
+  let from = 0; // the global regex's lastIndex
+  for (let brace = text.indexOf('\n{', from); brace >= 0; brace = text.indexOf('\n{', brace + 1)) {
+    const close = brace + 1; // the final `{` of a candidate match
+    if (close <= from) continue;
+    let lo = from;
+    for (let k = close - 1; k >= from; k--) {
+      const ch = text.charCodeAt(k);
+      if (ch === 59 /* ; */) { lo = k + 1; break; }
+      if (ch === 123 /* { */) {
+        while (k > from && !isLineStart(text, k)) k--;
+        lo = k;
+        break;
+      }
+    }
+    let m: RegExpExecArray | null = null;
+    for (let s = lo; s < close; s++) {
+      if (!isLineStart(text, s)) continue;
+      HEADER.lastIndex = s;
+      m = HEADER.exec(text);
+      if (m) break;
+    }
+    if (!m) continue;
+    from = HEADER.lastIndex;
+    const open = from - 1;
+    const i = matchingBrace(text, open);
+    const body: Body = { text: text.slice(open, i + 1) };
+    if (doc && i < text.length) {
+      defs ??= new Map(doc.functions.map((f) => [f.bodyStart, f]));
+      const fn = defs.get(open);
+      if (fn && fn.bodyEnd === i + 1) body.calls = callsOf(doc, fn);
     }
     const list = into.get(m[1]) ?? [];
-    list.push(text.slice(open, i + 1));
+    list.push(body);
     into.set(m[1], list);
     if (!/^\s*static\b/.test(m[0])) nonStatic.add(m[1]);
   }
@@ -54,18 +117,18 @@ function indexText(text: string, into: Map<string, string[]>, nonStatic: Set<str
 
 const MARK = /\b(?:vmcb_mark_dirty|mark_dirty)\s*\([^;]*?\b(VMCB_[A-Z0-9_]+)\s*\)/g;
 const MARK_ALL = /\b(?:vmcb_mark_all_dirty|mark_all_dirty)\s*\(|control\.clean\s*(?:=\s*0\b|&=)|->clean\s*(?:=\s*0\b|&=)/;
-const CALL = /\b([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
 
 class MarkIndex {
-  private readonly bodies = new Map<string, string[]>();
+  private readonly bodies = new Map<string, Body[]>();
   /** Functions with a non-static definition: callable from files this index may not hold. */
   readonly nonStatic = new Set<string>();
   private readonly direct = new Map<string, Set<string>>();
   private callersIdx: Map<string, Set<string>> | undefined;
+  private readonly calleesIdx = new Map<string, string[]>();
 
   /** `complete`: the index holds the whole program part that can call into these files (a tree run). */
-  constructor(texts: string[], readonly complete: boolean) {
-    for (const t of texts) indexText(t, this.bodies, this.nonStatic);
+  constructor(texts: string[], readonly complete: boolean, doc?: DocumentAnalysis) {
+    texts.forEach((t, i) => indexText(t, this.bodies, this.nonStatic, i === 0 ? doc : undefined));
   }
 
   /**
@@ -93,24 +156,27 @@ class MarkIndex {
     const h = HEADER_MARKERS[name];
     if (h) s.add(h);
     for (const b of this.bodies.get(name) ?? []) {
-      if (MARK_ALL.test(b)) s.add(ALL);
+      const t = b.text;
+      if (MARK_ALL.test(t)) s.add(ALL);
       MARK.lastIndex = 0;
       let m: RegExpExecArray | null;
-      while ((m = MARK.exec(b)) !== null) s.add(m[1]);
-      for (const [helper, g] of Object.entries(HEADER_MARKERS)) if (b.includes(`${helper}(`)) s.add(g);
+      while ((m = MARK.exec(t)) !== null) s.add(m[1]);
+      for (const [helper, g] of Object.entries(HEADER_MARKERS)) if (t.includes(`${helper}(`)) s.add(g);
     }
     this.direct.set(name, s);
     return s;
   }
 
   callees(name: string): string[] {
+    let list = this.calleesIdx.get(name);
+    if (list) return list;
     const out = new Set<string>();
     for (const b of this.bodies.get(name) ?? []) {
-      CALL.lastIndex = 0;
-      let m: RegExpExecArray | null;
-      while ((m = CALL.exec(b)) !== null) if (m[1] !== name && this.bodies.has(m[1])) out.add(m[1]);
+      for (const c of callsIn(b)) if (c !== name && this.bodies.has(c)) out.add(c);
     }
-    return [...out];
+    list = [...out];
+    this.calleesIdx.set(name, list);
+    return list;
   }
 
   callers(name: string): string[] {
@@ -118,13 +184,11 @@ class MarkIndex {
       const idx = new Map<string, Set<string>>();
       for (const [fn, bodies] of this.bodies) {
         for (const b of bodies) {
-          CALL.lastIndex = 0;
-          let m: RegExpExecArray | null;
-          while ((m = CALL.exec(b)) !== null) {
-            if (m[1] === fn) continue;
-            const set = idx.get(m[1]) ?? new Set<string>();
-            set.add(fn);
-            idx.set(m[1], set);
+          for (const c of callsIn(b)) {
+            if (c === fn) continue;
+            const set = idx.get(c);
+            if (set) set.add(fn);
+            else idx.set(c, new Set([fn]));
           }
         }
       }
@@ -182,7 +246,7 @@ function indexFor(doc: DocumentAnalysis, ctx?: RuleContext): MarkIndex {
     return idx;
   }
   let idx = byDoc.get(doc);
-  if (!idx) byDoc.set(doc, (idx = new MarkIndex([doc.text, ...(files ?? []).map((f) => f.text)], (files?.length ?? 0) > 0)));
+  if (!idx) byDoc.set(doc, (idx = new MarkIndex([doc.text, ...(files ?? []).map((f) => f.text)], (files?.length ?? 0) > 0, doc)));
   return idx;
 }
 

@@ -9,11 +9,11 @@ import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
 import type { FieldRef } from '../../analysis/refs';
 import { cachedFunctionValue, cachedPerFunction, scanSegments, shiftFinding } from '../../analysis/incremental';
 import { mayBeTrue, mustHold, or, pred, predicatesOf, formulaToString, type Formula } from '../../analysis/conditions';
-import { assumptionsOf, functionRoles, type Role } from '../../analysis/roles';
+import { assumptionsOf, functionRoles, roleKindPossible, type Role } from '../../analysis/roles';
 import type { VmcsField } from '../../model/index';
 import { RULES as SEM, exitInfoValidity, isPdptrField, normaliseVmcsFieldName } from '../../model/semantics';
 import type { Finding, Rule } from '../findings';
-import { callSites } from './textScan';
+import { callSites, isWordChar } from './textScan';
 import {
   EPT_FORMULA, PAE_FORMULA, PDPTRS_DEFINED, contextAt, copiedIntoVmcs12, fnAt, guardText, inPrintArguments,
   relevantGuards, vmxExitCode,
@@ -44,8 +44,9 @@ function pdptrFindings(doc: DocumentAnalysis, out: Finding[]): void {
     if (list) list.push(r);
     else byFn.set(fn, [r]);
   }
+  const dumps = byFn.size > 0 && roleKindPossible(doc, 'diagnostic-dump');
   for (const [fn, refs] of byFn) {
-    if (functionRoles(doc).get(fn.name)?.kind === 'diagnostic-dump') continue;
+    if (dumps && functionRoles(doc).get(fn.name)?.kind === 'diagnostic-dump') continue;
     // Everything below depends on the function's text only: reuse the findings while it is unchanged.
     out.push(...cachedPerFunction(doc, `${RULE_ID}:pdptr`, fn, () => pdptrFindingsIn(doc, fn, refs)));
   }
@@ -53,8 +54,9 @@ function pdptrFindings(doc: DocumentAnalysis, out: Finding[]): void {
 
 function pdptrFindingsIn(doc: DocumentAnalysis, fn: FunctionInfo, refs: readonly FieldRef[]): Finding[] {
   const out: Finding[] = [];
+  const mayPrint = mayCallPrinter(doc, fn);
   for (const r of refs) {
-    if (inPrintArguments(doc, r.start)) continue;
+    if (mayPrint && inPrintArguments(doc, r.start)) continue;
     const ctx = contextAt(doc, r.start, fn);
     if (mustHold(ctx, PDPTRS_DEFINED)) continue;
     const missing: string[] = [];
@@ -76,6 +78,18 @@ function pdptrFindingsIn(doc: DocumentAnalysis, fn: FunctionInfo, refs: readonly
   }
   return out;
 }
+
+/**
+ * Can a read in `fn` be an argument of a printing call (inPrintArguments)? Not when the tree has no errors (the call
+ * then lies inside the function) and the function's text holds no printer name.
+ */
+function mayCallPrinter(doc: DocumentAnalysis, fn: FunctionInfo): boolean {
+  if (doc.tree.rootNode.hasError) return true;
+  const text = doc.text.slice(fn.start, fn.end);
+  return PRINTER_PARTS.some((p) => text.includes(p));
+}
+/** A substring of every name vmxPaths' PRINTERS matches. */
+const PRINTER_PARTS = ['pr_', 'printk', 'seq_printf', 'trace_', 'vcpu_unimpl', 'WARN'];
 
 function describe(f: Formula): string {
   const keys = predicatesOf(f).filter((k) => ['enable_ept', 'nested_ept', 'pae_paging', 'long_mode'].includes(k));
@@ -105,7 +119,8 @@ function exitInfoReads(doc: DocumentAnalysis): Read[] {
 function exitInfoFindings(doc: DocumentAnalysis, out: Finding[]): void {
   const reads = exitInfoReads(doc);
   if (!reads.length) return;
-  const roles = functionRoles(doc);
+  // Only exit-handler roles matter here: without any possible, no function has one.
+  const roles = roleKindPossible(doc, 'exit-handler') ? functionRoles(doc) : undefined;
   const byFn = new Map<FunctionInfo, Read[]>();
   for (const rd of reads) {
     const fn = fnAt(doc, rd.start);
@@ -116,7 +131,7 @@ function exitInfoFindings(doc: DocumentAnalysis, out: Finding[]): void {
   }
   const found: Finding[] = [];
   for (const [fn, rds] of byFn) {
-    const r = roles.get(fn.name);
+    const r = roles?.get(fn.name);
     const role = r?.kind === 'exit-handler' && r.exitReasons?.length ? r : undefined;
     // Without a role the exit reason can only come from the path, i.e. from an exit-reason constant in the
     // function's conditions (or the locals they use) or from what the function may assume: none, no findings.
@@ -154,7 +169,11 @@ function mentionsExitReason(doc: DocumentAnalysis, fn: FunctionInfo): boolean {
  */
 function exitInfoFindingsIn(doc: DocumentAnalysis, fn: FunctionInfo, reads: readonly Read[], role: Role | undefined): Array<{ finding: Finding; tableReasons: string[] }> {
   const out: Array<{ finding: Finding; tableReasons: string[] }> = [];
+  // The exit reasons a finding can name: the role's, or those of the path, which come from exit-reason constants in
+  // the function's text or from what it may assume. A read undefined for none of them cannot be flagged.
+  const possible = role?.kind === 'exit-handler' && role.exitReasons?.length ? role.exitReasons : reasonsNamedIn(doc, fn);
   for (const rd of reads) {
+    if (!possible.some((c) => undefinedFor(rd.field, c))) continue;
     // Forwarding the hardware value to L1 as-is (nested_vmx_vmexit(vcpu, reason, intr_info, vmx_get_exit_qual(vcpu)))
     // emulates the same exit: L1 gets a field that is undefined for that exit reason, exactly as on hardware.
     if (forwardedToL1(doc, rd.start)) continue;
@@ -200,6 +219,28 @@ function exitInfoFindingsIn(doc: DocumentAnalysis, fn: FunctionInfo, reads: read
     });
   }
   return out;
+}
+
+/** Is `field` undefined after a VM exit for the exit-reason constant `reason` (per the model)? */
+function undefinedFor(field: string, reason: string): boolean {
+  const code = vmxExitCode(reason);
+  return code !== undefined && exitInfoValidity(field, code)?.defined === 'never';
+}
+
+/** Exit-reason constants (`EXIT_REASON_*`, `SVM_EXIT_*` identifiers) in the function's text, and those it may assume. */
+function reasonsNamedIn(doc: DocumentAnalysis, fn: FunctionInfo): string[] {
+  const out = new Set<string>();
+  const text = doc.text.slice(fn.start, fn.end);
+  for (const prefix of ['EXIT_REASON_', 'SVM_EXIT_']) {
+    for (let i = text.indexOf(prefix); i >= 0; i = text.indexOf(prefix, i + 1)) {
+      if (i > 0 && isWordChar(text.charCodeAt(i - 1))) continue;
+      let j = i + prefix.length;
+      while (j < text.length && isWordChar(text.charCodeAt(j))) j++;
+      out.add(text.slice(i, j));
+    }
+  }
+  for (const [k] of assumptionsOf(fn.name)) if (k.startsWith('exit_reason=')) out.add(k.slice('exit_reason='.length));
+  return [...out];
 }
 
 const FORWARDERS = new Set(['nested_vmx_vmexit', 'nested_vmx_reflect_vmexit', '__nested_vmx_vmexit']);

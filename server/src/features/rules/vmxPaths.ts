@@ -62,6 +62,7 @@ export function vmxExitCode(constant: string): number | undefined {
   return r && r.vendor === 'vmx' ? r.code : undefined;
 }
 
+// Every name here contains one of vmcsUndefinedRead.ts PRINTER_PARTS (keep them in step).
 const PRINTERS = /^(pr_err|pr_warn|pr_info|pr_debug|pr_cont|printk|seq_printf|trace_[a-z0-9_]+|vcpu_unimpl|kvm_pr_unimpl[a-z_]*|WARN|WARN_ONCE)$/;
 
 /** Is the reference an argument of a printing/tracing call (dumps of raw VMCS contents are harmless)? */
