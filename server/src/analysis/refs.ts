@@ -253,16 +253,60 @@ function memberRef(text: string, node: Node, name: string, start: number, end: n
  * (casts, subscripts, parenthesised pointers) returns undefined and goes to the tree.
  */
 function plainObjectText(text: string, start: number): string | undefined {
-  const before = text.slice(Math.max(0, start - 120), start);
-  const m = /([A-Za-z_][A-Za-z0-9_]*(?:\([A-Za-z0-9_\s,&*>.-]*\))?(?:\s*(?:->|\.)\s*[A-Za-z_][A-Za-z0-9_]*(?:\([A-Za-z0-9_\s,&*>.-]*\))?)*)\s*(?:->|\.)\s*$/.exec(before);
-  if (!m) return undefined;
+  // Backward scan (a regex anchored at the end retries from every position): `<ident>[(<args>)] (->|.) ...`.
+  const lo = Math.max(0, start - 120);
+  let i = skipSpaceBack(text, start - 1, lo);
+  if (!opBefore(text, i, lo)) return undefined;
+  let chainEnd = -1; // end of the object text (exclusive), just before the last operator
+  let chainStart = -1;
+  for (;;) {
+    // i is at the last character of an operator (`>` of `->` or `.`)
+    const opStart = text.charCodeAt(i) === 46 ? i : i - 1;
+    let j = skipSpaceBack(text, opStart - 1, lo);
+    if (j < lo) break;
+    // optional call arguments: `(` ... `)` with the characters the shape allows, no nesting
+    let k = j;
+    if (text.charCodeAt(k) === 41 /* ) */) {
+      let p = k - 1;
+      while (p >= lo && ARG_CHAR.test(text[p])) p--;
+      if (p < lo || text.charCodeAt(p) !== 40 /* ( */) break;
+      k = p - 1;
+    }
+    // identifier: [A-Za-z0-9_]+ that does not start with a digit
+    let q = k;
+    while (q >= lo && IDENT_CHAR.test(text[q])) q--;
+    let idStart = q + 1;
+    while (idStart <= k && /[0-9]/.test(text[idStart])) idStart++;
+    if (idStart > k) break;
+    if (chainEnd < 0) chainEnd = opStart;
+    chainStart = idStart;
+    if (idStart !== q + 1) break; // digits glued before the identifier: the chain cannot extend further
+    const before = skipSpaceBack(text, idStart - 1, lo);
+    if (!opBefore(text, before, lo)) break;
+    i = before;
+  }
+  if (chainStart < 0) return undefined;
   // The character before the chain must end an expression boundary, not continue one (`)`, `]`, an operand).
-  let i = before.length - m[0].length - 1;
-  while (i >= 0 && /\s/.test(before[i])) i--;
-  const prev = i >= 0 ? before[i] : ';';
-  if (prev === ')' || prev === ']' || prev === '.' || prev === '>' && before[i - 1] === '-' || /[A-Za-z0-9_]/.test(prev)) return undefined;
+  const b = skipSpaceBack(text, chainStart - 1, lo);
+  const prev = b >= lo ? text[b] : ';';
+  if (prev === ')' || prev === ']' || prev === '.' || (prev === '>' && text[b - 1] === '-') || IDENT_CHAR.test(prev)) return undefined;
   if (prev === '*' || prev === '&') return undefined; // `*vmcb->x`, `&vmcb->x`: let the tree decide precedence
-  return m[1];
+  return text.slice(chainStart, skipSpaceBack(text, chainEnd - 1, lo) + 1);
+}
+
+const ARG_CHAR = /[A-Za-z0-9_\s,&*>.-]/;
+const IDENT_CHAR = /[A-Za-z0-9_]/;
+
+function skipSpaceBack(text: string, i: number, lo: number): number {
+  while (i >= lo && /\s/.test(text[i])) i--;
+  return i;
+}
+
+/** Is there a member operator (`.` or `->`) ending at i? */
+function opBefore(text: string, i: number, lo: number): boolean {
+  if (i < lo) return false;
+  const c = text.charCodeAt(i);
+  return c === 46 || (c === 62 && i - 1 >= lo && text.charCodeAt(i - 1) === 45);
 }
 
 /** Writes seen from the text after the member (and a sub-member): `=`, `op=`, `++`/`--` (postfix or prefix). */
