@@ -125,26 +125,25 @@ const SEEDS: MsrSeed[] = [
   { name: 'MSR_AMD64_DE_CFG', index: 0xc0011029, meaning: 'AMD decode configuration (LFENCE serializing)', sources: [MSR_IDX] },
 ];
 
-export const MSRS: readonly MsrInfo[] = SEEDS.map((s) => {
-  const m: MsrInfo = { kind: 'msr', name: s.name, aliases: s.aliases ?? [], index: s.index, meaning: s.meaning, sources: [...s.sources, SDM_MSR_BITMAP, APM_MSRPM] };
-  const v = vmxBitmapPosition(s.index);
+/** An MSR entry with its VMX MSR-bitmap and SVM MSRPM positions (absent when outside the ranges). */
+function msrInfo(name: string, aliases: string[], index: number, meaning: string, sources: string[]): MsrInfo {
+  const m: MsrInfo = { kind: 'msr', name, aliases, index, meaning, sources: [...sources, SDM_MSR_BITMAP, APM_MSRPM] };
+  const v = vmxBitmapPosition(index);
   if (v) m.vmxBitmap = v;
-  const p = svmMsrpmPosition(s.index);
+  const p = svmMsrpmPosition(index);
   if (p) m.svmMsrpm = p;
+  return m;
+}
+
+export const MSRS: readonly MsrInfo[] = SEEDS.map((s) => {
+  const m = msrInfo(s.name, s.aliases ?? [], s.index, s.meaning, s.sources);
   if (s.vmsave) m.vmsaveState = true;
   if (s.hostCopy) m.hostSoftwareCopy = s.hostCopy;
   if (s.notes) m.notes = s.notes;
   return m;
 });
 
-const EXTRA: MsrInfo[] = MSR_EXTRA.filter(([name]) => !SEEDS.some((s) => s.name === name || s.aliases?.includes(name))).map(([name, index, family]) => {
-  const m: MsrInfo = { kind: 'msr', name, aliases: [], index, meaning: family, sources: [MSR_EXTRA_SOURCE, SDM_MSR_BITMAP, APM_MSRPM] };
-  const v = vmxBitmapPosition(index);
-  if (v) m.vmxBitmap = v;
-  const p = svmMsrpmPosition(index);
-  if (p) m.svmMsrpm = p;
-  return m;
-});
+const EXTRA: MsrInfo[] = MSR_EXTRA.filter(([name]) => !SEEDS.some((s) => s.name === name || s.aliases?.includes(name))).map(([name, index, family]) => msrInfo(name, [], index, family, [MSR_EXTRA_SOURCE]));
 
 /** Every MSR the model knows: the annotated table first, then the number-only extension. */
 export const ALL_MSRS: readonly MsrInfo[] = [...MSRS, ...EXTRA];
