@@ -1,11 +1,12 @@
 // `kvm-lens audit nested [TREE] [--format text|json|markdown] [--vendor vmx|svm]` — the manual's VM-entry/VMRUN
 // consistency checks against KVM's nested checks, and vmcs12/vmcb12 field coverage. TREE is a kernel tree (or its
 // arch/x86/kvm directory); default: the current directory.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initParser } from '../analysis/parser';
 import { auditMarkdown, auditText } from '../features/auditReport';
 import { runNestedAudit } from '../features/nestedAudit';
+import { readSourceFile } from '../workspace/fsaccess';
 import { CliError, parseArgs, type CliIO } from './io';
 
 const USAGE = 'usage: kvm-lens audit nested [TREE] [--format text|json|markdown] [--vendor vmx|svm]';
@@ -32,11 +33,15 @@ export async function runAudit(args: string[], io: CliIO): Promise<number> {
   const dir = kvmDir(tree);
   if (!dir) throw new CliError(`no KVM sources under ${tree} (looked for arch/x86/kvm/vmx/nested.c, svm/nested.c, svm.c)`);
   await initParser();
+  const skipped: string[] = [];
   const read = (rel: string): string | undefined => {
-    const p = join(dir, rel);
-    try { return existsSync(p) ? readFileSync(p, 'utf8') : undefined; } catch { return undefined; }
+    const r = readSourceFile(join(dir, rel));
+    if (r.ok) return r.text;
+    if (r.kind !== 'missing') skipped.push(`${rel}: ${r.reason}`);
+    return undefined;
   };
   const report = runNestedAudit(positional[0] ?? '.', read, vendor ? [vendor as 'vmx' | 'svm'] : ['vmx', 'svm']);
+  report.errors.push(...skipped.map((s) => `skipped ${s}`));
   if (!report.vmx && !report.svm) throw new CliError(`nothing to audit: ${report.errors.join('; ')}`);
   io.out(format === 'json' ? JSON.stringify(report, null, 1) : format === 'markdown' ? auditMarkdown(report) : auditText(report));
   return 0;
