@@ -12,6 +12,18 @@ export interface SimulateTarget {
   /** Offset of the cursor for an empty selection (simulate the function around it). */
   cursor?: number;
   isFlowDocument?: boolean;
+  /** File name of the document, for titles (`xfd-passthrough.kvmflow`, `flows.md lines 3-9`). */
+  name?: string;
+}
+
+/** Last path segment of a URI or path, decoded. */
+export function baseName(uriOrPath: string): string | undefined {
+  const last = uriOrPath.replace(/[?#].*$/, '').split(/[/\\]/).pop() ?? '';
+  try {
+    return decodeURIComponent(last) || undefined;
+  } catch {
+    return last || undefined;
+  }
 }
 
 export function simulateTarget(doc: DocumentAnalysis, t: SimulateTarget): SimulationResult {
@@ -22,7 +34,8 @@ export function simulateTarget(doc: DocumentAnalysis, t: SimulateTarget): Simula
   const selected = lines.slice(from, to + 1).join('\n');
   const wholeDoc = t.startLine === undefined;
   const flow = t.mode === 'flow' || (t.mode !== 'c' && (t.isFlowDocument || looksLikeFlow(selected)));
-  if (flow) return simulateFlowText(selected, { lineOffset: from, title: wholeDoc ? 'Written flow' : `Written flow (lines ${from + 1}-${to + 1})` });
+  const label = t.name ?? 'Written flow';
+  if (flow) return simulateFlowText(selected, { lineOffset: from, title: wholeDoc || (from === 0 && to === lines.length - 1) ? label : `${label} (lines ${from + 1}-${to + 1})` });
   if (t.cursor !== undefined && (wholeDoc || from === to)) {
     const fn = functionAt(doc, t.cursor);
     if (fn) return simulateC(doc, { functionName: fn.name });
@@ -32,15 +45,16 @@ export function simulateTarget(doc: DocumentAnalysis, t: SimulateTarget): Simula
 
 export function simulateRequest(doc: DocumentAnalysis, p: SimulateParams): SimulationResult {
   const isFlowDocument = /\.kvmflow$/i.test(p.textDocument.uri);
-  if (p.functionName) return simulateTarget(doc, { functionName: p.functionName, mode: p.mode });
+  const name = baseName(p.textDocument.uri);
+  if (p.functionName) return simulateTarget(doc, { functionName: p.functionName, mode: p.mode, name });
   const r = p.range;
-  if (!r) return simulateTarget(doc, { mode: p.mode, isFlowDocument });
+  if (!r) return simulateTarget(doc, { mode: p.mode, isFlowDocument, name });
   const empty = r.start.line === r.end.line && r.start.character === r.end.character;
   // A selection that ends at column 0 of the next line does not include that line.
   const endLine = r.end.character === 0 && r.end.line > r.start.line ? r.end.line - 1 : r.end.line;
   if (empty) {
-    if (isFlowDocument) return simulateTarget(doc, { mode: p.mode ?? 'flow', isFlowDocument });
-    return simulateTarget(doc, { mode: p.mode, cursor: doc.lines.offsetAt(r.start), startLine: r.start.line, endLine: r.start.line });
+    if (isFlowDocument) return simulateTarget(doc, { mode: p.mode ?? 'flow', isFlowDocument, name });
+    return simulateTarget(doc, { mode: p.mode, cursor: doc.lines.offsetAt(r.start), startLine: r.start.line, endLine: r.start.line, name });
   }
-  return simulateTarget(doc, { mode: p.mode, startLine: r.start.line, endLine, isFlowDocument });
+  return simulateTarget(doc, { mode: p.mode, startLine: r.start.line, endLine, isFlowDocument, name });
 }
