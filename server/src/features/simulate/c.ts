@@ -1030,7 +1030,11 @@ function postlude(it: Interp, role: Role | undefined, vendor: Vendor, unit: Comp
 
 // ---- sweep ------------------------------------------------------------------------------------------------------
 
-export interface SimulateCOptions { functionName?: string; startLine?: number; endLine?: number }
+export interface SimulateCOptions {
+  functionName?: string; startLine?: number; endLine?: number;
+  /** Record the steps of this configuration (a clicked sweep row) instead of the representative one. */
+  show?: Readonly<Record<string, boolean | string>>;
+}
 
 interface RunResult { it: Interp; assignment: Map<string, VarValue>; read: Set<string>; error?: string }
 
@@ -1181,12 +1185,16 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   summary.unshift(`${fn.name}: ${roleText}; ${vendor.toUpperCase()}; ${total} configuration${total === 1 ? '' : 's'} over ${vars.length ? vars.join(', ') : 'no predicates'}${infeasible ? ` (${infeasible} infeasible combinations skipped)` : ''}${capped ? ' (sweep capped)' : ''}`);
   if (!agg.size) summary.push(`no undefined or wrong values in any of the ${total} configurations`);
 
-  // Steps: one representative configuration (the first with findings), recorded.
-  const rep = results.find((r) => r.it.findings.some((f) => f.severity === 'warning' || f.severity === 'error')) ?? results[0];
+  // Steps: the configuration asked for; else a representative one — the first with findings, else the one that runs
+  // the most (the interesting branch taken), recorded.
+  const wanted = opts.show ? configurations.findIndex((c) => Object.entries(opts.show!).every(([k, v]) => c.predicates[k] === v)) : -1;
+  const most = results.reduce((best, r) => (r.it.flows.length > best.it.flows.length ? r : best), results[0]);
+  const rep = wanted >= 0 ? results[wanted] : results.find((r) => r.it.findings.some((f) => f.severity === 'warning' || f.severity === 'error')) ?? most;
+  const shownConfiguration = configurations[results.indexOf(rep)]?.predicates;
   const shown = runOnce(c, fn, role, vendor, rep.assignment, region ? { record: true, region } : { record: true });
   const steps = shown.it.steps;
   if (steps.length) summary.push(`steps shown for ${rep.assignment.size ? fmtAssign(rep.assignment) : 'the default configuration'}`);
-  return { kind: 'c', title: `${fn.name}${region ? ` (lines ${region.start}-${region.end})` : ''}`, steps, findings, configurations, summary, markdown: '' };
+  return { kind: 'c', title: `${fn.name}${region ? ` (lines ${region.start}-${region.end})` : ''}`, steps, findings, configurations, summary, markdown: '', shownConfiguration };
 }
 
 function dedupe(fs: RunFinding[]): RunFinding[] {
