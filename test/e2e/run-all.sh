@@ -71,7 +71,7 @@ for s in "${SUITES[@]}"; do
   case $s in
     grammar)   suite grammar 60 node test/e2e/grammar.test.mjs ;;
     security)  suite security 180 node test/e2e/security.test.mjs ;;
-    nvim)      suite nvim 90 bash test/e2e/nvim/run.sh ;;
+    nvim)      suite nvim 180 bash test/e2e/nvim/run.sh ;;
     workbench) suite workbench 900 node test/e2e/workbench.test.mjs "$REPO/kvm-lens.vsix" ;;
     exthost)   suite exthost 600 node test/e2e/exthost/runTests.mjs ;;
     *) say "unknown suite: $s (grammar security nvim workbench exthost)"; failed=$((failed + 1)) ;;
