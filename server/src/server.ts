@@ -24,6 +24,10 @@ import type { Finding, RuleSettings, Severity } from './features/findings';
 import { hoverAt } from './features/hover';
 import { inlayHints } from './features/inlay';
 import { codeLenses } from './features/codelens';
+import { checkHoverAt, checkLenses, documentChecks } from './features/checkSites';
+import { auditMarkdown } from './features/auditReport';
+import { NESTED_AUDIT_REQUEST, type NestedAuditResult } from './protocol/nestedAudit';
+import { nestedAuditRequest } from './workspace/auditTree';
 import { findEntity, suggestNames } from './model/index';
 import { entityCard } from './features/hover';
 import { SIMULATE_REQUEST, type SimulateParams } from './protocol/simulation';
@@ -343,8 +347,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   // ---- features ----
   // Registered with onRequest(type) rather than onHover() etc.: those wrappers read params.workDoneToken before
   // our validation runs, so `params: null` would surface as InternalError instead of InvalidParams.
-  connection.onRequest(HoverRequest.type, (p, token) => docRequest('textDocument/hover', p, token, null, (doc) => {
-    const h = hoverAt(doc, offsetOf(doc, p.position));
+  connection.onRequest(HoverRequest.type, (p, token) => docRequest('textDocument/hover', p, token, null, (doc, uri) => {
+    const off = offsetOf(doc, p.position);
+    const h = hoverAt(doc, off) ?? checkHoverAt(store.memo(uri, 'nestedChecks', documentChecks), doc.text, off);
     if (!h) return null;
     return { contents: { kind: 'markdown' as const, value: h.markdown }, range: toRange(doc, h.start, h.end) };
   }));
@@ -372,10 +377,15 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   }));
 
   connection.onRequest(CodeLensRequest.type, (p, token) => docRequest('textDocument/codeLens', p, token, [] as CodeLens[], (doc, uri) =>
-    codeLenses(doc).map((l) => ({
+    [...codeLenses(doc).map((l) => ({
       range: toRange(doc, l.start, l.start),
       command: { title: l.title, command: 'kvmLens.simulateFunction', arguments: [uri, l.functionName] },
-    }))));
+    })), ...checkLenses(doc, store.memo(uri, 'nestedChecks', documentChecks)).map((l) => ({
+      range: toRange(doc, l.start, l.start),
+      command: { title: l.title, command: 'kvmLens.auditNested', arguments: [uri, l.functionName] },
+    }))]));
+
+  connection.onRequest<NestedAuditResult, unknown>(NESTED_AUDIT_REQUEST, (p: unknown): Promise<NestedAuditResult> => nestedAuditRequest(p, ensureParser, auditMarkdown));
 
   connection.onRequest(SIMULATE_REQUEST, async (p: SimulateParams, token) => {
     const uri = (p as { textDocument?: { uri?: unknown } } | null)?.textDocument?.uri;
