@@ -80,6 +80,14 @@ test('VMX fixture: CC() and if-disjunct sites match the checks by fields and bit
   checkFixture('vmx-nested.c', 'vmx');
 });
 
+test('Linux 5.x-style fixture: `r = -EINVAL` failures, goto roots, a stricter mask that matches nothing', async () => {
+  await initParser();
+  checkFixture('vmx-5x.c', 'vmx');
+  const { sites, roots } = extractCheckSites({ vendor: 'vmx', main: [{ path: 'f.c', text: read('vmx-5x.c') }] });
+  assert.deepEqual(roots.find((r) => r.fn === 'nested_vmx_check_guest_state')?.failure, { kind: 'vmexit', reason: 33 });
+  assert.deepEqual(sites.find((s) => s.text.includes('revision_id'))?.failure, { kind: 'vmexit', reason: 33, qualification: 4 });
+});
+
 test('VMX fixture: failure kinds come from the roots, qualifications and differences are reported', async () => {
   await initParser();
   const text = read('vmx-nested.c');

@@ -146,6 +146,12 @@ function returnValue(n: Node): string {
   return (n.namedChildren[0]?.text ?? '').replace(/\s+/g, '');
 }
 
+/** Is `return v` a failure in this function (success = its last return; `return r` functions: -E..., false, non-zero)? */
+function isFailValue(v: string, fn: Fn): boolean {
+  const literal = fn.success !== undefined && /^(-?\d+|true|false)$/.test(fn.success);
+  return literal ? v !== fn.success : /^-E|^false$|^-?[1-9]\d*$/.test(v);
+}
+
 /** Does a statement fail: return something other than the success value (or return -E..., false), or goto? */
 function fails(stmt: Node | null, fn: Fn): boolean {
   if (!stmt) return false;
@@ -154,7 +160,13 @@ function fails(stmt: Node | null, fn: Fn): boolean {
     if (found) return false;
     if (n.type === 'return_statement') {
       const v = returnValue(n);
-      if (fn.success !== undefined ? v !== fn.success : /^-E|^false$|^1$/.test(v)) found = true;
+      if (isFailValue(v, fn)) found = true;
+      return false;
+    }
+    // `r = -EINVAL;` in a function that ends with `return r;`.
+    if (n.type === 'assignment_expression' && fn.success && /^[A-Za-z_]\w*$/.test(fn.success) && !/^(true|false)$/.test(fn.success) &&
+        n.childForFieldName('left')?.text === fn.success && /^-E/.test(n.childForFieldName('right')?.text ?? '')) {
+      found = true;
       return false;
     }
     if (n.type === 'if_statement' || n.type === 'switch_statement' || n.type === 'for_statement' || n.type === 'while_statement') return false;
@@ -205,7 +217,7 @@ function guardsOf(node: Node, fn: Fn): string[] {
         if (s.type === 'if_statement' && !s.childForFieldName('alternative')) {
           const cons = s.childForFieldName('consequence');
           const ret = cons?.type === 'return_statement' ? cons : cons?.namedChildren.find((c) => c?.type === 'return_statement');
-          if (ret && fn.success !== undefined && returnValue(ret) === fn.success) out.push(s.childForFieldName('condition')?.text ?? '');
+          if (ret && fn.success !== undefined && !isFailValue(returnValue(ret), fn)) out.push(s.childForFieldName('condition')?.text ?? '');
         }
       }
     }
