@@ -75,11 +75,11 @@ export const VMX_GUEST_CHECKS: EntryCheck[] = [
   cr('efer-reserved', 'If "load IA32_EFER" is 1, bits reserved in IA32_EFER must be 0 in the field',
     ['guest_ia32_efer'], [['VM_ENTRY_LOAD_IA32_EFER'], ['kvm_valid_efer', 'efer_reserved_bits']], { feature: 'VM_ENTRY_LOAD_IA32_EFER' }),
   cr('efer-lma', 'If "load IA32_EFER" is 1, bit 10 (LMA) must equal "IA-32e mode guest"',
-    ['guest_ia32_efer'], [['VM_ENTRY_LOAD_IA32_EFER'], ['EFER_LMA'], IA32E]),
+    ['guest_ia32_efer'], [['VM_ENTRY_LOAD_IA32_EFER'], ['EFER_LMA'], IA32E], { feature: 'VM_ENTRY_LOAD_IA32_EFER' }),
   cr('efer-lme', 'If "load IA32_EFER" is 1 and CR0.PG is 1 in the CR0 field, bit 8 (LME) must equal "IA-32e mode guest"',
-    ['guest_ia32_efer'], [['VM_ENTRY_LOAD_IA32_EFER'], ['EFER_LME'], IA32E]),
+    ['guest_ia32_efer'], [['VM_ENTRY_LOAD_IA32_EFER'], ['EFER_LME'], IA32E], { feature: 'VM_ENTRY_LOAD_IA32_EFER' }),
   cr('bndcfgs', 'If "load IA32_BNDCFGS" is 1, reserved bits 11:2 must be 0 and bits 63:12 must be canonical',
-    ['guest_bndcfgs'], [['VM_ENTRY_LOAD_BNDCFGS'], ['MSR_IA32_BNDCFGS_RSVD', ...CANONICAL]], { feature: 'VM_ENTRY_LOAD_IA32_EFER' }),
+    ['guest_bndcfgs'], [['VM_ENTRY_LOAD_BNDCFGS'], ['MSR_IA32_BNDCFGS_RSVD', ...CANONICAL]], { feature: 'VM_ENTRY_LOAD_BNDCFGS' }),
   cr('rtit-ctl', 'If "load IA32_RTIT_CTL" is 1, bits reserved in IA32_RTIT_CTL must be 0 in the field',
     ['guest_ia32_rtit_ctl'], [['VM_ENTRY_LOAD_IA32_RTIT_CTL']], { feature: 'VM_ENTRY_LOAD_IA32_RTIT_CTL' }),
   cr('lbr-ctl', 'If "load guest IA32_LBR_CTL" is 1, bits reserved in IA32_LBR_CTL must be 0 in the field',
@@ -90,8 +90,8 @@ export const VMX_GUEST_CHECKS: EntryCheck[] = [
     ['guest_ia32_fred_config', 'guest_ia32_fred_rsp1', 'guest_ia32_fred_ssp1'], [['VM_ENTRY_LOAD_IA32_FRED']], { feature: 'VM_ENTRY_LOAD_IA32_FRED', recent: 'FRED' }),
 
   // §27.3.1.2 — selectors
-  seg('tr-ti', 'TR: the TI flag (bit 2) of the selector must be 0', ['guest_tr_selector'], [['SEGMENT_TI_MASK', '/&\\s*(0x)?4\\b/']], { feature: 'VM_ENTRY_LOAD_IA32_EFER' }),
-  seg('ldtr-ti', 'LDTR: if usable, the TI flag of the selector must be 0', ['guest_ldtr_selector'], [['SEGMENT_TI_MASK', '/&\\s*(0x)?4\\b/']], { feature: 'VM_ENTRY_LOAD_BNDCFGS' }),
+  seg('tr-ti', 'TR: the TI flag (bit 2) of the selector must be 0', ['guest_tr_selector'], [['SEGMENT_TI_MASK', '/&\\s*(0x)?4\\b/']]),
+  seg('ldtr-ti', 'LDTR: if usable, the TI flag of the selector must be 0', ['guest_ldtr_selector'], [['SEGMENT_TI_MASK', '/&\\s*(0x)?4\\b/']]),
   seg('ss-rpl', 'SS: if not virtual-8086 and "unrestricted guest" is 0, RPL of SS must equal RPL of CS', ['guest_ss_selector', 'guest_cs_selector'], [['SEGMENT_RPL_MASK', '/&\\s*(0x)?3\\b/']]),
   // base addresses
   seg('v86-base', 'CS, SS, DS, ES, FS, GS: in virtual-8086 mode the base must be the selector shifted left by 4', f(SEGS6, 'base'), [V86]),
