@@ -7,7 +7,7 @@
 // the change. PATHs given together with --diff are read as context (cross-file facts such as an MSR array in a
 // header) but not reported on.
 // Exit codes: 0 nothing at warning or above, 1 a warning or error, 2 usage or input error.
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { initParser } from '../analysis/parser';
 import { analyzeText, functionAt, type DocumentAnalysis } from '../analysis/document';
@@ -93,7 +93,7 @@ export async function runCheck(args: string[], io: CliIO, opts: CheckOptions = {
   if (diffSpec !== undefined) {
     // The working tree holds the new text; the diff, undone in memory, gives the old. Both sides go through the same
     // rules and only what the change introduced is reported (review's machinery, see cli/review.ts).
-    const text = readPatchInput(diffSpec === '-' ? '-' : resolve(cwd, diffSpec), opts.stdin ?? (() => readFileSync(0, 'utf8')), 'diff');
+    const text = readPatchInput(diffSpec, cwd, opts.stdin, 'diff');
     const parsed = parseOrFail(text, diffSpec);
     const reader = treeReader(cwd);
     const patched = applyOrFail(parsed, reader, { reverse: true, fuzz: fuzzOf(flags) });

@@ -4,15 +4,16 @@
 // damaged, hunks without file headers) to the tree in memory and reports which findings the patch introduces, fixes
 // and leaves in the functions it touches. The tree is never written. Exit codes: 0 nothing at warning or above
 // introduced, 1 something is, 2 usage or input error (including a hunk that does not apply).
-import { readdirSync, readFileSync, realpathSync, statSync, lstatSync, type Stats } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep, dirname } from 'node:path';
 import { initParser } from '../analysis/parser';
 import { RULES } from '../features/diagnostics';
 import { reviewChange, type ReviewFinding, type ReviewResult } from '../features/review/compare';
 import { looksLikePatch, parsePatch, type ParsedPatch } from '../features/review/patch';
-import { patchTree, PatchError, type PatchedTree, type PatchOptions, type TreeReader } from '../features/review/session';
+import { patchTree, PatchError, type PatchedTree, type PatchOptions, type TreeRead, type TreeReader } from '../features/review/session';
 import { ruleHelpBase } from '../docs';
-import { collectFiles, errText, readInput } from './files';
+import { errText, fileKind, MAX_SOURCE_BYTES, readFdBounded, readSourceFile, readStreamOrFile } from '../workspace/fsaccess';
+import { collectFiles } from './files';
 import { CliError, parseArgs, type CliIO } from './io';
 import { reviewSarif, VERSION } from './sarif';
 import { formatReviewText } from './reviewText';
@@ -26,53 +27,39 @@ export function fuzzOf(flags: Map<string, string[]>): number | undefined {
   return Number(v);
 }
 
-function kindOf(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
 /**
- * Read files of `root` named by a patch: tree-relative paths only, no `..`, regular files only (a diff may name
- * /dev/zero or a FIFO), symlinks only when they stay inside the tree, then the size/binary checks of files.ts.
+ * Read files of `root` named by a patch, through workspace/fsaccess.ts (regular files only, never opened otherwise;
+ * bounded; binary refused): tree-relative paths only, no `..`; a file that is a link must resolve inside the tree.
+ * A file that cannot be read as source is skipped with a reason (its hunks are not applied), like `check` does.
  */
 export function treeReader(root: string): TreeReader & { root: string } {
   let realRoot: string;
   try {
     realRoot = realpathSync(root);
-    if (!statSync(realRoot).isDirectory()) throw new CliError(`--tree '${root}' is not a directory`);
   } catch (e) {
-    if (e instanceof CliError) throw e;
     throw new CliError(`cannot read the tree '${root}': ${errText(e)}`);
   }
+  if (!statSync(realRoot).isDirectory()) throw new CliError(`the tree '${root}' is not a directory`);
   let listed: string[] | undefined;
   return {
     root: realRoot,
-    read(rel: string): string | undefined {
-      if (!rel || isAbsolute(rel) || rel.split('/').includes('..')) return undefined;
+    read(rel: string): TreeRead {
+      if (!rel || isAbsolute(rel) || rel.split('/').includes('..')) return { missing: true };
       const abs = join(realRoot, rel);
-      let lst: Stats;
+      let st: Stats;
       try {
-        lst = lstatSync(abs);
+        st = statSync(abs);
       } catch (e) {
         const code = (e as { code?: string }).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-        throw new CliError(`cannot read '${rel}': ${errText(e)}`);
+        if (code === 'ENOENT' || code === 'ENOTDIR') return { missing: true };
+        return { skipped: errText(e) };
       }
+      if (!st.isFile()) return { skipped: `${fileKind(st)}, not a regular file` };
       let real: string;
-      try {
-        real = realpathSync(abs);
-      } catch (e) {
-        throw new CliError(`cannot read '${rel}': ${errText(e)}`);
-      }
-      if (real !== realRoot && !real.startsWith(realRoot + sep)) throw new CliError(`'${rel}' resolves outside the tree (symbolic link to ${real}); not read`);
-      const st = lst.isSymbolicLink() ? statSync(real) : lst;
-      if (!st.isFile()) throw new CliError(`'${rel}' is ${kindOf(st)}; only regular files are read`);
-      const r = readInput(real, rel, st);
-      if (r.notice) throw new CliError(r.notice);
-      return r.text;
+      try { real = realpathSync(abs); } catch (e) { return { skipped: errText(e) }; }
+      if (real !== realRoot && !real.startsWith(realRoot + sep)) return { skipped: `a link out of the tree (to ${real}); not read` };
+      const r = readSourceFile(real, MAX_SOURCE_BYTES);
+      return r.ok ? { text: r.text } : r.kind === 'missing' ? { missing: true } : { skipped: r.reason };
     },
     list(): string[] {
       listed ??= collectFiles([realRoot], realRoot).files.map((f) => relative(realRoot, f.abs).split(sep).join('/'));
@@ -98,26 +85,23 @@ export function contextFiles(reader: TreeReader & { root: string }, patched: rea
       if (!/\.(c|h)$/.test(n) || out.length >= limit) continue;
       const rel = d === '.' ? n : `${d}/${n}`;
       if (skip.has(rel)) continue;
-      try {
-        const text = reader.read(rel);
-        if (text !== undefined) out.push({ path: rel, text });
-      } catch { /* FIFOs, huge or binary neighbours are not context */ }
+      const r = reader.read(rel);
+      if ('text' in r) out.push({ path: rel, text: r.text }); // FIFOs, huge or binary neighbours are not context
     }
   }
   return out;
 }
 
-export function readPatchInput(spec: string, stdin: () => string, what = 'patch'): string {
+/** Patches larger than this are refused (a diff of the whole kernel between two releases is far smaller). */
+const MAX_PATCH_BYTES = 64 * 1024 * 1024;
+
+/** Read the patch (a file, a pipe, or `-` for standard input) and check that it looks like one. */
+export function readPatchInput(spec: string, cwd: string, stdin: (() => string) | undefined, what = 'patch'): string {
   let text: string;
   if (spec === '-') {
-    try { text = stdin(); } catch (e) { throw new CliError(`cannot read the ${what} from standard input: ${errText(e)}`); }
+    try { text = stdin ? stdin() : readFdBounded(0, MAX_PATCH_BYTES); } catch (e) { throw new CliError(`cannot read the ${what} from standard input: ${e instanceof Error ? e.message : errText(e)}`); }
   } else {
-    let st: Stats;
-    try { st = statSync(spec); } catch (e) { throw new CliError(`cannot read ${what} '${spec}': ${errText(e)}`); }
-    if (!st.isFile()) throw new CliError(`${what} '${spec}' is ${kindOf(st)}; give a regular file or - for standard input`);
-    const r = readInput(spec, spec, st);
-    if (r.notice) throw new CliError(r.notice);
-    text = r.text ?? '';
+    try { text = readStreamOrFile(resolve(cwd, spec), MAX_PATCH_BYTES); } catch (e) { throw new CliError(`cannot read ${what} '${spec}': ${e instanceof Error ? e.message : errText(e)}`); }
   }
   const shown = spec === '-' ? 'standard input' : `'${spec}'`;
   if (!text.trim()) throw new CliError(`the ${what} on ${shown} is empty`);
@@ -194,7 +178,7 @@ export async function runReview(args: string[], io: CliIO, opts: ReviewOptions =
   const only = ruleFilter(flags.get('rule') ?? []);
   const cwd = opts.cwd ?? process.cwd();
   const spec = positional[0];
-  const text = readPatchInput(spec === '-' ? '-' : resolve(cwd, spec), opts.stdin ?? (() => readFileSync(0, 'utf8')));
+  const text = readPatchInput(spec, cwd, opts.stdin);
   const parsed = parseOrFail(text, spec);
   const reader = treeReader(resolve(cwd, flags.get('tree')?.at(-1) ?? '.'));
   const patched = applyOrFail(parsed, reader, { fuzz: fuzzOf(flags), partial: flags.has('partial') });

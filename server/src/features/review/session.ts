@@ -6,9 +6,12 @@ import { diffLines } from './linediff';
 import type { FilePatch, Hunk, ParsedPatch } from './patch';
 import type { ReviewFileInput } from './compare';
 
+/** A file of the tree: its text, not there, or there but not readable as source (a FIFO, a device, binary, huge). */
+export type TreeRead = { text: string } | { missing: true } | { skipped: string };
+
 export interface TreeReader {
-  /** Text of a tree-relative path, or undefined when there is no such regular file. May throw for unreadable files. */
-  read(path: string): string | undefined;
+  /** A tree-relative path. Never throws. */
+  read(path: string): TreeRead;
   /** Tree-relative paths of candidate source files, for fragments that name no file. */
   list(): string[];
 }
@@ -65,13 +68,13 @@ function findStrip(parsed: ParsedPatch, tree: TreeReader): number {
     const depth = p.split('/').length;
     for (let n = 0; n < depth; n++) {
       const s = stripPath(p, n);
-      if (s !== undefined && tree.read(s) !== undefined) return n;
+      if (s !== undefined && !('missing' in tree.read(s))) return n;
     }
   }
   return 0;
 }
 
-interface State { original: string | null; current: string | null }
+interface State { original: string | null; current: string | null; skipped?: string }
 
 /**
  * Apply every patch in order to the tree (forward), or undo them from the tree (`reverse`: the tree holds the new
@@ -86,8 +89,10 @@ export function patchTree(parsed: ParsedPatch, tree: TreeReader, opts: PatchOpti
   const load = (path: string): State => {
     let s = state.get(path);
     if (!s) {
-      const text = tree.read(path);
-      s = { original: text ?? null, current: text ?? null };
+      const r = tree.read(path);
+      const text = 'text' in r ? r.text : null;
+      s = { original: text, current: text, ...('skipped' in r ? { skipped: r.skipped } : {}) };
+      if ('skipped' in r) notes.push(`skipping '${path}': ${r.skipped}`);
       state.set(path, s);
     }
     return s;
@@ -130,12 +135,14 @@ function applyNamed(f: FilePatch, patchIndex: number, strip: number, load: (p: s
   if (from === null) {
     // New file (forward) / file the patch deleted (reverse): the text is all the added lines.
     const target = load(to as string);
+    if (target.skipped !== undefined) return;
     if (target.current !== null) throw new PatchError(`${to}: the patch creates this file but it already exists in the tree`);
     target.current = hunks.flatMap((h) => h.lines.filter((l) => l.kind === '+').map((l) => l.text)).join('\n') + '\n';
     applied.push({ path: to as string, patch: patchIndex, placements: [], created: true });
     return;
   }
   const src = load(from);
+  if (src.skipped !== undefined) return; // noted when read: its hunks are not applied
   if (src.current === null) throw new PatchError(`${from}: not in the tree (the patch ${reverse ? 'was made against' : 'changes'} it)`);
   let text: string;
   let placements: Placement[];
@@ -168,7 +175,7 @@ function applyHeaderless(f: FilePatch, patchIndex: number, tree: TreeReader, loa
       const hits: Array<{ path: string; text: string; placements: Placement[] }> = [];
       for (const p of paths) {
         const s = p === '' ? undefined : load(p);
-        if (!s || s.current === null) continue;
+        if (!s || s.current === null || s.skipped !== undefined) continue;
         try {
           const r = applyHunks(s.current, [{ ...h, oldStart: 0 } as Hunk], { fuzz: opts.fuzz });
           hits.push({ path: p, text: r.text, placements: r.placements });
