@@ -182,14 +182,14 @@ test('F12 (vscode.executeDefinitionProvider) on GUEST_PDPTR0: the enum member, t
   }, 60000, 500);
   assert.ok(defs, 'definitions');
   const where = defs.map(locText);
-  assert.deepEqual(where.slice(0, 2), ['arch/x86/include/asm/vmx.h:8', 'arch/x86/kvm/vmx/vmcs12.h:7']);
+  assert.deepEqual(where.slice(0, 2), ['arch/x86/include/asm/vmx.h:8', 'arch/x86/kvm/vmx/vmcs12.h:7'], `definitions: ${where}`);
   const card = defs.map((l) => l.uri || l.targetUri).find((u) => u.scheme === 'kvm-lens-explain');
   assert.ok(card, `a read-only card document; got ${where}`);
   const cardDoc = await vscode.workspace.openTextDocument(card);
   assert.match(cardDoc.getText(), /0x280a/);
   // from the vmcs12 member form too
   const member = await vscode.commands.executeCommand('vscode.executeDefinitionProvider', doc.uri, positionOf(doc, 'guest_pdptr0'));
-  assert.deepEqual(member.map(locText).slice(0, 2), where.slice(0, 2));
+  assert.deepEqual(member.map(locText).slice(0, 2), where.slice(0, 2), `from the member: ${member.map(locText)}`);
 });
 
 test('Shift+F12 (vscode.executeReferenceProvider): every form across the indexed tree', async () => {
@@ -241,6 +241,7 @@ test('code actions on the accessor of an undefined read: guard (applied, finding
   const suppress = actions.find((a) => /^Suppress/.test(a.title));
   assert.ok(await vscode.workspace.applyEdit(suppress.edit));
   assert.ok(await until(() => undefinedReads().length === 1), 'suppressed one');
+  await vscode.window.showTextDocument(doc, vscode.ViewColumn.One); // the explain view took the focus
   await vscode.commands.executeCommand('undo');
   assert.ok(await until(() => undefinedReads().length === 2), 'undo brings it back');
   const again = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', doc.uri, new vscode.Range(pos, pos));
@@ -248,6 +249,7 @@ test('code actions on the accessor of an undefined read: guard (applied, finding
   assert.ok(await vscode.workspace.applyEdit(guard.edit));
   assert.match(doc.getText(), /\t\tif \(is_pae_paging\(vcpu\)\) \{\n\t\t\tvmcs12->guest_pdptr0 = vmcs_read64\(GUEST_PDPTR0\);\n\t\t\tvmcs12->guest_pdptr1/);
   assert.ok(await until(() => undefinedReads().length === 0), `after the guard: ${undefinedReads().length}`);
+  await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
   await vscode.commands.executeCommand('undo');
   await doc.save();
 });
