@@ -29,6 +29,8 @@ export function vendorOf(text: string): 'vmx' | 'svm' | undefined {
 /** Check sites of one document (the document alone: helpers from other files are not expanded). */
 export function documentChecks(doc: Pick<DocumentAnalysis, 'text' | 'uri'> & Partial<Pick<DocumentAnalysis, 'tree'>>): DocumentChecks | undefined {
   if (!/\bCC\s*\(|KVM_NESTED_VMENTER_CONSISTENCY_CHECK|return\s+-EINVAL/.test(doc.text)) return undefined;
+  // Sites are only reachable from a root in the same document: where KVM reports VMfail / exit 33 / VMEXIT_INVALID.
+  if (!/VMXERR_ENTRY_INVALID_(CONTROL|HOST_STATE)_FIELD|EXIT_REASON_INVALID_STATE|SVM_EXIT_ERR/.test(doc.text)) return undefined;
   const vendor = vendorOf(doc.text);
   if (!vendor) return undefined;
   const { sites } = extractCheckSites({ vendor, main: [{ path: doc.uri, text: doc.text, tree: doc.tree }] });
