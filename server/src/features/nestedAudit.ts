@@ -62,9 +62,10 @@ function keyHit(key: string, text: string): boolean {
 }
 
 /** Does a KVM site implement (part of) a check? Fields read, every key group, no excluded spelling. */
-export function siteMatches(check: EntryCheck, site: Pick<CheckSite, 'fields' | 'contextFields' | 'tokens' | 'text'>): boolean {
+export function siteMatches(check: EntryCheck, site: Pick<CheckSite, 'fields' | 'contextFields' | 'tokens' | 'text' | 'condExpanded'>): boolean {
   if (!check.match.fields.some((f) => site.fields.includes(f) || site.contextFields.includes(f))) return false;
   for (const group of check.match.all ?? []) if (!group.some((k) => keyHit(k, site.tokens))) return false;
+  for (const group of check.match.inCondition ?? []) if (!group.some((k) => keyHit(k, site.condExpanded))) return false;
   for (const k of check.match.none ?? []) if (site.fields.includes(k) || keyHit(k, site.text)) return false;
   return true;
 }
