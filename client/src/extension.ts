@@ -11,6 +11,7 @@ import {
 import { SIMULATE_REQUEST, type SimulateParams, type SimulationResult } from '../../server/src/protocol/simulation';
 import { SimulationPanel } from './webview';
 import { reviewWorkingChanges } from './review';
+import { registerNestedAudit } from './auditPanel';
 
 const STATUS_NOTIFICATION = 'kvmLens/status';
 const EXPLAIN_REQUEST = 'kvmLens/explain';
@@ -81,6 +82,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<KvmLen
     vscode.commands.registerCommand('kvmLens.explainField', (name?: unknown) => explainField(lc, output, name)),
     vscode.commands.registerCommand('kvmLens.reviewWorkingChanges', () => reviewWorkingChanges(lc, reviewChannel())),
   );
+  registerNestedAudit(context, lc);
 
   try {
     await lc.start();
