@@ -12,6 +12,7 @@ import { hostStateLifetime } from './hostStateLifetime';
 import { nestedWriteback } from './nestedWriteback';
 import { exitInfoSynthesis } from './exitInfoSynthesis';
 import { fieldWidth } from './fieldWidth';
+import { msrIntercept } from './msrIntercept';
 
 export const RULES: Rule[] = [vmcsWidth, vmcsUndefinedRead, vmcsNeedlessWrite, vmwriteReadonly, hostStateLifetime,
-  intCtlWriteback, vmsaveRedundant, msrPassthroughSync, vmcbCleanBits, nestedWriteback, exitInfoSynthesis, fieldWidth];
+  intCtlWriteback, vmsaveRedundant, msrPassthroughSync, vmcbCleanBits, nestedWriteback, exitInfoSynthesis, fieldWidth, msrIntercept];
