@@ -34,6 +34,8 @@ import { refAt } from './analysis/document';
 import { conciseCard, explainCommandLink, presentFinding } from './features/present';
 import { SERVER_EXPLAIN_COMMAND, navCodeActions, navDefinition, navReferences, navSymbols, registerExplainCommand, type NavContext } from './lspNav';
 import { SIMULATE_REQUEST, type SimulateParams } from './protocol/simulation';
+import { REVIEW_REQUEST, type ReviewParams } from './protocol/review';
+import { reviewRequest } from './workspace/reviewTree';
 import { simulateRequest } from './features/simulateRequest';
 import { globMatcher } from './workspace/glob';
 import { DEFAULT_INCLUDE, runIndexWorker, type IndexRequest } from './workspace/indexer';
@@ -435,6 +437,16 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
     if (!store.has(uri)) throw new ResponseError(ErrorCodes.InvalidParams, `document not open: ${uri}`);
     return docRequest(SIMULATE_REQUEST, p, token, null, (doc) => simulateRequest(doc, p));
+  });
+
+  connection.onRequest(REVIEW_REQUEST, async (p: ReviewParams | null) => {
+    if (!p || typeof p.root !== 'string' || !Array.isArray(p.files)) throw new ResponseError(ErrorCodes.InvalidParams, 'kvmLens/review needs { root: string, files: [...] }');
+    await parserReady;
+    try {
+      return reviewRequest(p, settings.rules);
+    } catch (e) {
+      throw new ResponseError(ErrorCodes.InvalidParams, e instanceof Error ? e.message : String(e));
+    }
   });
 
   connection.onRequest('kvmLens/explain', (p: { name?: unknown }): { markdown: string | null; suggestions?: string[] } => {
