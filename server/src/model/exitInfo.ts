@@ -23,6 +23,8 @@ export interface ExitInfoValidity {
   reasons: ExitInfoReason[] | 'all';
   /** For the two interruption-information fields: bit 31 (valid) is written by every exit, the rest only for `reasons`. */
   validBitAlwaysWritten?: boolean;
+  /** What an exit that does not define the field leaves in it: 'cleared' (zero) or, by default, undefined contents. */
+  otherwise?: 'cleared' | 'undefined';
   note: string;
   source: string;
 }
@@ -48,7 +50,8 @@ export const EXIT_INFO_VALIDITY: readonly ExitInfoValidity[] = [
       r(36), r(44), r(45), r(46), r(47), r(48), r(50), r(53), r(56), r(58), r(62), r(63), r(64), r(66), r(72), r(73), r(75),
       r(84), r(85),
     ],
-    note: 'undefined for every other exit (e.g. CPUID, HLT, RDMSR/WRMSR by ECX, EPT misconfiguration)',
+    otherwise: 'cleared',
+    note: 'cleared (zero) by every other exit (e.g. CPUID, HLT, RDMSR/WRMSR, EPT misconfiguration): "For all other VM exits, this field is cleared"',
     source: `${SDM.exitBasicInfo} (exit qualification tables); Linux 7.1.5 vmx.c handle_* readers of vmx_get_exit_qual()`,
   },
   {

@@ -29,6 +29,10 @@ export interface SimStep {
   changes: SimStateChange[];
   /** Privilege level/guest level after the step, for the timeline: L0 (host kernel), HU, L1, L2. */
   level: 'L0' | 'HU' | 'L1' | 'L2';
+  /** C simulation: the current control structure (loaded VMCS `vmcs01`/`vmcs02`/`shadow`, or the VMCB svm->vmcb names). */
+  control?: string;
+  /** C simulation: the path condition the step runs under (what the configuration does not decide), if any. */
+  path?: string;
 }
 
 export interface SimFinding {

@@ -74,6 +74,11 @@ export function exitInfoFieldDefined(field: string, reason: number): { defined: 
   return a.condition ? { defined: a.defined !== 'never', conditional: a.condition, source: a.rule.source } : { defined: a.defined !== 'never', source: a.rule.source };
 }
 
+/** §c: what an exit that does not define the field leaves in it (EXIT_QUALIFICATION: cleared; most others: undefined). */
+export function exitInfoWhenNotDefined(field: string): 'cleared' | 'undefined' {
+  return EXIT_INFO_BY_FIELD.get(field)?.otherwise ?? 'undefined';
+}
+
 export function exitInfoFields(): string[] {
   return [...EXIT_INFO_BY_FIELD.keys()];
 }

@@ -5,7 +5,7 @@ import { VMX_EXIT_BY_CODE } from '../exits';
 import {
   APM, CODE, DEFAULT_PASSTHROUGH, INTCTL_SOURCE, LIFETIME_SOURCE, PDPTR_ENTRY_SOURCE, PDPTR_EXIT_SOURCE, PDPTR_FIELDS, SDM,
   SVM_MSR_SOURCE, VMSAVE_SOURCE, VMWRITE_SOURCE, VMX_MSR_SOURCE, XFD_INDEX, XFD_SOURCE, XFEATURE_XTILEDATA,
-  exitInfoFieldDefined, exitInfoFields, hostLifetime, intCtlBitNames, intCtlMask, intCtlWrittenBack, msrByIndex, msrByName,
+  exitInfoFieldDefined, exitInfoFields, exitInfoWhenNotDefined, hostLifetime, intCtlBitNames, intCtlMask, intCtlWrittenBack, msrByIndex, msrByName,
   pagingMode, pdptrsDefinedAfterExit, pdptrsLoadedOnEntry, registersFor, setSvmMsrpm, setVmxBitmap, svmMsrIntercepted,
   vmcsField, vmsaveMsrs, vmwriteError, vmxMsrIntercepted, type MsrOp, type PagingMode,
 } from './facts';
@@ -22,6 +22,15 @@ export type IntCtlOwner = 'L1' | 'L0' | 'none';
 const VMCS_OBJECTS = new Set(['vmcs01', 'vmcs02', 'vmcs12']);
 /** Default cells are immutable; shared by all machines. */
 const DEFAULT_CELLS = new Map<string, Cell>();
+
+export interface MachineSnapshot {
+  readonly cells: ReadonlyMap<string, Cell>;
+  level: MachineLevel;
+  cpu: number;
+  exitedFromL2: boolean;
+  loadedVmcs?: 'vmcs01' | 'vmcs02' | 'shadow';
+  vmcbPtr?: 'vmcb01' | 'vmcb02';
+}
 
 export class Machine {
   readonly cfg: MachineConfig;
@@ -108,6 +117,17 @@ export class Machine {
     return d;
   }
 
+  /** Value a location holds before anything wrote it (what a path that did not write it has, at a join). */
+  defaultFor(loc: string): Cell {
+    let d = DEFAULT_CELLS.get(loc);
+    if (!d) {
+      d = this.defaultCell(loc);
+      if (DEFAULT_CELLS.size > 20000) DEFAULT_CELLS.clear();
+      DEFAULT_CELLS.set(loc, d);
+    }
+    return d;
+  }
+
   /** Value a location holds before anything in the run wrote it (the same for every machine; cached). */
   private defaultCell(loc: string): Cell {
     const dot = loc.indexOf('.');
@@ -152,13 +172,45 @@ export class Machine {
     return this.cfg.paging;
   }
 
-  /** The VMCS the processor currently uses for the guest at `level` (vmcs02 while L2 runs or just exited). */
-  currentVmcs(): 'vmcs01' | 'vmcs02' {
-    return this.level === 'L2' || this.exitedFromL2 ? 'vmcs02' : 'vmcs01';
+  /**
+   * The current (loaded) VMCS: set by KVM's switches (vmx_switch_vmcs, loaded_vmcs + vmcs_load) through `loadVmcs`;
+   * until KVM switches, the VMCS of the guest that ran (vmcs02 while L2 runs or just exited, else vmcs01).
+   */
+  currentVmcs(): 'vmcs01' | 'vmcs02' | 'shadow' {
+    return this.loadedVmcs ?? (this.level === 'L2' || this.exitedFromL2 ? 'vmcs02' : 'vmcs01');
   }
 
+  /** The VMCB `svm->vmcb` points to: set by svm_switch_vmcb / assignments through `switchVmcb`, else the one that ran. */
   currentVmcb(): 'vmcb01' | 'vmcb02' {
-    return this.level === 'L2' || this.exitedFromL2 ? 'vmcb02' : 'vmcb01';
+    return this.vmcbPtr ?? (this.level === 'L2' || this.exitedFromL2 ? 'vmcb02' : 'vmcb01');
+  }
+
+  /** VMPTRLD by KVM (vmcs_load): the VMCS VMREAD/VMWRITE now access. */
+  loadVmcs(v: 'vmcs01' | 'vmcs02' | 'shadow'): void {
+    this.loadedVmcs = v;
+    this.note('hw.current_vmcs', v, 'value');
+  }
+
+  switchVmcb(v: 'vmcb01' | 'vmcb02'): void {
+    this.vmcbPtr = v;
+    this.note('svm->vmcb', v, 'value');
+  }
+
+  loadedVmcs?: 'vmcs01' | 'vmcs02' | 'shadow';
+  vmcbPtr?: 'vmcb01' | 'vmcb02';
+
+  /** Copy of the mutable state a C path changes (cells, level, CPU, loaded control structures), for path forks. */
+  snapshot(): MachineSnapshot {
+    return { cells: new Map(this.cells), level: this.level, cpu: this.cpu, exitedFromL2: this.exitedFromL2, loadedVmcs: this.loadedVmcs, vmcbPtr: this.vmcbPtr };
+  }
+
+  restore(s: MachineSnapshot): void {
+    this.cells = new Map(s.cells);
+    this.level = s.level;
+    this.cpu = s.cpu;
+    this.exitedFromL2 = s.exitedFromL2;
+    this.loadedVmcs = s.loadedVmcs;
+    this.vmcbPtr = s.vmcbPtr;
   }
 
   /** Set by a hardware exit from L2 until KVM switches back to vmcs01/vmcb01 (nested_vmx_vmexit / nested_svm_vmexit). */
@@ -193,6 +245,7 @@ export class Machine {
     this.loadGuestXfd();
     this.level = target;
     this.exitedFromL2 = false;
+    this.loadedVmcs = vmcs;
   }
 
   /** VM exit from the running guest to L0. SDM §28 (save guest state, record exit information, load host state). */
@@ -216,6 +269,7 @@ export class Machine {
         const d = exitInfoFieldDefined(field, reason);
         if (!d) continue;
         if (d.defined) this.set(`${vmcs}.${field}`, valueCell(undefined, `defined for exit reason ${exitReasonLabel(reason)}${d.conditional ? ` (${d.conditional})` : ''}`));
+        else if (exitInfoWhenNotDefined(field) === 'cleared') this.cells.set(`${vmcs}.${field}`, { ...valueCell(0n, `cleared by the VM exit (not defined for exit reason ${exitReasonLabel(reason)})`), cleared: true });
         else this.cells.set(`${vmcs}.${field}`, undefinedCell(`not defined for exit reason ${exitReasonLabel(reason)}`));
       }
     } else {
@@ -524,6 +578,7 @@ export class Machine {
     this.loadGuestXfd();
     this.level = target;
     this.exitedFromL2 = false;
+    this.vmcbPtr = vmcb;
   }
 
   /** #VMEXIT to L0: int_ctl write-back, exit code, GIF cleared, host state from the save area. APM §15.6. */
