@@ -182,7 +182,8 @@ export class Interp {
     const c: Cell = this.m.get(loc);
     if (c.deps) for (const k of c.deps) this.reader.get(k);
     const v: Val = { from: displayLocation(loc) };
-    if (loc.endsWith('int_ctl')) v.src = [{ loc, mask: ALL }];
+    // int_ctl values carry which machine bits they hold; a value KVM stored keeps the provenance it was stored with.
+    if (loc.endsWith('int_ctl')) v.src = this.lastStore.get(loc)?.val.src ?? [{ loc, mask: ALL }];
     if (c.n !== undefined) v.n = c.n;
     if (c.desc) v.desc = c.desc;
     if (c.cpu !== undefined) v.cpu = c.cpu;

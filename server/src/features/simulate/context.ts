@@ -66,7 +66,10 @@ export function prelude(it: Interp, s: Surroundings): void {
         // copy is inside nested_svm_vmexit itself) get no such step.
         const sync = unit.functions.get('nested_sync_control_from_vmcb02');
         if (sync && sync !== fn && nestedSvmVmexitCallsSync(s.doc, fnName)) {
+          // Findings inside the sync belong to a simulation of the sync itself, not of the function asked for.
+          const before = it.findings.length;
           it.event('svm_vcpu_run: nested_sync_control_from_vmcb02() (from this document)', () => { it.invoke(sync, []); }, 'int_ctl bits the processor wrote back are copied into the cached vmcb12 control', Machine.source('vmexit-svm'), 'KVM');
+          it.findings.length = before;
         }
       }
       break;
