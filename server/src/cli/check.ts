@@ -5,7 +5,7 @@
 // files as they are in the working tree and reports only findings on added/changed lines; PATHs given together with
 // --diff are read as context (cross-file facts such as an MSR array in a header) but not reported on.
 // Exit codes: 0 nothing at warning or above, 1 a warning or error, 2 usage or input error.
-import { readFileSync } from 'node:fs';
+import { readFdBounded, readStreamOrFile } from '../workspace/fsaccess';
 import { resolve } from 'node:path';
 import { initParser } from '../analysis/parser';
 import { analyzeText } from '../analysis/document';
@@ -68,18 +68,21 @@ export function parseUnifiedDiff(text: string): DiffFile[] {
   return out;
 }
 
-function readDiff(spec: string, stdin: () => string): string {
+/** Diffs larger than this are refused (a diff of the whole kernel between two releases is far smaller). */
+const MAX_DIFF_BYTES = 64 * 1024 * 1024;
+
+function readDiff(spec: string, stdin?: () => string): string {
   if (spec === '-') {
     try {
-      return stdin();
+      return stdin ? stdin() : readFdBounded(0, MAX_DIFF_BYTES);
     } catch (e) {
-      throw new CliError(`cannot read the diff from standard input: ${errText(e)}`);
+      throw new CliError(`cannot read the diff from standard input: ${e instanceof Error ? e.message : errText(e)}`);
     }
   }
   try {
-    return readFileSync(spec, 'utf8');
+    return readStreamOrFile(spec, MAX_DIFF_BYTES);
   } catch (e) {
-    throw new CliError(`cannot read diff '${spec}': ${errText(e)}`);
+    throw new CliError(`cannot read diff '${spec}': ${e instanceof Error ? e.message : errText(e)}`);
   }
 }
 
@@ -132,7 +135,7 @@ export async function runCheck(args: string[], io: CliIO, opts: CheckOptions = {
   let context: InputFile[] = [];
   let changed: Map<string, Set<number>> | undefined;
   if (diffSpec !== undefined) {
-    const text = readDiff(diffSpec, opts.stdin ?? (() => readFileSync(0, 'utf8')));
+    const text = readDiff(diffSpec, opts.stdin);
     if (!text.trim()) throw new CliError(`the diff ${diffSpec === '-' ? 'on standard input' : `'${diffSpec}'`} is empty`);
     if (!looksLikeDiff(text)) throw new CliError(`${diffSpec === '-' ? 'standard input' : `'${diffSpec}'`} is not a unified diff`);
     const files = parseUnifiedDiff(text).filter((f) => /\.(c|h)$/.test(f.path));

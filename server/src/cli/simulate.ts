@@ -1,5 +1,5 @@
 // kvm-lens simulate FILE [--function NAME | --lines A-B] [--flow] [--json]
-import { readFileSync, statSync } from 'node:fs';
+import { readSourceFile } from '../workspace/fsaccess';
 import { analyzeText } from '../analysis/document';
 import { initParser } from '../analysis/parser';
 import { simulateTarget } from '../features/simulateRequest';
@@ -42,17 +42,13 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
 }
 
 function readInput(file: string): string {
-  let st;
-  try {
-    st = statSync(file);
-  } catch {
-    throw new CliError(`cannot read '${file}': no such file`);
-  }
-  if (st.isDirectory()) throw new CliError(`'${file}' is a directory; simulate takes one file`);
-  if (st.size > 8 * 1024 * 1024) throw new CliError(`'${file}' is larger than 8 MiB; not simulated`);
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CliError(`cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  const r = readSourceFile(file);
+  if (r.ok) return r.text;
+  switch (r.kind) {
+    case 'directory': throw new CliError(`'${file}' is a directory; simulate takes one file`);
+    case 'too-large': throw new CliError(`'${file}' is ${r.reason}; not simulated`);
+    case 'binary': throw new CliError(`'${file}' is a binary file (contains NUL bytes); not simulated`);
+    case 'not-regular': throw new CliError(`'${file}' is ${r.reason}; not simulated`);
+    default: throw new CliError(`cannot read '${file}': ${r.reason}`);
   }
 }
