@@ -54,7 +54,8 @@ test('seed 002: int_ctl copy before the clean-up leaks L0-owned V_TPR/V_IRQ into
 
 test('seed 002: int_ctl copy after the clean-up is clean', async () => {
   const r = await sim('intctl_after.c', 'nested_sync_int_ctl_from_vmcb02');
-  assert.equal(r.configurations?.length, 12);
+  // V_IRQ is copied under V_INTR_MASKING: whether it is L1's depends on the VINTR intercepts too, so they are swept.
+  assert.equal(r.configurations?.length, 24);
   assert.deepEqual(warn(r), []);
   const vgifOn = r.configurations!.find((c) => c.predicates.nested_vgif === true && c.predicates.v_intr_masking === true)!;
   assert.ok(vgifOn.flows.some((f) => f.startsWith('vmcb12.int_ctl <-')));

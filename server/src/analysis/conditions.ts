@@ -170,7 +170,9 @@ function mapExpr(node: Node, ctx: MapContext, depth: number): Formula {
         if (isZero(l)) return neg ? mapExpr(r, ctx, depth + 1) : not(mapExpr(r, ctx, depth + 1));
         const f = exitReasonComparison(n, l, r) ?? exitReasonComparison(n, r, l);
         if (f) return neg ? not(f) : f;
-        return unknownAt(n);
+        // `a != b` is the negation of the unknown `a == b`: a path that tested one knows the other.
+        const eq = unknownAt(n, `${l.text} == ${r.text}`);
+        return neg ? not(eq) : eq;
       }
       if (op === '&') return maskTest(n, l, r) ?? maskTest(n, r, l) ?? unknownAt(n);
       return unknownAt(n);

@@ -293,11 +293,15 @@ export class Interp {
   }
 
   private checkIntCtlCopy(v: Val): void {
+    // Bits the stored value already carried from vmcb02 were checked where they were copied (`x &= ~MASK` re-stores them).
+    const before = (this.lastStore.get('vmcb12.int_ctl')?.val.src ?? []).filter((s) => s.loc === 'vmcb02.int_ctl').reduce((acc, s) => acc | s.mask, 0n);
     for (const s of v.src ?? []) {
       if (s.loc !== 'vmcb02.int_ctl') continue;
       for (const name of intCtlBitNames()) {
         const mask = intCtlMask(name);
-        if (!(s.mask & mask) || mask === 0n) continue;
+        if (!(s.mask & mask & ~before) || mask === 0n) continue;
+        // Who owns the bit depends on these configuration variables: the sweep must vary them.
+        for (const k of OWNER_VARS[name] ?? []) this.reader.get(k);
         const owner = this.m.intCtlOwnerAtExit(name);
         const bit = name.replace(/_MASK$/, '');
         if (owner === 'L0') {
@@ -930,6 +934,12 @@ export class Interp {
 }
 
 const locateCache = new Map<string, Map<string, { loc?: string; ptr?: string }>>();
+
+/** Configuration variables the owner of an int_ctl bit at #VMEXIT depends on (Machine.intCtlOwnerAtExit). */
+const OWNER_VARS: Readonly<Record<string, readonly string[]>> = {
+  V_TPR_MASK: ['v_intr_masking'], V_IRQ_MASK: ['v_intr_masking', 'l0_irq_window', 'l1_intercept_vintr'],
+  V_GIF_MASK: ['nested_vgif'], V_NMI_PENDING_MASK: ['nested_vnmi'], V_NMI_BLOCKING_MASK: ['nested_vnmi'],
+};
 
 export class BudgetError extends Error {
   constructor() { super('interpretation budget exhausted'); }
