@@ -103,3 +103,39 @@ export function predicateValue(key: string, r: ConfigReader, machineBit: (key: s
   }
 }
 
+
+const ALIASES: Readonly<Record<string, string>> = { ept: 'enable_ept', npt: 'enable_ept', nested_npt: 'nested_ept', nept: 'nested_ept' };
+const TRUTH: Readonly<Record<string, boolean>> = { 1: true, on: true, true: true, yes: true, 0: false, off: false, false: false, no: false };
+
+/**
+ * `ept=1,pae=0,evmcs=1,paging=4-level` → the values each sweep variable may take. `pae`/`long_mode` restrict `paging`.
+ * Throws an Error naming the bad item (the CLI turns it into a usage error).
+ */
+export function parseSimConfig(text: string): Map<string, VarValue[]> {
+  const out = new Map<string, VarValue[]>();
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$/.exec(item);
+    if (!m) throw new Error(`--config: '${item}' is not NAME=VALUE`);
+    const name = ALIASES[m[1]] ?? m[1];
+    const raw = m[2].trim();
+    if (name === 'pae' || name === 'long_mode') {
+      const on = TRUTH[raw.toLowerCase()];
+      if (on === undefined) throw new Error(`--config: ${m[1]} takes 0 or 1, got '${raw}'`);
+      const want = name === 'pae' ? 'pae' : '4-level';
+      const prev = out.get('paging') ?? [...PAGING_DOMAIN];
+      out.set('paging', prev.filter((p) => (p === want) === on));
+      continue;
+    }
+    const v = VARS[name];
+    if (!v) throw new Error(`--config: unknown variable '${m[1]}' (known: ept, pae, long_mode, ${Object.keys(VARS).sort().join(', ')})`);
+    if (typeof v.domain[0] === 'boolean') {
+      const on = TRUTH[raw.toLowerCase()];
+      if (on === undefined) throw new Error(`--config: ${m[1]} takes 0 or 1, got '${raw}'`);
+      out.set(name, [on]);
+    } else {
+      if (!v.domain.includes(raw)) throw new Error(`--config: ${m[1]} takes one of ${v.domain.join(', ')}, got '${raw}'`);
+      out.set(name, [raw]);
+    }
+  }
+  return out;
+}
