@@ -6,3 +6,5 @@ export * as conditions from './analysis/conditions';
 export * as roles from './analysis/roles';
 export { computeDiagnostics, RULES } from './features/diagnostics';
 export { sweepBenchmark, benchmarkSource, simulateC, simulateFlowText } from './features/simulate/index';
+export * as nestedChecks from './analysis/nestedChecks';
+export { runNestedAudit } from './features/nestedAudit';
