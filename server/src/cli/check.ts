@@ -15,9 +15,10 @@ import type { Finding, RuleContext } from '../features/findings';
 import { collectFiles, errText, looksLikeDiff, readInput, type InputFile } from './files';
 import { CliError, parseArgs, type CliIO } from './io';
 import { toSarif, type CheckResult } from './sarif';
+import { presentFinding, wrap } from '../features/present';
 
 const VERSION = '0.1.0';
-const USAGE = 'usage: kvm-lens check PATH... [--format text|json|sarif] [--rule ID]... [--diff FILE|-]';
+const USAGE = 'usage: kvm-lens check PATH... [--format text|json|sarif] [--rule ID]... [--diff FILE|-] [--verbose]';
 
 /** Changed files of a unified diff: new-side path → 1-based line numbers of added lines. */
 export interface DiffFile { path: string; added: Set<number> }
@@ -108,10 +109,34 @@ export interface CheckOptions {
   cwd?: string;
   /** Standard input reader for `--diff -` (tests). */
   stdin?: () => string;
+  /** Terminal width for wrapping (tests); default: the terminal's, else 100. */
+  columns?: number;
+}
+
+export function terminalColumns(): number {
+  const c = process.stdout.columns;
+  return typeof c === 'number' && c >= 40 ? Math.min(c, 160) : 100;
+}
+
+/**
+ * One finding for the terminal, checkpatch-style: `file:line:col: severity: short message [rule]` on one line (the
+ * short message is ≤ 160 characters, so it stays greppable); `--verbose` adds the explanation, the related locations
+ * and the source, wrapped and indented.
+ */
+export function textResult(r: CheckResult, verbose: boolean, columns: number): string {
+  const t = presentFinding(r);
+  const head = `${r.file}:${r.line}:${r.column}: ${r.severity}: ${t.short} [${r.rule}]`;
+  if (!verbose) return head;
+  const out = [head];
+  const block = (label: string, text: string): void => { out.push(...wrap(`${label} ${text}`, columns - 4, '      ').map((l, i) => (i === 0 ? `    ${l}` : l))); };
+  if (t.why) block('why:', t.why);
+  for (const x of r.related ?? []) block(`at ${x.line}:${x.column}:`, x.message);
+  if (t.citation) block('source:', t.citation);
+  return out.join('\n');
 }
 
 export async function runCheck(args: string[], io: CliIO, opts: CheckOptions = {}): Promise<number> {
-  const { flags, positional } = parseArgs(args, { value: ['format', 'diff'], multi: ['rule'], bool: ['help'] });
+  const { flags, positional } = parseArgs(args, { value: ['format', 'diff'], multi: ['rule'], bool: ['help', 'verbose'] });
   if (flags.has('help')) { io.out(USAGE); return 0; }
   const format = flags.get('format')?.at(-1) ?? 'text';
   if (!['text', 'json', 'sarif'].includes(format)) throw new CliError(`unknown format '${format}' (expected text, json or sarif)\n${USAGE}`);
@@ -182,7 +207,7 @@ export async function runCheck(args: string[], io: CliIO, opts: CheckOptions = {
       io.out(JSON.stringify(toSarif(results, only.size ? RULES.filter((r) => only.has(r.id)) : RULES, ruleDocBase(), VERSION), null, 2));
       break;
     default:
-      for (const r of results) io.out(`${r.file}:${r.line}:${r.column}: ${r.severity}: ${r.message} [${r.rule}]`);
+      for (const r of results) io.out(textResult(r, flags.has('verbose'), opts.columns ?? terminalColumns()));
       io.err(`kvm-lens: ${results.length} finding${results.length === 1 ? '' : 's'} in ${targets.length} file${targets.length === 1 ? '' : 's'} checked`);
   }
   return results.some((r) => r.severity === 'error' || r.severity === 'warning') ? 1 : 0;

@@ -7,8 +7,8 @@ const USAGE = `kvm-lens — VMCS/VMCB field knowledge, checks and simulation for
 Usage:
   kvm-lens explain NAME [--json]            the hover card of a field, mask, MSR, exit reason or instruction
   kvm-lens fields [--json]                  the whole field table (VMCS and VMCB)
-  kvm-lens check PATH... [--format text|json|sarif] [--rule ID]... [--diff FILE|-]
-  kvm-lens simulate FILE [--function NAME | --lines A-B] [--flow] [--json]
+  kvm-lens check PATH... [--format text|json|sarif] [--rule ID]... [--diff FILE|-] [--verbose]
+  kvm-lens simulate FILE [--function NAME | --lines A-B] [--flow] [--json | --markdown] [--verbose]
   kvm-lens stats PATH [--json]              analyse every file under PATH (like analysis-stats)
   kvm-lens audit nested [TREE] [--format text|json|markdown] [--vendor vmx|svm]
                                             VM-entry/VMRUN checks vs the manuals, vmcs12/vmcb12 field coverage

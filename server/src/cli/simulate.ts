@@ -5,11 +5,13 @@ import { initParser } from '../analysis/parser';
 import { simulateTarget } from '../features/simulateRequest';
 import { parseSimConfig, type VarValue } from '../features/simulate/predicates';
 import { CliError, parseArgs, type CliIO } from './io';
+import { renderSimulationText } from './simulateText';
+import { terminalColumns } from './check';
 
-const USAGE = 'usage: kvm-lens simulate FILE [--function NAME | --lines A-B] [--config ept=1,pae=0,...] [--flow] [--json]';
+const USAGE = 'usage: kvm-lens simulate FILE [--function NAME | --lines A-B] [--config ept=1,pae=0,...] [--flow] [--json | --markdown] [--verbose]';
 
 export async function runSimulate(args: string[], io: CliIO): Promise<number> {
-  const { flags, positional } = parseArgs(args, { bool: ['json', 'flow', 'c'], value: ['function', 'lines', 'config'] });
+  const { flags, positional } = parseArgs(args, { bool: ['json', 'flow', 'c', 'markdown', 'verbose'], value: ['function', 'lines', 'config'] });
   if (positional.length !== 1) throw new CliError(USAGE);
   const file = positional[0];
   const text = readInput(file);
@@ -47,7 +49,8 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
   if (flags.has('json')) {
     const { markdown: _markdown, ...rest } = result;
     io.out(JSON.stringify(rest, null, 2));
-  } else io.out(result.markdown);
+  } else if (flags.has('markdown')) io.out(result.markdown);
+  else io.out(renderSimulationText(result, { verbose: flags.has('verbose'), columns: terminalColumns() }));
   return result.findings.some((f) => f.severity === 'error' || f.severity === 'warning') ? 1 : 0;
 }
 
