@@ -137,7 +137,7 @@ test('defects 6 and 7: values L1 writes with VMWRITE are kept; the exit qualific
   const rd = r.steps.find((s) => /^VMREAD GUEST_CR3/.test(s.op));
   assert.match(rd?.explanation ?? '', /0x1234000/);
   const q = r.steps.find((s) => /VMREAD EXIT_QUALIFICATION/.test(s.op));
-  assert.match(q?.explanation ?? '', /^0x0 \(cleared by the VM exit/);
+  assert.match(q?.explanation ?? '', /^0x0 \(cleared by the exit/);
   assert.ok(!r.findings.some((f) => f.rule === 'vmread-undefined' && /EXIT_QUALIFICATION/.test(f.message)));
   // GUEST_PHYSICAL_ADDRESS stays undefined for CPUID (SDM: undefined for all exits but EPT violations/misconfigs).
   assert.ok(r.findings.some((f) => f.rule === 'vmread-undefined' && /GUEST_PHYSICAL_ADDRESS/.test(f.message)));
