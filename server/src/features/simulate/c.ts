@@ -14,7 +14,8 @@ import {
   intCtlWrittenBack, valueCell, vmcsField, vmcsFieldByMember, vmsaveMsrs, vmwriteError,
   type Cell, type MachineConfig, type MachineSnapshot,
 } from '../../model/machine/index';
-import type { Actor, SimFinding, SimStep } from '../../protocol/simulation';
+import type { Actor, SimFieldValue, SimFinding, SimStep } from '../../protocol/simulation';
+import { statusOf } from '../../analysis/engine/values';
 import type { CFunction, Expr, Stmt } from './cir';
 import { posFormulas, type Compiled } from './compiled';
 import { ConfigReader, predicateValue, type VarValue } from './predicates';
@@ -29,7 +30,7 @@ type Signal = 'normal' | 'break' | 'continue' | 'return';
 interface PathState {
   machine: MachineSnapshot;
   locals: Map<string, Val>;
-  lastStore: Map<string, { val: Val; line: number }>;
+  lastStore: Map<string, { val: Val; line: number; path?: string }>;
   loadedPtr?: VmcsObject;
 }
 
@@ -59,7 +60,7 @@ export class Interp {
   private budget = 20000;
   private depth = 0;
   /** Last store into a machine location, with the value's taint (for int_ctl write-back checks). */
-  lastStore = new Map<string, { val: Val; line: number }>();
+  lastStore = new Map<string, { val: Val; line: number; path?: string }>();
   readonly handSaves: Array<{ what: string; line: number; restore: boolean }> = [];
   readonly vmsaves: Array<{ line: number; load: boolean }> = [];
   readonly hostWrites = new Map<string, number>();
@@ -289,7 +290,21 @@ export class Interp {
         `${disp} is written although its value is undefined for L1 after this exit (vmcs12 EPT off or L2 not in PAE paging): the copy is unnecessary [${Machine.source('pdptr-exit')}]`);
     }
     this.m.set(loc, this.cellOf(v));
-    this.lastStore.set(loc, { val: v, line: this.line });
+    const path = this.pathText();
+    this.lastStore.set(loc, path ? { val: v, line: this.line, path } : { val: v, line: this.line });
+  }
+
+  /** The machine fields this run wrote, as the engine's abstract values with provenance (engine/values.ts). */
+  fieldValues(): SimFieldValue[] {
+    const out: SimFieldValue[] = [];
+    for (const [loc, st] of this.lastStore) {
+      if (!/^(vmcs0[12]|vmcs12|vmcb0[12]|vmcb12|shadow)\./.test(loc)) continue;
+      const cell = this.m.get(loc);
+      const f: SimFieldValue = { location: displayLocation(loc), status: statusOf(cell, true), line: st.line, by: describe(st.val) };
+      if (st.path) f.path = st.path;
+      out.push(f);
+    }
+    return out.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   }
 
   private checkIntCtlCopy(v: Val): void {
@@ -729,7 +744,9 @@ export class Interp {
       (x, y, k) => joinCell(x ?? this.m.defaultFor(k), y ?? this.m.defaultFor(k), ca, cb));
     const machine = { ...a.state.machine, cells };
     const locals = joinMaps(a.state.locals, b.state.locals, sameVal, (x, y) => joinVal(x, y, ca, cb));
-    const lastStore = new Map([...b.state.lastStore, ...a.state.lastStore]);
+    // A store on both arms: one or the other, on the joined path; on one arm only: that arm's store and condition.
+    const lastStore = joinMaps(a.state.lastStore, b.state.lastStore, (x, y) => x === y,
+      (x, y) => (x && y ? { val: joinVal(x.val, y.val, ca, cb), line: Math.max(x.line, y.line) } : x ?? y));
     return { machine, locals, lastStore, loadedPtr: a.state.loadedPtr ?? b.state.loadedPtr };
   }
 

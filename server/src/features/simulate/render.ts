@@ -38,6 +38,13 @@ export function renderSimulationMarkdown(result: SimulationResult, opts: { maxCo
     }
     out.push('');
   }
+  const fields = result.fields ?? [];
+  if (fields.length) {
+    out.push('**Fields written** (shown run)', '', '| field | status | line | value | path |', '|---|---|---|---|---|');
+    for (const f of fields.slice(0, 64)) out.push(`| \`${esc(f.location)}\` | ${f.status} | ${f.line ?? ''} | ${esc(f.by ?? '')} | ${esc(f.path ?? '')} |`);
+    if (fields.length > 64) out.push('', `_${fields.length - 64} more fields not shown_`);
+    out.push('');
+  }
   const cfgs = result.configurations ?? [];
   if (cfgs.length) {
     const keys = [...new Set(cfgs.flatMap((c) => Object.keys(c.predicates)))];

@@ -201,7 +201,8 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   const shown = runOnce(c, sur, rep.assignment, region ? { record: true, region } : { record: true });
   const steps = shown.it.steps;
   if (steps.length) summary.push(`steps shown for ${rep.assignment.size ? fmtAssign(rep.assignment) : 'the default configuration'}`);
-  return { kind: 'c', title: `${fn.name}${region ? ` (lines ${region.start}-${region.end})` : ''}`, steps, findings, configurations, summary, markdown: '' };
+  const fields = shown.it.fieldValues();
+  return { kind: 'c', title: `${fn.name}${region ? ` (lines ${region.start}-${region.end})` : ''}`, steps, findings, configurations, fields, summary, markdown: '' };
 }
 
 function dedupe(fs: RunFinding[]): RunFinding[] {

@@ -74,6 +74,7 @@ export function joinVal(a: Val | undefined, b: Val | undefined, condA: string, c
   if (a.cpu !== undefined && a.cpu === b.cpu) r.cpu = a.cpu;
   if (a.bitDeps || b.bitDeps) r.bitDeps = [...(a.bitDeps ?? []), ...(b.bitDeps ?? [])];
   if (a.desc && a.desc === b.desc) r.desc = a.desc;
+  else if (!r.from && r.n === undefined) r.desc = `${describe(a)} or ${describe(b)}`;
   return r;
 }
 
