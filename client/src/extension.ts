@@ -10,6 +10,7 @@ import {
 } from 'vscode-languageclient/node';
 import { SIMULATE_REQUEST, type SimulateParams, type SimulationResult } from '../../server/src/protocol/simulation';
 import { SimulationPanel } from './webview';
+import { registerNestedAudit } from './auditPanel';
 
 const STATUS_NOTIFICATION = 'kvmLens/status';
 const EXPLAIN_REQUEST = 'kvmLens/explain';
@@ -74,6 +75,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<KvmLen
       simulateFunction(lc, output, uri, functionName)),
     vscode.commands.registerCommand('kvmLens.explainField', (name?: unknown) => explainField(lc, output, name)),
   );
+  registerNestedAudit(context, lc);
 
   try {
     await lc.start();
