@@ -71,8 +71,6 @@ export const NO_GOODS: readonly NoGood[] = [
   { lits: [['pae_paging', false], ['paging', true], ['cr4_pae', true], ['long_mode', false]], why: 'CR0.PG ∧ CR4.PAE ∧ ¬LMA is PAE paging (SDM Vol.3A §4.1.1)' },
   { lits: [['long_mode', true], ['paging', false]], why: 'IA-32e mode needs CR0.PG (SDM Vol.3A §4.1.1)' },
   { lits: [['long_mode', true], ['cr4_pae', false]], why: 'IA-32e mode needs CR4.PAE (SDM Vol.3A §4.1.1)' },
-  // recalc_intercepts() (Linux svm/nested.c): with V_INTR_MASKING in vmcb12, L0 drops its own VINTR intercept while L2 runs.
-  { lits: [['l0_irq_window', true], ['v_intr_masking', true]], why: 'L0 keeps no VINTR intercept of its own when vmcb12 sets V_INTR_MASKING (Linux recalc_intercepts)' },
 ];
 
 /** Predicate keys mentioned by some implication (the others are independent). */

@@ -339,7 +339,7 @@ export class Interp {
     const c = this.m.cfg;
     switch (name) {
       case 'V_TPR_MASK': return 'vmcb12 does not set V_INTR_MASKING: L2\'s TPR is L1\'s TPR, which L0 virtualizes';
-      case 'V_IRQ_MASK': return c.l0IrqWindow && !c.vIntrMasking ? 'L0 set V_IRQ for its own interrupt window' : 'vmcb12 does not set V_INTR_MASKING: V_IRQ is not L1\'s to see';
+      case 'V_IRQ_MASK': return c.l0IrqWindow && !c.l1InterceptVintr ? 'L0, not L1, intercepts VINTR: L0 set V_IRQ for its own interrupt window' : 'vmcb12 does not set V_INTR_MASKING: V_IRQ is not L1\'s to see';
       case 'V_GIF_MASK': return 'nested vGIF is off: V_GIF is L1\'s GIF, managed by L0';
       default: return 'nested vNMI is off';
     }

@@ -542,9 +542,11 @@ export class Machine {
     const { from12, from01 } = this.intCtlSplit();
     let v = ((this.get('vmcb12.int_ctl').n ?? 0n) & from12) | ((this.get('vmcb01.int_ctl').n ?? 0n) & from01);
     this.set('vmcb02.int_ctl', valueCell(v, 'vmcb12 bits for L2 | vmcb01 bits for L0'));
-    const vintr = this.cfg.l1InterceptVintr || (this.cfg.l0IrqWindow && !this.cfg.vIntrMasking);
+    // L0 may keep its own VINTR intercept (an interrupt window for L1) even when vmcb12 sets V_INTR_MASKING: Linux 7.1.5
+    // nested_vmcb02_recalc_intercepts() clears it only when L1's saved RFLAGS.IF is 0.
+    const vintr = this.cfg.l1InterceptVintr || this.cfg.l0IrqWindow;
     this.set('vmcb02.intercept.VINTR', valueCell(vintr ? 1n : 0n, vintr ? (this.cfg.l1InterceptVintr ? 'L1 intercepts VINTR' : 'L0 interrupt window') : 'clear'));
-    if (this.cfg.l0IrqWindow && !this.cfg.vIntrMasking) {
+    if (this.cfg.l0IrqWindow) {
       v |= intCtlMask('V_IRQ_MASK');
       this.set('vmcb02.int_ctl', valueCell(v, 'L0 set V_IRQ to request an interrupt window (svm_set_vintr)'));
     }
@@ -558,7 +560,10 @@ export class Machine {
     switch (name) {
       // Seed 002: without V_INTR_MASKING in vmcb12, V_TPR/V_IRQ of vmcb02 carry L1's own (L0-virtualized) interrupt
       // state, and an interrupt window L0 opened sets V_IRQ for itself (only possible without V_INTR_MASKING).
-      case 'V_TPR_MASK': case 'V_IRQ_MASK': return this.cfg.vIntrMasking ? 'L1' : 'L0';
+      case 'V_TPR_MASK': return this.cfg.vIntrMasking ? 'L1' : 'L0';
+      // V_IRQ is L0's whenever L0, and not L1, intercepts VINTR — whatever V_INTR_MASKING (Linux 6.4 "KVM: nSVM: Don't
+      // sync vmcb02 V_IRQ back to vmcb12 if KVM (L0) is intercepting VINTR"; 7.1.5 nested_sync_control_from_vmcb02).
+      case 'V_IRQ_MASK': return this.cfg.l0IrqWindow && !this.cfg.l1InterceptVintr ? 'L0' : this.cfg.vIntrMasking ? 'L1' : 'L0';
       case 'V_GIF_MASK': return this.cfg.vgif ? 'L1' : 'L0';
       case 'V_NMI_PENDING_MASK': case 'V_NMI_BLOCKING_MASK': return this.cfg.vnmi ? 'L1' : 'L0';
       default: return 'none';
@@ -591,7 +596,7 @@ export class Machine {
     for (const name of intCtlBitNames()) {
       if (!intCtlWrittenBack(name, ic)) continue;
       const mask = intCtlMask(name);
-      if (name === 'V_IRQ_MASK') out = this.cfg.vIrqPending || (from === 'L2' && this.cfg.l0IrqWindow && !this.cfg.vIntrMasking) ? out | mask : out & ~mask;
+      if (name === 'V_IRQ_MASK') out = this.cfg.vIrqPending || (from === 'L2' && this.cfg.l0IrqWindow) ? out | mask : out & ~mask;
       // The guest ran and may have written its TPR (MOV CR8): model it as a new value, so a lost copy is visible.
       if (name === 'V_TPR_MASK') out = (out & ~mask) | (0x5n & mask);
       this.note(`${vmcb}.int_ctl.${name.replace(/_MASK$/, '')}`, 'written back by #VMEXIT', 'value');
