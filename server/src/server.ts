@@ -27,13 +27,15 @@ import { codeLenses } from './features/codelens';
 import { checkHoverAt, checkLenses, documentChecks } from './features/checkSites';
 import { auditMarkdown } from './features/auditReport';
 import { NESTED_AUDIT_REQUEST, type NestedAuditResult } from './protocol/nestedAudit';
-import { nestedAuditRequest } from './workspace/auditTree';
+import { helperHeadersFor, nestedAuditRequest } from './workspace/auditTree';
 import { findEntity, suggestNames } from './model/index';
 import { entityCard, markdownToText } from './features/hover';
 import { refAt } from './analysis/document';
 import { conciseCard, explainCommandLink, presentFinding } from './features/present';
 import { SERVER_EXPLAIN_COMMAND, navCodeActions, navDefinition, navReferences, navSymbols, registerExplainCommand, type NavContext } from './lspNav';
 import { SIMULATE_REQUEST, type SimulateParams } from './protocol/simulation';
+import { REVIEW_REQUEST, type ReviewParams } from './protocol/review';
+import { reviewRequest } from './workspace/reviewTree';
 import { simulateRequest } from './features/simulateRequest';
 import { globMatcher } from './workspace/glob';
 import { DEFAULT_INCLUDE, runIndexWorker, type IndexRequest } from './workspace/indexer';
@@ -372,7 +374,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const h = hoverAt(doc, offset);
     if (!h) {
       // `CC(...)` in a nested check function: the manual checks it implements (features/checkSites).
-      const c = checkHoverAt(store.memo(uri, 'nestedChecks', documentChecks), doc.text, offset);
+      const c = checkHoverAt(store.memo(uri, 'nestedChecks', (d) => documentChecks(d, helperHeadersFor(uri))), doc.text, offset);
       return c ? { contents: { kind: 'markdown' as const, value: c.markdown }, range: toRange(doc, c.start, c.end) } : null;
     }
     const name = refAt(doc, offset)?.entity.name ?? '';
@@ -421,7 +423,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     [...codeLenses(doc).map((l) => ({
       range: toRange(doc, l.start, l.start),
       command: { title: l.title, command: 'kvmLens.simulateFunction', arguments: [uri, l.functionName] },
-    })), ...checkLenses(doc, store.memo(uri, 'nestedChecks', documentChecks)).map((l) => ({
+    })), ...checkLenses(doc, store.memo(uri, 'nestedChecks', (d) => documentChecks(d, helperHeadersFor(uri)))).map((l) => ({
       range: toRange(doc, l.start, l.start),
       command: { title: l.title, command: 'kvmLens.auditNested', arguments: [uri, l.functionName] },
     }))]));
@@ -435,6 +437,16 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
     if (!store.has(uri)) throw new ResponseError(ErrorCodes.InvalidParams, `document not open: ${uri}`);
     return docRequest(SIMULATE_REQUEST, p, token, null, (doc) => simulateRequest(doc, p));
+  });
+
+  connection.onRequest(REVIEW_REQUEST, async (p: ReviewParams | null) => {
+    if (!p || typeof p.root !== 'string' || !Array.isArray(p.files)) throw new ResponseError(ErrorCodes.InvalidParams, 'kvmLens/review needs { root: string, files: [...] }');
+    await parserReady;
+    try {
+      return reviewRequest(p, settings.rules);
+    } catch (e) {
+      throw new ResponseError(ErrorCodes.InvalidParams, e instanceof Error ? e.message : String(e));
+    }
   });
 
   connection.onRequest('kvmLens/explain', (p: { name?: unknown }): { markdown: string | null; suggestions?: string[] } => {

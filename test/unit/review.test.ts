@@ -94,3 +94,10 @@ test('line diff: removed/added lines of a whole-file change', () => {
   assert.deepEqual(diffLines(a, 'a\nB\nc\nd\nx\ne'), { removed: [2], added: [2, 5] });
   assert.deepEqual(diffLines(a, a), { removed: [], added: [] });
 });
+
+test('fuzz never places a hunk on braces and `return true;` alone', () => {
+  const file = ['int f(void)', '{', '\tif (x) {', '\t\treturn true;', '\t}', '}', '', 'int g(void)', '{', '\treturn false;', '}', ''].join('\n');
+  const diff = ['--- a/x.c', '+++ b/x.c', '@@ -3,5 +3,6 @@', ' \tfoo->realloc_request = request;', ' \treturn true;', ' }', '+\tbar();', ' }', ' ', ''].join('\n');
+  const h = parsePatch(diff).patches[0].files[0].hunks;
+  assert.throws(() => applyHunks(file, h), (e: unknown) => e instanceof HunkError && /none of its old lines is in the file \(e\.g\. 'foo->realloc_request = request;'\)/.test(e.message));
+});

@@ -4,16 +4,15 @@
 // damaged, hunks without file headers) to the tree in memory and reports which findings the patch introduces, fixes
 // and leaves in the functions it touches. The tree is never written. Exit codes: 0 nothing at warning or above
 // introduced, 1 something is, 2 usage or input error (including a hunk that does not apply).
-import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep, dirname } from 'node:path';
+import { resolve } from 'node:path';
 import { initParser } from '../analysis/parser';
 import { RULES } from '../features/diagnostics';
 import { reviewChange, type ReviewFinding, type ReviewResult } from '../features/review/compare';
 import { looksLikePatch, parsePatch, type ParsedPatch } from '../features/review/patch';
-import { patchTree, PatchError, type PatchedTree, type PatchOptions, type TreeRead, type TreeReader } from '../features/review/session';
+import { patchTree, PatchError, type PatchedTree, type PatchOptions, type TreeReader } from '../features/review/session';
 import { ruleHelpBase } from '../docs';
-import { errText, fileKind, MAX_SOURCE_BYTES, readFdBounded, readSourceFile, readStreamOrFile } from '../workspace/fsaccess';
-import { collectFiles } from './files';
+import { errText, readFdBounded, readStreamOrFile } from '../workspace/fsaccess';
+import { contextFiles, openTree } from '../workspace/reviewTree';
 import { CliError, parseArgs, type CliIO } from './io';
 import { reviewSarif, VERSION } from './sarif';
 import { formatReviewText } from './reviewText';
@@ -27,70 +26,16 @@ export function fuzzOf(flags: Map<string, string[]>): number | undefined {
   return Number(v);
 }
 
-/**
- * Read files of `root` named by a patch, through workspace/fsaccess.ts (regular files only, never opened otherwise;
- * bounded; binary refused): tree-relative paths only, no `..`; a file that is a link must resolve inside the tree.
- * A file that cannot be read as source is skipped with a reason (its hunks are not applied), like `check` does.
- */
+/** The tree, read through workspace/reviewTree.ts; a tree that is not a readable directory is a usage error. */
 export function treeReader(root: string): TreeReader & { root: string } {
-  let realRoot: string;
   try {
-    realRoot = realpathSync(root);
+    return openTree(root);
   } catch (e) {
-    throw new CliError(`cannot read the tree '${root}': ${errText(e)}`);
+    throw new CliError(e instanceof Error ? e.message : String(e));
   }
-  if (!statSync(realRoot).isDirectory()) throw new CliError(`the tree '${root}' is not a directory`);
-  let listed: string[] | undefined;
-  return {
-    root: realRoot,
-    read(rel: string): TreeRead {
-      if (!rel || isAbsolute(rel) || rel.split('/').includes('..')) return { missing: true };
-      const abs = join(realRoot, rel);
-      let st: Stats;
-      try {
-        st = statSync(abs);
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') return { missing: true };
-        return { skipped: errText(e) };
-      }
-      if (!st.isFile()) return { skipped: `${fileKind(st)}, not a regular file` };
-      let real: string;
-      try { real = realpathSync(abs); } catch (e) { return { skipped: errText(e) }; }
-      if (real !== realRoot && !real.startsWith(realRoot + sep)) return { skipped: `a link out of the tree (to ${real}); not read` };
-      const r = readSourceFile(real, MAX_SOURCE_BYTES);
-      return r.ok ? { text: r.text } : r.kind === 'missing' ? { missing: true } : { skipped: r.reason };
-    },
-    list(): string[] {
-      listed ??= collectFiles([realRoot], realRoot).files.map((f) => relative(realRoot, f.abs).split(sep).join('/'));
-      return listed;
-    },
-  };
 }
 
-/** Unchanged .c/.h files next to the patched ones (their directory and its parent): cross-file facts for the rules. */
-export function contextFiles(reader: TreeReader & { root: string }, patched: readonly string[], limit = 400): Array<{ path: string; text: string }> {
-  const dirs = new Set<string>();
-  for (const p of patched) {
-    const d = dirname(p);
-    dirs.add(d);
-    if (d !== '.') dirs.add(dirname(d));
-  }
-  const out: Array<{ path: string; text: string }> = [];
-  const skip = new Set(patched);
-  for (const d of dirs) {
-    let names: string[];
-    try { names = readdirSync(join(reader.root, d)).sort(); } catch { continue; }
-    for (const n of names) {
-      if (!/\.(c|h)$/.test(n) || out.length >= limit) continue;
-      const rel = d === '.' ? n : `${d}/${n}`;
-      if (skip.has(rel)) continue;
-      const r = reader.read(rel);
-      if ('text' in r) out.push({ path: rel, text: r.text }); // FIFOs, huge or binary neighbours are not context
-    }
-  }
-  return out;
-}
+export { contextFiles };
 
 /** Patches larger than this are refused (a diff of the whole kernel between two releases is far smaller). */
 const MAX_PATCH_BYTES = 64 * 1024 * 1024;

@@ -47,6 +47,13 @@ function splitLines(text: string): { lines: string[]; eol: boolean } {
   return { lines, eol };
 }
 
+/** Lines that say nothing about where they are: braces, blank, `return x;`, `break;`, `else`, `#endif`, comment ends. */
+const GENERIC = /^(?:[{}();,\s]*|return(?: [\w-]+)?;|break;|continue;|else|} else {|#\s*(?:endif|else)\b.*|\*\/|\/\*|\*)$/;
+
+function significant(lines: readonly string[]): number {
+  return lines.filter((l) => l.length > 3 && !GENERIC.test(l)).length;
+}
+
 /** Positions where `old` matches `file` (from `min`), nearest to `expected` first. */
 function findAll(file: string[], fileNorm: string[], old: string[], oldNorm: string[], min: number, expected: number, ws: boolean): number[] {
   const out: number[] = [];
@@ -90,8 +97,11 @@ function locate(file: string[], fileNorm: string[], lines: HunkLine[], min: numb
       return { pos, oldLen: 0, lines: part, fuzz, whitespace: false, ambiguous: false, lead: 0 };
     }
     const oldNorm = old.map(normLine);
-    // A fragment made only of blank/brace lines would match anywhere: refuse it.
-    if (expected === undefined && oldNorm.filter((l) => l.length > 3).length === 0) return undefined;
+    // What is left must still say where it belongs: a fragment of braces and `return true;` matches anywhere. Fuzz
+    // may drop context only while at least 2 telling lines (or all the hunk has, if fewer) remain.
+    const telling = significant(oldNorm);
+    if (telling === 0 && (expected === undefined || fuzz > 0)) return undefined;
+    if (fuzz > 0 && telling < Math.min(2, significant(lines.filter(isOld).map((l) => normLine(l.text))))) return undefined;
     for (const ws of [false, true]) {
       const hits = findAll(file, fileNorm, old, oldNorm, min, (expected ?? min) + lo, ws);
       if (hits.length) {
@@ -110,17 +120,19 @@ function explain(file: string[], fileNorm: string[], lines: HunkLine[], min: num
   const old = lines.filter((l) => l.kind !== '+').map((l) => l.text);
   const oldNorm = old.map(normLine);
   const want = expected ?? min;
+  const tells = oldNorm.map((l) => l.length > 3 && !GENERIC.test(l));
   let best = { pos: -1, score: 0 };
   for (let p = Math.max(0, min) - old.length; p < file.length; p++) {
     let score = 0;
-    for (let i = 0; i < oldNorm.length; i++) if (oldNorm[i].length > 1 && fileNorm[p + i] === oldNorm[i]) score++;
+    for (let i = 0; i < oldNorm.length; i++) if (tells[i] && fileNorm[p + i] === oldNorm[i]) score++;
     if (score > best.score || (score === best.score && score > 0 && Math.abs(p - want) < Math.abs(best.pos - want))) best = { pos: p, score };
   }
-  const significant = oldNorm.filter((l) => l.length > 1).length;
-  if (best.score === 0) return `none of its ${old.length} old lines is in the file${min > 0 ? ` after line ${min}` : ''} (first: '${clip(old[0] ?? '')}')`;
+  const total = tells.filter(Boolean).length;
+  const first = old[tells.indexOf(true)] ?? old[0] ?? '';
+  if (best.score === 0) return `none of its old lines is in the file${min > 0 ? ` after line ${min}` : ''} (e.g. '${clip(first)}')`;
   const bad = oldNorm.findIndex((l, i) => fileNorm[best.pos + i] !== l);
   const got = file[best.pos + bad];
-  return `best match at line ${best.pos + bad + 1} agrees on ${best.score} of ${significant} non-blank old lines; there the patch expects '${clip(old[bad])}' but the file has ${got === undefined ? 'its end' : `'${clip(got)}'`}`;
+  return `best match at line ${best.pos + bad + 1} agrees on ${best.score} of ${total} telling old lines; there the patch expects '${clip(old[bad])}' but the file has ${got === undefined ? 'its end' : `'${clip(got)}'`}`;
 }
 
 function clip(s: string): string {
@@ -174,10 +186,11 @@ export function applyHunks(text: string, hunks: readonly Hunk[], opts: ApplyOpti
     else if (h.breaks.length) {
       let segMin = min;
       let segExpected = expected;
-      for (const seg of segmentsOf(h)) {
+      const segs = segmentsOf(h);
+      for (const [k, seg] of segs.entries()) {
         const hasOld = seg.some((l) => l.kind !== '+');
         const at = hasOld ? locate(file, fileNorm, seg, segMin, segExpected, fuzzMax) : parts.length ? locate(file, fileNorm, seg, segMin, segMin, fuzzMax) : undefined;
-        if (!at || at.ambiguous) fail(`the part of the hunk after the reply text at its line ${h.lines.indexOf(seg[0]) + 1} ${at ? 'matches more than one place' : 'is not in the file'}${at ? '' : `: ${explain(file, fileNorm, seg, segMin, segExpected)}`}`);
+        if (!at || at.ambiguous) fail(`part ${k + 1} of ${segs.length} (the reply's text splits the hunk) ${at ? 'matches more than one place' : 'is not in the file'}${at ? '' : `: ${explain(file, fileNorm, seg, segMin, segExpected)}`}`);
         parts.push(at!);
         segMin = at!.pos + at!.oldLen;
         segExpected = segMin;
