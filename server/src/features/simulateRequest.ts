@@ -16,6 +16,8 @@ export interface SimulateTarget {
   name?: string;
   /** C: show the steps of this configuration of the sweep. */
   show?: Readonly<Record<string, boolean | string>>;
+  /** C simulation: restrict the configuration sweep (variable → allowed values). */
+  config?: ReadonlyMap<string, readonly (boolean | string)[]>;
 }
 
 /** Last path segment of a URI or path, decoded. */
@@ -29,7 +31,7 @@ export function baseName(uriOrPath: string): string | undefined {
 }
 
 export function simulateTarget(doc: DocumentAnalysis, t: SimulateTarget): SimulationResult {
-  if (t.functionName && t.mode !== 'flow') return simulateC(doc, { functionName: t.functionName, show: t.show });
+  if (t.functionName && t.mode !== 'flow') return simulateC(doc, { functionName: t.functionName, show: t.show, config: t.config });
   const lines = doc.text.split('\n');
   const from = Math.max(0, Math.min(t.startLine ?? 0, lines.length - 1));
   const to = Math.max(from, Math.min(t.endLine ?? lines.length - 1, lines.length - 1));
@@ -40,9 +42,9 @@ export function simulateTarget(doc: DocumentAnalysis, t: SimulateTarget): Simula
   if (flow) return simulateFlowText(selected, { lineOffset: from, title: wholeDoc || (from === 0 && to === lines.length - 1) ? label : `${label} (lines ${from + 1}-${to + 1})` });
   if (t.cursor !== undefined && (wholeDoc || from === to)) {
     const fn = functionAt(doc, t.cursor);
-    if (fn) return simulateC(doc, { functionName: fn.name, show: t.show });
+    if (fn) return simulateC(doc, { functionName: fn.name, show: t.show, config: t.config });
   }
-  return simulateC(doc, { startLine: from + 1, endLine: to + 1, show: t.show });
+  return simulateC(doc, { startLine: from + 1, endLine: to + 1, show: t.show, config: t.config });
 }
 
 export function simulateRequest(doc: DocumentAnalysis, p: SimulateParams): SimulationResult {
