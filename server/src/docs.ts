@@ -1,22 +1,42 @@
-// Where a rule's documentation lives: docs/rules.md shipped next to the bundles (repository checkout or .vsix),
-// as a file: URI; the public repository page when the file is not there. Glue for the server and the CLI.
-import { existsSync } from 'node:fs';
+// Where a rule's documentation lives: its own section of docs/rules.md shipped next to the bundles (repository
+// checkout or .vsix), as a file: URI with a `#L<line>` fragment (VS Code and most editors open the file at that
+// line); the public repository page with the section's anchor when the file is not there. Glue for the server and
+// the CLI.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const PUBLIC_BASE = 'https://github.com/kvm-lens/kvm-lens/blob/main/docs/rules.md#';
 
 let base: string | undefined;
+let sections: Map<string, number> | undefined;
+
+function localRulesFile(): string | undefined {
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  return [join(here, '..', 'docs', 'rules.md'), join(here, '..', '..', 'docs', 'rules.md')].find((p) => existsSync(p));
+}
 
 export function ruleDocBase(): string {
   if (base === undefined) {
-    const here = typeof __dirname === 'string' ? __dirname : process.cwd();
-    const local = [join(here, '..', 'docs', 'rules.md'), join(here, '..', '..', 'docs', 'rules.md')].find((p) => existsSync(p));
+    const local = localRulesFile();
     base = local ? `${pathToFileURL(local).href}#` : PUBLIC_BASE;
+    sections = new Map();
+    if (local) {
+      try {
+        readFileSync(local, 'utf8').split('\n').forEach((l, i) => {
+          const m = /^#{2,3}\s+`?([a-z0-9-]+)`?\s*$/.exec(l);
+          if (m && !sections!.has(m[1])) sections!.set(m[1], i + 1);
+        });
+      } catch { /* unreadable: links go to the top */ }
+    }
   }
   return base;
 }
 
+/** Link to the rule's section: `…/rules.md#L34` for the shipped file, `…/rules.md#vmcs-undefined-read` online. */
 export function ruleDocUri(rule: string): string {
-  return `${ruleDocBase()}${rule}`;
+  const b = ruleDocBase();
+  if (b === PUBLIC_BASE) return `${b}${rule}`;
+  const line = sections?.get(rule);
+  return line ? `${b}L${line}` : b.slice(0, -1);
 }

@@ -6,3 +6,6 @@ export * as conditions from './analysis/conditions';
 export * as roles from './analysis/roles';
 export { computeDiagnostics, RULES } from './features/diagnostics';
 export { sweepBenchmark, benchmarkSource, simulateC, simulateFlowText } from './features/simulate/index';
+export { conciseCard, presentFinding, shorten, wrap, splitCitation } from './features/present';
+export * as nestedChecks from './analysis/nestedChecks';
+export { runNestedAudit } from './features/nestedAudit';

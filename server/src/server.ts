@@ -10,9 +10,9 @@ import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { relative, sep } from 'node:path';
 import {
-  CodeActionKind, CodeActionRequest, CodeLensRequest, DiagnosticSeverity, HoverRequest, InlayHintRequest, ErrorCodes, FileChangeType, InlayHintKind, LSPErrorCodes, ProposedFeatures, ResponseError,
+  CodeActionKind, CodeActionRequest, CodeLensRequest, DefinitionRequest, DiagnosticSeverity, HoverRequest, InlayHintRequest, ReferencesRequest, WorkspaceSymbolRequest, ErrorCodes, FileChangeType, InlayHintKind, LSPErrorCodes, ProposedFeatures, ResponseError,
   TextDocumentSyncKind, createConnection, type CancellationToken, type CodeAction, type CodeLens, type Connection,
-  type Diagnostic, type InitializeResult, type InlayHint, type Range, type TextDocumentContentChangeEvent, type WorkDoneProgressServerReporter,
+  type Diagnostic, type InitializeResult, type InlayHint, type Location, type Range, type SymbolInformation, type TextDocumentContentChangeEvent, type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
 import { initParser, isParserReady } from './analysis/parser';
 import type { DocumentAnalysis } from './analysis/document';
@@ -25,7 +25,10 @@ import { hoverAt } from './features/hover';
 import { inlayHints } from './features/inlay';
 import { codeLenses } from './features/codelens';
 import { findEntity, suggestNames } from './model/index';
-import { entityCard } from './features/hover';
+import { entityCard, markdownToText } from './features/hover';
+import { refAt } from './analysis/document';
+import { conciseCard, explainCommandLink, presentFinding } from './features/present';
+import { SERVER_EXPLAIN_COMMAND, navCodeActions, navDefinition, navReferences, navSymbols, registerExplainCommand, type NavContext } from './lspNav';
 import { SIMULATE_REQUEST, type SimulateParams } from './protocol/simulation';
 import { simulateRequest } from './features/simulateRequest';
 import { globMatcher } from './workspace/glob';
@@ -46,6 +49,8 @@ export interface StatusParams { text: string; tooltip: string; busy?: boolean }
 /** `kvmLens/serverStats` request: memory and counters (the soak script and the benchmark read it). */
 export const SERVER_STATS_REQUEST = 'kvmLens/serverStats';
 
+export const SERVER_VERSION = '0.1.0';
+
 interface PendingPublish { timer: ReturnType<typeof setImmediate>; dirty: boolean; since: number; hops: number }
 /** Longest a burst of changes can hold back its diagnostics. */
 const MAX_COALESCE_MS = 50;
@@ -61,6 +66,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   let hasConfiguration = false;
   let root: string | undefined;
   let filesExclude: string[] = [];
+  /** What the client offers: its own explain view (a command) and a scheme for read-only card documents. */
+  let clientExplain: string | undefined;
+  let clientCardScheme: string | undefined;
+  const startedAt = performance.now();
   const pending = new Map<string, PendingPublish>();
   const parserReady = initParser();
   let parserFailed: string | undefined;
@@ -107,6 +116,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       progress = undefined;
       for (const e of s.errors.slice(0, 20)) log(`kvm-lens: index: ${e}`);
       const facts = workspaceFacts();
+      let refs = 0;
+      let defs = 0;
+      for (const p of facts.paths()) { const f = facts.file(p); refs += f?.refSites?.length ?? 0; defs += f?.defs?.length ?? 0; }
+      log(`kvm-lens: indexed ${facts.fileCount} files (${s.lines} lines) in ${s.ms} ms: ${refs} field references, ${defs} field definitions${s.errors.length ? `, ${s.errors.length} skipped` : ''}`);
       status({
         text: `kvm-lens: ${facts.fileCount} files`,
         tooltip: `kvm-lens indexed ${facts.fileCount} files (${s.lines} lines) in ${s.ms} ms${s.errors.length ? `; ${s.errors.length} skipped (see the output)` : ''}`,
@@ -151,8 +164,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   // ---- lifecycle and settings ----
   connection.onInitialize((params): InitializeResult => {
     hasConfiguration = !!params?.capabilities?.workspace?.configuration;
-    const init = params?.initializationOptions as Partial<Settings> | undefined;
+    const init = params?.initializationOptions as (Partial<Settings> & { client?: { explainCommand?: unknown; cardScheme?: unknown } }) | undefined;
     if (init && typeof init === 'object') settings = mergeSettings(init);
+    const cl = init && typeof init === 'object' ? init.client : undefined;
+    if (typeof cl?.explainCommand === 'string' && /^[A-Za-z0-9_.]+$/.test(cl.explainCommand)) clientExplain = cl.explainCommand;
+    if (typeof cl?.cardScheme === 'string' && /^[a-z][a-z0-9+.-]*$/.test(cl.cardScheme)) clientCardScheme = cl.cardScheme;
     const folder = params?.workspaceFolders?.[0]?.uri ?? params?.rootUri ?? undefined;
     try {
       if (typeof folder === 'string' && folder.startsWith('file:')) root = fileURLToPath(folder);
@@ -165,15 +181,19 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         hoverProvider: true,
         inlayHintProvider: true,
-        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.Empty] },
         codeLensProvider: { resolveProvider: false },
-        executeCommandProvider: { commands: [] },
+        definitionProvider: true,
+        referencesProvider: true,
+        workspaceSymbolProvider: true,
+        executeCommandProvider: { commands: clientExplain ? [] : [SERVER_EXPLAIN_COMMAND] },
       },
-      serverInfo: { name: 'kvm-lens', version: '0.1.0' },
+      serverInfo: { name: 'kvm-lens', version: SERVER_VERSION },
     };
   });
 
   connection.onInitialized(() => {
+    log(`kvm-lens ${SERVER_VERSION} (Node ${process.version}); root: ${root ?? '(none: open documents only)'}; index: ${settings.index.enabled ? settings.index.include.join(', ') : 'off'}; started in ${Math.round(performance.now() - startedAt)} ms`);
     if (hasConfiguration) void refreshSettings().then(startIndexing);
     else startIndexing();
   });
@@ -374,9 +394,12 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   // Registered with onRequest(type) rather than onHover() etc.: those wrappers read params.workDoneToken before
   // our validation runs, so `params: null` would surface as InternalError instead of InvalidParams.
   connection.onRequest(HoverRequest.type, (p, token) => docRequest('textDocument/hover', p, token, null, (doc) => {
-    const h = hoverAt(doc, offsetOf(doc, p.position));
+    const offset = offsetOf(doc, p.position);
+    const h = hoverAt(doc, offset);
     if (!h) return null;
-    return { contents: { kind: 'markdown' as const, value: h.markdown }, range: toRange(doc, h.start, h.end) };
+    const name = refAt(doc, offset)?.entity.name ?? '';
+    const value = conciseCard(h.markdown, { name, explainLink: clientExplain ? explainCommandLink(name) : undefined });
+    return { contents: { kind: 'markdown' as const, value }, range: toRange(doc, h.start, h.end) };
   }));
 
   connection.onRequest(InlayHintRequest.type, (p, token) => docRequest('textDocument/inlayHint', p, token, [] as InlayHint[], (doc) => {
@@ -389,17 +412,32 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   connection.onRequest(CodeActionRequest.type, (p, token) => docRequest('textDocument/codeAction', p, token, [] as CodeAction[], (doc, uri) => {
     const [from, to] = rangeOf(doc, p.range);
-    const actions: CodeAction[] = [];
-    for (const f of findingsOf(uri)) {
-      if (!f.fix || f.end < from || f.start > to) continue;
-      actions.push({
-        title: f.fix.title, kind: CodeActionKind.QuickFix, isPreferred: true,
-        diagnostics: [toDiagnostic(doc, uri, f)],
-        edit: { changes: { [uri]: f.fix.edits.map((e) => ({ range: toRange(doc, e.start, e.end), newText: e.newText })) } },
-      });
-    }
-    return actions;
+    return navCodeActions(nav, doc, uri, findingsOf(uri), from, to, (f) => toDiagnostic(doc, uri, f));
   }));
+
+  const nav: NavContext = {
+    root: () => root,
+    open: () => {
+      const docs = new Map<string, DocumentAnalysis>();
+      for (const u of store.uris()) { const d = store.analysis(u); if (d) docs.set(u, d); }
+      return { docs, pathOf: relPathOf };
+    },
+    cardScheme: () => clientCardScheme,
+    explainCommand: () => clientExplain ?? SERVER_EXPLAIN_COMMAND,
+  };
+  connection.onRequest(DefinitionRequest.type, (p, token) => docRequest('textDocument/definition', p, token, [] as Location[], (doc) =>
+    navDefinition(nav, doc, offsetOf(doc, p.position))));
+  connection.onRequest(ReferencesRequest.type, (p, token) => docRequest('textDocument/references', p, token, [] as Location[], (doc) =>
+    navReferences(nav, doc, offsetOf(doc, p.position), p.context?.includeDeclaration !== false)));
+  connection.onRequest(WorkspaceSymbolRequest.type, (p): SymbolInformation[] => {
+    try {
+      return navSymbols(nav, typeof p?.query === 'string' ? p.query : '');
+    } catch (e) {
+      logError('workspace/symbol failed', e);
+      return [];
+    }
+  });
+  registerExplainCommand(connection, (name) => { const e = findEntity(name); return e ? markdownToText(entityCard(e)) : undefined; });
 
   connection.onRequest(CodeLensRequest.type, (p, token) => docRequest('textDocument/codeLens', p, token, [] as CodeLens[], (doc, uri) =>
     codeLenses(doc).map((l) => ({
@@ -504,14 +542,23 @@ function toRange(doc: DocumentAnalysis, start: number, end: number): Range {
   return { start: doc.lines.positionAt(start), end: doc.lines.positionAt(end) };
 }
 
+/**
+ * A finding as an LSP diagnostic: the short message (≤ 160 characters); the why and the citation as related
+ * information at the finding, then the rule's own related locations; the rule id linking to its section in the docs.
+ */
 function toDiagnostic(doc: DocumentAnalysis, uri: string, f: Finding): Diagnostic {
+  const t = presentFinding(f);
+  const here = toRange(doc, f.start, f.end);
   const d: Diagnostic = {
-    range: toRange(doc, f.start, f.end), severity: SEVERITY[f.severity] ?? DiagnosticSeverity.Warning, code: f.rule, source: 'kvm-lens', message: f.message,
+    range: here, severity: SEVERITY[f.severity] ?? DiagnosticSeverity.Warning, code: f.rule, source: 'kvm-lens', message: t.short,
     codeDescription: { href: ruleDocUri(f.rule) },
   };
-  if (f.related?.length) {
-    d.relatedInformation = f.related.map((r) => ({ location: { uri, range: toRange(doc, r.start, r.end) }, message: r.message }));
-  }
+  const related = [
+    ...(t.why ? [{ location: { uri, range: here }, message: `Why: ${t.why}` }] : []),
+    ...(t.citation ? [{ location: { uri, range: here }, message: `Source: ${t.citation}` }] : []),
+    ...(f.related ?? []).map((r) => ({ location: { uri, range: toRange(doc, r.start, r.end) }, message: r.message })),
+  ];
+  if (related.length) d.relatedInformation = related;
   return d;
 }
 

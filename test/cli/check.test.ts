@@ -33,6 +33,31 @@ test('text output: file:line:col: severity: message [rule], exit 1', () => {
   assert.equal(lines.length, 9);
   for (const l of lines) assert.match(l, /^test\/fixtures\/rules\/vmsave-redundant\/seed003-v1-patch\.c:\d+:\d+: warning: .+ \[vmsave-redundant\]$/);
   assert.match(lines[0], /:26:2: warning: rdmsrl saves host MSR_GS_BASE/);
+  // One short line per finding (≤ 160 characters of message), no citation inline.
+  for (const l of lines) {
+    const msg = /: warning: (.+) \[vmsave-redundant\]$/.exec(l)![1];
+    assert.ok(msg.length <= 160, msg);
+    assert.doesNotMatch(msg, /AMD APM|Bochs/);
+  }
+});
+
+test('--verbose: the explanation, related locations and the source, wrapped and indented', () => {
+  const r = run(['check', 'test/fixtures/rules/vmsave-redundant/seed003-v1-patch.c', '--rule', 'vmsave-redundant', '--verbose']);
+  assert.equal(r.code, 1, r.err);
+  const lines = r.out.trimEnd().split('\n');
+  assert.equal(lines.filter((l) => /^test\//.test(l)).length, 9);
+  assert.ok(lines.some((l) => /^ {4}why: /.test(l)));
+  assert.ok(lines.some((l) => /^ {4}source: AMD APM Vol\.2 §15\.5\.2/.test(l)));
+  assert.ok(lines.some((l) => /^ {4}at \d+:\d+: /.test(l)), 'related location');
+  for (const l of lines) if (/^ /.test(l)) assert.ok(l.length <= 100, `wrapped at 100 columns without a terminal: ${l}`);
+  assert.doesNotMatch(r.out, /<br>|<sub>/);
+});
+
+test('stats and check count the same findings', () => {
+  const check = run(['check', 'examples/', '--format', 'json']);
+  const stats = run(['stats', 'examples/', '--json']);
+  const total = (JSON.parse(stats.out) as { findings: { total: number } }).findings.total;
+  assert.equal((JSON.parse(check.out) as unknown[]).length, total);
 });
 
 test('clean input: exit 0, nothing on stdout', () => {

@@ -44,3 +44,21 @@ test('simulate usage and input errors exit 2 with a message', () => {
   assert.match(nofn.stderr, /no function 'nope'/);
   assert.equal(cli('simulate', join(FIXTURES, 'sim', 'seed004.kvmflow'), '--lines', 'x').code, 2);
 });
+
+test('terminal output: plain text without Markdown tables or HTML, faults marked, counts agree with rows', () => {
+  const file = join(FIXTURES, 'sim', 'sync_pdptr_v52.c');
+  const r = cli('simulate', file, '--function', 'sync_vmcs02_to_vmcs12');
+  assert.ok(r.code === 0 || r.code === 1, r.stderr);
+  assert.doesNotMatch(r.stdout, /<br>|<sub>|<\/|^\|/m, 'no HTML, no Markdown table rows');
+  const j = JSON.parse(cli('simulate', file, '--function', 'sync_vmcs02_to_vmcs12', '--json').stdout) as Json;
+  const stepRows = r.stdout.split('\n').filter((l) => /^[! ] *\d+ {2}line +\d+ /.test(l));
+  assert.equal(stepRows.length, j.steps.length, 'one row per step');
+  const header = r.stdout.split('\n')[1];
+  assert.match(header, new RegExp(`^${j.steps.length} steps \\(`));
+  // A step whose value becomes undefined is marked.
+  assert.ok(stepRows.some((l) => l.startsWith('!')), r.stdout);
+  // --markdown keeps the Markdown for editors; --verbose shows every state change.
+  assert.match(cli('simulate', file, '--function', 'sync_vmcs02_to_vmcs12', '--markdown').stdout, /^\| # \| line \|/m);
+  const verbose = cli('simulate', file, '--function', 'sync_vmcs02_to_vmcs12', '--verbose').stdout;
+  assert.doesNotMatch(verbose, /more \(--verbose\)/);
+});

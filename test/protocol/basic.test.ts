@@ -24,7 +24,17 @@ test('initialize, hover, incremental change, diagnostics, code action, explain, 
 
     const first = c.diagnosticsFor(URI, 1);
     c.open(URI, TEXT, 1);
-    const d1 = (await first).params as { diagnostics: Array<{ code: string; message: string; range: { start: { line: number } } }> };
+    const d1 = (await first).params as { diagnostics: Array<{
+      code: string; message: string; range: { start: { line: number; character: number } };
+      codeDescription?: { href: string }; relatedInformation?: Array<{ message: string }>;
+    }> };
+    // Short messages; the why and the citation one level down; the rule id links to its own section of the docs.
+    for (const d of d1.diagnostics) {
+      assert.ok(d.message.length <= 160, d.message);
+      assert.doesNotMatch(d.message, /\[(Intel|AMD|Linux)/);
+      assert.ok(d.relatedInformation?.some((r) => /^Source: /.test(r.message)), JSON.stringify(d.relatedInformation));
+      assert.match(d.codeDescription?.href ?? '', new RegExp(`rules\\.md#(L\\d+|${d.code})$`));
+    }
     // vmcs_read32 on a 16-bit selector field is a width mismatch.
     const width = d1.diagnostics.filter((d) => d.code === 'vmcs-width');
     assert.equal(width.length, 1, JSON.stringify(d1.diagnostics));
@@ -39,14 +49,18 @@ test('initialize, hover, incremental change, diagnostics, code action, explain, 
     // Incremental change: fix the accessor (vmcs_read32 → vmcs_read16) by replacing "32" with "16".
     const line3 = TEXT.split('\n')[3];
     const at = line3.indexOf('vmcs_read32') + 'vmcs_read'.length;
-    const onField = line3.indexOf('GUEST_CS_SELECTOR') + 1;
+    // The squiggle is on the accessor (what is wrong), so the actions are offered there: the fix, the
+    // suppression and "explain" of the field the accessor reads.
+    assert.equal(width[0].range.start.character, line3.indexOf('vmcs_read32'));
+    const onAccessor = line3.indexOf('vmcs_read32') + 2;
     const actions = await c.request('textDocument/codeAction', {
-      textDocument: { uri: URI }, range: { start: { line: 3, character: onField }, end: { line: 3, character: onField } }, context: { diagnostics: [] },
+      textDocument: { uri: URI }, range: { start: { line: 3, character: onAccessor }, end: { line: 3, character: onAccessor } }, context: { diagnostics: [] },
     });
-    const fix = (actions.result as Array<{ title: string; edit: { changes: Record<string, Array<{ newText: string }>> } }>);
-    assert.equal(fix.length, 1);
-    assert.match(fix[0].title, /vmcs_read16/);
-    assert.equal(fix[0].edit.changes[URI][0].newText, 'vmcs_read16');
+    const fix = (actions.result as Array<{ title: string; edit?: { changes: Record<string, Array<{ newText: string }>> }; command?: { arguments: unknown[] } }>);
+    assert.deepEqual(fix.map((a) => a.title), ['Use vmcs_read16()', 'Suppress vmcs-width on this line (kvm-lens-disable-next-line)', 'Explain GUEST_CS_SELECTOR']);
+    assert.equal(fix[0].edit!.changes[URI][0].newText, 'vmcs_read16');
+    assert.match(fix[1].edit!.changes[URI][0].newText, /^\t\/\* kvm-lens-disable-next-line vmcs-width \*\/\n$/);
+    assert.deepEqual(fix[2].command!.arguments, ['GUEST_CS_SELECTOR']);
 
     const second = c.diagnosticsFor(URI, 2);
     c.notify('textDocument/didChange', {

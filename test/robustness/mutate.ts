@@ -166,3 +166,31 @@ export function hugeFile(bytes: number): Variant {
   while (n < bytes) { parts.push(unit); n += unit.length; }
   return { name: `huge-${Math.round(bytes / 1048576)}MB`, text: parts.join('') };
 }
+
+/** Whole lines deleted (1–6 runs of 1–20 lines): the shape of a half-applied patch. */
+export function lineDeletions(src: Variant, count: number, seed: number): Variant[] {
+  const r = rng(seed);
+  const out: Variant[] = [];
+  for (let k = 0; k < count; k++) {
+    const lines = src.text.split('\n');
+    const runs = 1 + Math.floor(r() * 6);
+    for (let i = 0; i < runs && lines.length; i++) lines.splice(Math.floor(r() * lines.length), 1 + Math.floor(r() * 20));
+    out.push({ name: `${src.name}#lines${seed}.${k}`, text: lines.join('\n') });
+  }
+  return out;
+}
+
+/** Unterminated or odd inline asm and macro fragments inserted at line starts. */
+export function asmInserts(src: Variant, count: number, seed: number): Variant[] {
+  const r = rng(seed);
+  const frags = ['asm volatile("vmwrite %1, %0" : : "r"(', 'asm goto(__ex("vmread %[f], %[o]")', '__asm__ __volatile__ ("vmsave %0"\n',
+    'asm volatile(".byte 0x0f, 0x01, 0xda" ::: "memory"', '#define vmcs_read32(f) ({ \\\n', '__ex("vmlaunch")\n', 'VMX_DO_EVENT_IRQOFF(', '\n#if', '\n#endif'];
+  const out: Variant[] = [];
+  for (let k = 0; k < count; k++) {
+    const lines = src.text.split('\n');
+    const n = 1 + Math.floor(r() * 3);
+    for (let i = 0; i < n; i++) lines.splice(Math.floor(r() * (lines.length + 1)), 0, frags[Math.floor(r() * frags.length)]);
+    out.push({ name: `${src.name}#asm${seed}.${k}`, text: lines.join('\n') });
+  }
+  return out;
+}

@@ -49,7 +49,7 @@ function checkSame(store: DocumentStore, uri: string, expectedText: string, labe
   const doc = store.analysis(uri)!;
   assert.equal(doc.text, expectedText, `${label}: text`);
   assert.deepEqual(doc.lines.starts, new LineIndex(expectedText).starts, `${label}: line starts`);
-  assert.deepEqual(doc.functions, findFunctions(doc.tree), `${label}: functions`);
+  assert.deepEqual(doc.functions, findFunctions(doc.tree, doc.text), `${label}: functions`);
   const full = findRefs(doc.text, doc.tree);
   const strip = (rs: typeof full) => rs.map((r) => ({ ...r, entity: r.entity.name, accessor: r.accessor?.name }));
   assert.deepEqual(strip(doc.refs), strip(full), `${label}: refs`);

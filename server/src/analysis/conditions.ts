@@ -433,6 +433,17 @@ function mapExpr(node: Node, ctx: MapContext, depth: number): Formula {
           if (object !== 'unknown') return predAt(`intercept:${bit.slice('INTERCEPT_'.length)}`, n, object);
         }
       }
+      if (name === 'test_bit' || name === '__test_bit' || name === 'variable_test_bit') {
+        // The open-coded form of vmcb12_is_intercept() (Linux 6.4-6.19 nested_sync_control_from_vmcb02):
+        // test_bit(INTERCEPT_X, (unsigned long *)svm->nested.ctl.intercepts).
+        const bit = argv[0]?.text.trim();
+        const arr = argv[1]?.text.replace(/\s+/g, '').replace(/^\((?:const)?(?:unsigned)?long\*\)/, '').replace(/^&/, '');
+        const m = arr ? /^(.*?)(?:->|\.)intercepts$/.exec(arr) : null;
+        if (bit && /^INTERCEPT_[A-Z0-9_]+$/.test(bit) && m) {
+          const object = objectOfControl(m[1]);
+          if (object !== 'unknown') return predAt(`intercept:${bit.slice('INTERCEPT_'.length)}`, n, object);
+        }
+      }
       return unknownAt(n);
     }
     default:

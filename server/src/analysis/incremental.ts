@@ -155,7 +155,7 @@ export function fullAnalysis(text: string, uri: string, tree: Tree, caches: Anal
   // Re-analysed from scratch (opened, or replaced as a whole): the per-function memo still applies to the functions
   // outside the part that differs from the previous version.
   const env = caches.lastText !== undefined ? diffEnvelope(caches.lastText, text) : undefined;
-  return makeAnalysis(uri, text, tree, lines, findFunctions(tree), detachRefs(findRefs(text, tree)), caches, env);
+  return makeAnalysis(uri, text, tree, lines, findFunctions(tree, text), detachRefs(findRefs(text, tree)), caches, env);
 }
 
 /** Context the reference classifier reads around a name without looking at the tree (text fallbacks). */
@@ -184,7 +184,7 @@ export function incrementalAnalysis(prev: DocumentAnalysis, text: string, tree: 
   for (const r of detachRefs(findRefs(text, tree, { start: rs, end: re }))) refs.push(r);
   while (i < old.length && old[i].start < oldRe) i++;
   for (; i < old.length; i++) refs.push(d === 0 ? old[i] : shiftRef(old[i], d));
-  return makeAnalysis(prev.uri, text, tree, lineIndexFromStarts(starts), findFunctions(tree), refs, caches, env);
+  return makeAnalysis(prev.uri, text, tree, lineIndexFromStarts(starts), findFunctions(tree, text), refs, caches, env);
 }
 
 /** References are reused by later versions: their strings must not keep this version's text alive (detach.ts). */

@@ -7,6 +7,7 @@ import type { Tree } from 'web-tree-sitter';
 import { findFunctions } from './document';
 import { findRefs, type RefForm } from './refs';
 import { knownRole, type Role } from './roles';
+import { definitionSites, lineStarts, referenceSites, type DefSite, type RefSite } from './sites';
 
 export interface FileFacts {
   /** Workspace-relative path (forward slashes). */
@@ -17,6 +18,10 @@ export interface FileFacts {
   calls: Record<string, string[]>;
   refCounts: Partial<Record<RefForm, number>>;
   parseErrors: number;
+  /** Where this file defines entities (enum members, vmcs12/VMCB struct members, #defines). */
+  defs?: DefSite[];
+  /** Every entity reference outside comments (go-to-references across the tree). */
+  refSites?: RefSite[];
 }
 
 export interface CallSite { file: string; caller: string }
@@ -33,6 +38,8 @@ export interface WorkspaceFacts {
   /** The known role of `name`, else the role of one of its callers anywhere in the workspace. */
   roleOf(name: string): Role | undefined;
   file(path: string): FileFacts | undefined;
+  /** Workspace-relative paths of the indexed files. */
+  paths(): string[];
 }
 
 class FactsIndex implements WorkspaceFacts {
@@ -134,7 +141,7 @@ const NOT_CALLS = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof', '
 
 /** Facts of one parsed file. */
 export function factsOf(path: string, text: string, tree: Tree, parseErrors: number): FileFacts {
-  const functions = findFunctions(tree);
+  const functions = findFunctions(tree, text);
   const calls: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   const add = (callee: string, caller: string): void => {
     if (NOT_CALLS.has(callee)) return;
@@ -149,7 +156,9 @@ export function factsOf(path: string, text: string, tree: Tree, parseErrors: num
     while ((m = CALL.exec(body)) !== null) add(m[1], fn.name);
   }
   const refCounts: Partial<Record<RefForm, number>> = {};
-  for (const r of findRefs(text, tree)) if (!r.inComment) refCounts[r.form] = (refCounts[r.form] ?? 0) + 1;
+  const refs = findRefs(text, tree);
+  for (const r of refs) if (!r.inComment) refCounts[r.form] = (refCounts[r.form] ?? 0) + 1;
+  const starts = lineStarts(text);
   // functions are sorted by offset: count newlines once, in one pass.
   const fnLines: number[] = [];
   let line = 0;
@@ -162,6 +171,7 @@ export function factsOf(path: string, text: string, tree: Tree, parseErrors: num
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
   return {
     path, lines, parseErrors, calls, refCounts,
+    defs: definitionSites(text, starts), refSites: referenceSites(refs, text, starts),
     functions: functions.map((f, i) => ({ name: f.name, line: fnLines[i] })),
   };
 }

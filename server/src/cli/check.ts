@@ -5,7 +5,7 @@
 // files as they are in the working tree and reports only findings on added/changed lines; PATHs given together with
 // --diff are read as context (cross-file facts such as an MSR array in a header) but not reported on.
 // Exit codes: 0 nothing at warning or above, 1 a warning or error, 2 usage or input error.
-import { readFileSync } from 'node:fs';
+import { readFdBounded, readStreamOrFile } from '../workspace/fsaccess';
 import { resolve } from 'node:path';
 import { initParser } from '../analysis/parser';
 import { analyzeText } from '../analysis/document';
@@ -15,9 +15,10 @@ import type { Finding, RuleContext } from '../features/findings';
 import { collectFiles, errText, looksLikeDiff, readInput, type InputFile } from './files';
 import { CliError, parseArgs, type CliIO } from './io';
 import { toSarif, type CheckResult } from './sarif';
+import { presentFinding, wrap } from '../features/present';
 
 const VERSION = '0.1.0';
-const USAGE = 'usage: kvm-lens check PATH... [--format text|json|sarif] [--rule ID]... [--diff FILE|-]';
+const USAGE = 'usage: kvm-lens check PATH... [--format text|json|sarif] [--rule ID]... [--diff FILE|-] [--verbose]';
 
 /** Changed files of a unified diff: new-side path → 1-based line numbers of added lines. */
 export interface DiffFile { path: string; added: Set<number> }
@@ -68,18 +69,21 @@ export function parseUnifiedDiff(text: string): DiffFile[] {
   return out;
 }
 
-function readDiff(spec: string, stdin: () => string): string {
+/** Diffs larger than this are refused (a diff of the whole kernel between two releases is far smaller). */
+const MAX_DIFF_BYTES = 64 * 1024 * 1024;
+
+function readDiff(spec: string, stdin?: () => string): string {
   if (spec === '-') {
     try {
-      return stdin();
+      return stdin ? stdin() : readFdBounded(0, MAX_DIFF_BYTES);
     } catch (e) {
-      throw new CliError(`cannot read the diff from standard input: ${errText(e)}`);
+      throw new CliError(`cannot read the diff from standard input: ${e instanceof Error ? e.message : errText(e)}`);
     }
   }
   try {
-    return readFileSync(spec, 'utf8');
+    return readStreamOrFile(spec, MAX_DIFF_BYTES);
   } catch (e) {
-    throw new CliError(`cannot read diff '${spec}': ${errText(e)}`);
+    throw new CliError(`cannot read diff '${spec}': ${e instanceof Error ? e.message : errText(e)}`);
   }
 }
 
@@ -105,10 +109,34 @@ export interface CheckOptions {
   cwd?: string;
   /** Standard input reader for `--diff -` (tests). */
   stdin?: () => string;
+  /** Terminal width for wrapping (tests); default: the terminal's, else 100. */
+  columns?: number;
+}
+
+export function terminalColumns(): number {
+  const c = process.stdout.columns;
+  return typeof c === 'number' && c >= 40 ? Math.min(c, 160) : 100;
+}
+
+/**
+ * One finding for the terminal, checkpatch-style: `file:line:col: severity: short message [rule]` on one line (the
+ * short message is ≤ 160 characters, so it stays greppable); `--verbose` adds the explanation, the related locations
+ * and the source, wrapped and indented.
+ */
+export function textResult(r: CheckResult, verbose: boolean, columns: number): string {
+  const t = presentFinding(r);
+  const head = `${r.file}:${r.line}:${r.column}: ${r.severity}: ${t.short} [${r.rule}]`;
+  if (!verbose) return head;
+  const out = [head];
+  const block = (label: string, text: string): void => { out.push(...wrap(`${label} ${text}`, columns - 4, '      ').map((l, i) => (i === 0 ? `    ${l}` : l))); };
+  if (t.why) block('why:', t.why);
+  for (const x of r.related ?? []) block(`at ${x.line}:${x.column}:`, x.message);
+  if (t.citation) block('source:', t.citation);
+  return out.join('\n');
 }
 
 export async function runCheck(args: string[], io: CliIO, opts: CheckOptions = {}): Promise<number> {
-  const { flags, positional } = parseArgs(args, { value: ['format', 'diff'], multi: ['rule'], bool: ['help'] });
+  const { flags, positional } = parseArgs(args, { value: ['format', 'diff'], multi: ['rule'], bool: ['help', 'verbose'] });
   if (flags.has('help')) { io.out(USAGE); return 0; }
   const format = flags.get('format')?.at(-1) ?? 'text';
   if (!['text', 'json', 'sarif'].includes(format)) throw new CliError(`unknown format '${format}' (expected text, json or sarif)\n${USAGE}`);
@@ -132,7 +160,7 @@ export async function runCheck(args: string[], io: CliIO, opts: CheckOptions = {
   let context: InputFile[] = [];
   let changed: Map<string, Set<number>> | undefined;
   if (diffSpec !== undefined) {
-    const text = readDiff(diffSpec, opts.stdin ?? (() => readFileSync(0, 'utf8')));
+    const text = readDiff(diffSpec, opts.stdin);
     if (!text.trim()) throw new CliError(`the diff ${diffSpec === '-' ? 'on standard input' : `'${diffSpec}'`} is empty`);
     if (!looksLikeDiff(text)) throw new CliError(`${diffSpec === '-' ? 'standard input' : `'${diffSpec}'`} is not a unified diff`);
     const files = parseUnifiedDiff(text).filter((f) => /\.(c|h)$/.test(f.path));
@@ -179,7 +207,7 @@ export async function runCheck(args: string[], io: CliIO, opts: CheckOptions = {
       io.out(JSON.stringify(toSarif(results, only.size ? RULES.filter((r) => only.has(r.id)) : RULES, ruleDocBase(), VERSION), null, 2));
       break;
     default:
-      for (const r of results) io.out(`${r.file}:${r.line}:${r.column}: ${r.severity}: ${r.message} [${r.rule}]`);
+      for (const r of results) io.out(textResult(r, flags.has('verbose'), opts.columns ?? terminalColumns()));
       io.err(`kvm-lens: ${results.length} finding${results.length === 1 ? '' : 's'} in ${targets.length} file${targets.length === 1 ? '' : 's'} checked`);
   }
   return results.some((r) => r.severity === 'error' || r.severity === 'warning') ? 1 : 0;

@@ -7,9 +7,11 @@ const USAGE = `kvm-lens — VMCS/VMCB field knowledge, checks and simulation for
 Usage:
   kvm-lens explain NAME [--json]            the hover card of a field, mask, MSR, exit reason or instruction
   kvm-lens fields [--json]                  the whole field table (VMCS and VMCB)
-  kvm-lens check PATH... [--format text|json|sarif] [--rule ID]... [--diff FILE|-]
-  kvm-lens simulate FILE [--function NAME | --lines A-B] [--flow] [--json]
+  kvm-lens check PATH... [--format text|json|sarif] [--rule ID]... [--diff FILE|-] [--verbose]
+  kvm-lens simulate FILE [--function NAME | --lines A-B] [--flow] [--json | --markdown] [--verbose]
   kvm-lens stats PATH [--json]              analyse every file under PATH (like analysis-stats)
+  kvm-lens audit nested [TREE] [--format text|json|markdown] [--vendor vmx|svm]
+                                            VM-entry/VMRUN checks vs the manuals, vmcs12/vmcb12 field coverage
   kvm-lens --version | --help
 
 Exit codes: 0 nothing found, 1 a finding at warning or above, 2 usage or input error.`;
@@ -23,6 +25,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       case 'check': return await (await import('./check')).runCheck(rest, io);
       case 'simulate': return await (await import('./simulate')).runSimulate(rest, io);
       case 'stats': return await (await import('./stats')).runStats(rest, io);
+      case 'audit': return await (await import('./audit')).runAudit(rest, io);
       case '--version': case '-V': io.out('kvm-lens 0.1.0'); return 0;
       case undefined: case '--help': case '-h': case 'help': io.out(USAGE); return cmd === undefined ? 2 : 0;
       default: throw new CliError(`unknown command '${cmd}'\n\n${USAGE}`);

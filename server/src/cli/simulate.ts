@@ -1,14 +1,16 @@
 // kvm-lens simulate FILE [--function NAME | --lines A-B] [--flow] [--json]
-import { readFileSync, statSync } from 'node:fs';
+import { readSourceFile } from '../workspace/fsaccess';
 import { analyzeText } from '../analysis/document';
 import { initParser } from '../analysis/parser';
 import { simulateTarget } from '../features/simulateRequest';
 import { CliError, parseArgs, type CliIO } from './io';
+import { renderSimulationText } from './simulateText';
+import { terminalColumns } from './check';
 
-const USAGE = 'usage: kvm-lens simulate FILE [--function NAME | --lines A-B] [--flow] [--json]';
+const USAGE = 'usage: kvm-lens simulate FILE [--function NAME | --lines A-B] [--flow] [--json | --markdown] [--verbose]';
 
 export async function runSimulate(args: string[], io: CliIO): Promise<number> {
-  const { flags, positional } = parseArgs(args, { bool: ['json', 'flow', 'c'], value: ['function', 'lines'] });
+  const { flags, positional } = parseArgs(args, { bool: ['json', 'flow', 'c', 'markdown', 'verbose'], value: ['function', 'lines'] });
   if (positional.length !== 1) throw new CliError(USAGE);
   const file = positional[0];
   const text = readInput(file);
@@ -37,22 +39,19 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
   if (flags.has('json')) {
     const { markdown: _markdown, ...rest } = result;
     io.out(JSON.stringify(rest, null, 2));
-  } else io.out(result.markdown);
+  } else if (flags.has('markdown')) io.out(result.markdown);
+  else io.out(renderSimulationText(result, { verbose: flags.has('verbose'), columns: terminalColumns() }));
   return result.findings.some((f) => f.severity === 'error' || f.severity === 'warning') ? 1 : 0;
 }
 
 function readInput(file: string): string {
-  let st;
-  try {
-    st = statSync(file);
-  } catch {
-    throw new CliError(`cannot read '${file}': no such file`);
-  }
-  if (st.isDirectory()) throw new CliError(`'${file}' is a directory; simulate takes one file`);
-  if (st.size > 8 * 1024 * 1024) throw new CliError(`'${file}' is larger than 8 MiB; not simulated`);
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CliError(`cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  const r = readSourceFile(file);
+  if (r.ok) return r.text;
+  switch (r.kind) {
+    case 'directory': throw new CliError(`'${file}' is a directory; simulate takes one file`);
+    case 'too-large': throw new CliError(`'${file}' is ${r.reason}; not simulated`);
+    case 'binary': throw new CliError(`'${file}' is a binary file (contains NUL bytes); not simulated`);
+    case 'not-regular': throw new CliError(`'${file}' is ${r.reason}; not simulated`);
+    default: throw new CliError(`cannot read '${file}': ${r.reason}`);
   }
 }

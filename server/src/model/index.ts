@@ -80,3 +80,7 @@ function distance(a: string, b: string): number {
   }
   return prev[b.length];
 }
+export { VMX_ENTRY_CHECKS, SVM_VMRUN_CHECKS, ENTRY_CHECKS, ENTRY_CHECK_BY_ID, inManualList, failureText, sameFailure, failurePhase } from './entryChecks/index';
+export type { EntryCheck, EntryFailure, CheckMatch, CheckGroup } from './entryChecks/index';
+export { VMEXIT_UPDATED_CONTROLS } from './vmexitUpdates';
+export type { ExitUpdatedControl } from './vmexitUpdates';

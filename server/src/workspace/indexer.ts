@@ -1,12 +1,13 @@
 // Workspace indexing: find the files the include globs name (respecting files.exclude and .gitignore), parse
 // each and extract FileFacts. Runs in a worker thread inside the server (runIndexWorker) so that hovers and
 // diagnostics on the main thread never wait behind it; the walk and per-file work are plain functions.
-import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { initParser, parseC } from '../analysis/parser';
 import { countParseErrors } from '../analysis/incremental';
 import { factsOf, type FileFacts } from '../analysis/workspace';
+import { readSourceFile } from './fsaccess';
 import { expandBraces, globToRegExp, isIgnored, parseGitignore, staticPrefix, type IgnoreRules } from './glob';
 
 export const DEFAULT_INCLUDE = [
@@ -48,7 +49,8 @@ export function listIndexFiles(req: IndexRequest): { files: string[]; errors: st
     let g = ignoreCache.get(dir);
     if (g === undefined) {
       try {
-        g = parseGitignore(dir, readFileSync(join(req.root, dir, '.gitignore'), 'utf8'));
+        const r = readSourceFile(join(req.root, dir, '.gitignore'), 1024 * 1024);
+        g = r.ok ? parseGitignore(dir, r.text) : null;
       } catch {
         g = null;
       }
@@ -128,14 +130,9 @@ export function listIndexFiles(req: IndexRequest): { files: string[]; errors: st
 
 /** Parse and extract the facts of one file (parser must be initialised). */
 export function indexOneFile(root: string, rel: string, maxBytes = DEFAULT_MAX_FILE_BYTES): FileFacts | string {
-  let text: string;
-  try {
-    const st = statSync(join(root, rel));
-    if (st.size > maxBytes) return `${rel}: larger than ${maxBytes} bytes, not indexed`;
-    text = readFileSync(join(root, rel), 'utf8');
-  } catch (e) {
-    return `${rel}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
-  }
+  const r = readSourceFile(join(root, rel), maxBytes);
+  if (!r.ok) return `${rel}: ${r.reason}, not indexed`;
+  const text = r.text;
   const tree = parseC(text);
   try {
     return factsOf(rel, text, tree, countParseErrors(tree));

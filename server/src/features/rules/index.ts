@@ -9,6 +9,7 @@ import { vmcsUndefinedRead } from './vmcsUndefinedRead';
 import { vmcsNeedlessWrite } from './vmcsNeedlessWrite';
 import { vmwriteReadonly } from './vmwriteReadonly';
 import { hostStateLifetime } from './hostStateLifetime';
+import { nestedWriteback } from './nestedWriteback';
 
 export const RULES: Rule[] = [vmcsWidth, vmcsUndefinedRead, vmcsNeedlessWrite, vmwriteReadonly, hostStateLifetime,
-  intCtlWriteback, vmsaveRedundant, msrPassthroughSync, vmcbCleanBits];
+  intCtlWriteback, vmsaveRedundant, msrPassthroughSync, vmcbCleanBits, nestedWriteback];

@@ -54,6 +54,7 @@ function pdptrFindings(doc: DocumentAnalysis, out: Finding[]): void {
 
 function pdptrFindingsIn(doc: DocumentAnalysis, fn: FunctionInfo, refs: readonly FieldRef[]): Finding[] {
   const out: Finding[] = [];
+  const flagged: Array<{ r: FieldRef; missingEpt: boolean; missingPae: boolean; copy: boolean }> = [];
   const mayPrint = mayCallPrinter(doc, fn);
   for (const r of refs) {
     if (mayPrint && inPrintArguments(doc, r.start)) continue;
@@ -67,6 +68,7 @@ function pdptrFindingsIn(doc: DocumentAnalysis, fn: FunctionInfo, refs: readonly
     const guards = relevantGuards(doc, r.start, (k) => k === 'enable_ept' || k === 'nested_ept' || k === 'pae_paging' || k === 'long_mode');
     const source = SEM.pdptrsDefinedAfterExit.source;
     const copyNote = copy ? ` Copying it into ${copy} hands L1 a junk value.` : '';
+    flagged.push({ r, missingEpt: !mustHold(ctx, EPT_FORMULA), missingPae: !mustHold(ctx, PAE_FORMULA), copy: !!copy });
     out.push({
       rule: RULE_ID, severity: 'warning', start: r.start, end: r.end, source,
       message: `${field} is read on a path where the VM exit may have left it undefined: the CPU stores the PDPTEs into GUEST_PDPTR0-3 only when "enable EPT" is 1 and the guest was using PAE paging, and this path does not establish ${missing.join(' or ')}.${copyNote} Guard the read with is_pae_paging(vcpu) under EPT (nested: nested_cpu_has_ept(vmcs12) && is_pae_paging(vcpu)). [${source}]`,
@@ -76,7 +78,49 @@ function pdptrFindingsIn(doc: DocumentAnalysis, fn: FunctionInfo, refs: readonly
       })),
     });
   }
+  addGuardFixes(doc, fn, flagged, out);
   return out;
+}
+
+/**
+ * Quick fix: wrap the statement holding the read — with the adjacent statements holding other flagged PDPTR reads —
+ * in the guard the model needs for the PDPTRs to be defined (SEM.pdptrsDefinedAfterExit: EPT ∧ PAE paging), only the
+ * missing conjuncts: `nested_cpu_has_ept(vmcs12)` when the value goes to vmcs12 (L1's EPT), else `enable_ept`, and
+ * `is_pae_paging(vcpu)`. Offered when the function has the `vcpu` (and `vmcs12`) those calls need.
+ */
+function addGuardFixes(doc: DocumentAnalysis, fn: FunctionInfo, flagged: ReadonlyArray<{ r: FieldRef; missingEpt: boolean; missingPae: boolean; copy: boolean }>, out: Finding[]): void {
+  if (flagged.length === 0) return;
+  const fnText = doc.text.slice(fn.start, fn.end);
+  const has = (id: string): boolean => new RegExp(`\\b${id}\\b`).test(fnText);
+  const stmtOf = (offset: number): { start: number; end: number } | undefined => {
+    let n = doc.tree.rootNode.descendantForIndex(offset, offset);
+    while (n && n.type !== 'expression_statement' && n.type !== 'declaration' && n.type !== 'return_statement') n = n.parent;
+    return n && n.parent?.type === 'compound_statement' ? { start: n.startIndex, end: n.endIndex } : undefined;
+  };
+  const stmts = flagged.map((x) => stmtOf(x.r.start));
+  const starts = doc.lines.starts;
+  const lineOf = (o: number): number => doc.lines.positionAt(o).line;
+  for (let i = 0; i < flagged.length; i++) {
+    const s = stmts[i];
+    const x = flagged[i];
+    if (!s) continue;
+    const parts: string[] = [];
+    if (x.missingEpt) parts.push(x.copy && has('vmcs12') ? 'nested_cpu_has_ept(vmcs12)' : 'enable_ept');
+    if (x.missingPae) { if (!has('vcpu')) continue; parts.push('is_pae_paging(vcpu)'); }
+    if (parts.length === 0) continue;
+    // grow over neighbouring statements (one per line) that hold other flagged reads needing the same guard
+    let first = i;
+    let last = i;
+    const same = (j: number): boolean => !!stmts[j] && flagged[j].missingEpt === x.missingEpt && flagged[j].missingPae === x.missingPae && flagged[j].copy === x.copy;
+    while (first > 0 && same(first - 1) && lineOf(stmts[first - 1]!.end) + 1 === lineOf(stmts[first]!.start)) first--;
+    while (last < flagged.length - 1 && same(last + 1) && lineOf(stmts[last]!.end) + 1 === lineOf(stmts[last + 1]!.start)) last++;
+    const from = starts[lineOf(stmts[first]!.start)];
+    const to = stmts[last]!.end;
+    const indent = /^[ \t]*/.exec(doc.text.slice(from, to))?.[0] ?? '';
+    const body = doc.text.slice(from, to).split('\n').map((l) => (l.trim() ? `\t${l}` : l)).join('\n');
+    const f = out.find((o) => o.start === x.r.start);
+    if (f) f.fix = { title: `Guard with ${parts.join(' && ')}`, edits: [{ start: from, end: to, newText: `${indent}if (${parts.join(' && ')}) {\n${body}\n${indent}}` }] };
+  }
 }
 
 /**

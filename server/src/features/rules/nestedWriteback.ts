@@ -1,0 +1,95 @@
+// nested-writeback: when KVM emulates a VM exit / #VMEXIT from L2 to L1 it must write into vmcb12 / vmcs12 exactly
+// what the processor writes, nothing more:
+//   - SVM: a vmcb12 control field that #VMEXIT does not write (an input of VMRUN: tlb_ctl, pause filter, intercepts,
+//     tsc_offset, ...) keeps L1's value — storing anything there (L0's vmcb02 value or KVM's cached copy) is wrong;
+//     EVENTINJ is left invalid by #VMEXIT (only clearing it is right); NextRIP is written only with NRIP save.
+//     int_ctl is partly written and is checked bit by bit by int-ctl-writeback.
+//   - VMX: guest-state fields that VM exit saves only under a "save" VM-exit control (DEBUGCTL/DR7, PAT, EFER,
+//     PERF_GLOBAL_CTRL, preemption timer) are copied into vmcs12 only on a path that tests that control.
+// Facts: model/nestedExit.ts (from the VMCB table's #VMEXIT write column and SDM §28.3).
+import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
+import { guardsAt } from '../../analysis/conditions';
+import { roleOfFunction } from '../../analysis/roles';
+import { APM_VMEXIT, SDM_EXIT_SAVE, VMX_CONDITIONAL_SAVES, ZEROED_WITH, vmexitWriteOf } from '../../model/nestedExit';
+import type { Finding, Rule } from '../findings';
+
+/** The body with comments blanked (same length), so offsets stay valid and commented code is not matched. */
+export function codeOnly(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '));
+}
+
+/** `vmcb12->control.X op= rhs;` and the old name `nested_vmcb->control.X` (Linux ≤ 5.9). */
+const VMCB12_CONTROL_WRITE = /(?<![\w>.])(vmcb12|nested_vmcb)\s*->\s*control\s*\.\s*([a-z_0-9]+)\s*(\|=|&=|=)(?!=)([^;]*);/g;
+const VMCS12_WRITE = /(?<![\w>.])vmcs12\s*->\s*([a-z_0-9]+)\s*(=)(?!=)([^;]*);|&\s*vmcs12\s*->\s*([a-z_0-9]+)\b/g;
+
+function isZero(rhs: string): boolean {
+  return /^\s*\(?\s*0[uUlL]*\s*\)?\s*$/.test(rhs);
+}
+
+function guardText(doc: DocumentAnalysis, offset: number): string {
+  return guardsAt(doc, offset).map((g) => g.condText).join(' && ');
+}
+
+function svmFindings(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out: Finding[]): void {
+  VMCB12_CONTROL_WRITE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = VMCB12_CONTROL_WRITE.exec(body)) !== null) {
+    const member = m[2];
+    const op = m[3];
+    const rhs = m[4];
+    const cls = vmexitWriteOf(member);
+    if (!cls) continue;
+    const start = fn.bodyStart + m.index;
+    const end = start + m[0].length - 1;
+    const dst = `${m[1]}->control.${member}`;
+    let message: string | undefined;
+    if (cls === 'input') {
+      if (ZEROED_WITH[member] && isZero(rhs)) continue;
+      message = `${dst} is a VMRUN input #VMEXIT never writes; the emulated #VMEXIT must leave L1's value in vmcb12`;
+    } else if (cls === 'cleared') {
+      if (isZero(rhs) || (op === '&=' && /~/.test(rhs))) continue;
+      message = `#VMEXIT leaves EVENTINJ invalid; storing a value in ${dst} shows L1 an event still pending`;
+    } else if (cls === 'nrips') {
+      if (/nrips|NRIPS/.test(guardText(doc, start))) continue;
+      message = `${dst}: #VMEXIT writes NextRIP only with NRIP save; this path doesn't check L1 has NRIPS`;
+    }
+    if (!message) continue;
+    out.push({ rule: 'nested-writeback', severity: 'warning', start, end, message, source: APM_VMEXIT });
+  }
+}
+
+function vmxFindings(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out: Finding[]): void {
+  if (roleOfFunction(doc, fn.name)?.kind !== 'after-l2-exit') return;
+  VMCS12_WRITE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = VMCS12_WRITE.exec(body)) !== null) {
+    const member = m[1] ?? m[4];
+    const control = VMX_CONDITIONAL_SAVES[member];
+    if (!control) continue;
+    const start = fn.bodyStart + m.index;
+    const guards = guardText(doc, start);
+    if (guards.includes(control)) continue;
+    out.push({
+      rule: 'nested-writeback', severity: 'warning', start, end: start + m[0].length, source: SDM_EXIT_SAVE,
+      message: `VM exit saves vmcs12->${member} only if L1 sets ${control}; this path doesn't test it`,
+    });
+  }
+}
+
+export const nestedWriteback: Rule = {
+  id: 'nested-writeback',
+  defaultSeverity: 'warning',
+  description: 'emulated nested VM exit writes vmcb12/vmcs12 fields the processor does not write (or writes only conditionally)',
+  run(doc: DocumentAnalysis): Finding[] {
+    const out: Finding[] = [];
+    const hasSvm = doc.text.includes('vmcb12') || doc.text.includes('nested_vmcb');
+    const hasVmx = doc.text.includes('vmcs12');
+    if (!hasSvm && !hasVmx) return out;
+    for (const fn of doc.functions) {
+      const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
+      if (hasSvm && /control\s*\./.test(raw) && /vmcb12|nested_vmcb/.test(raw)) svmFindings(doc, fn, codeOnly(raw), out);
+      if (hasVmx && raw.includes('vmcs12')) vmxFindings(doc, fn, codeOnly(raw), out);
+    }
+    return out;
+  },
+};
