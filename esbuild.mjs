@@ -3,6 +3,7 @@ import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { writeRulesHtml } from './scripts/rules-html.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
@@ -14,6 +15,8 @@ const common = {
 };
 
 mkdirSync('dist', { recursive: true });
+// docs/rules.md as HTML with one anchor per rule: the SARIF helpUri target (see scripts/rules-html.mjs).
+writeRulesHtml();
 // The tree-sitter runtime and the C grammar ship as wasm inside npm packages; copy them next to the bundles
 // so the packaged extension works without node_modules. At run time the server prefers the installed package.
 copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), 'dist/tree-sitter.wasm');

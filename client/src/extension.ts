@@ -10,6 +10,8 @@ import {
 } from 'vscode-languageclient/node';
 import { SIMULATE_REQUEST, type SimulateParams, type SimulationResult } from '../../server/src/protocol/simulation';
 import { SimulationPanel } from './webview';
+import { reviewWorkingChanges } from './review';
+import { registerNestedAudit } from './auditPanel';
 
 const STATUS_NOTIFICATION = 'kvmLens/status';
 const EXPLAIN_REQUEST = 'kvmLens/explain';
@@ -34,6 +36,11 @@ let lastResult: SimulationResult | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<KvmLensApi> {
   const output = vscode.window.createOutputChannel('KVM Lens', { log: true });
   context.subscriptions.push(output);
+  let review: vscode.OutputChannel | undefined;
+  const reviewChannel = (): vscode.OutputChannel => {
+    if (!review) { review = vscode.window.createOutputChannel('KVM Lens Review'); context.subscriptions.push(review); }
+    return review;
+  };
 
   const status = vscode.window.createStatusBarItem('kvmLens.status', vscode.StatusBarAlignment.Left, 10);
   status.name = 'KVM Lens';
@@ -73,7 +80,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<KvmLen
     vscode.commands.registerCommand('kvmLens.simulateFunction', (uri?: unknown, functionName?: unknown) =>
       simulateFunction(lc, output, uri, functionName)),
     vscode.commands.registerCommand('kvmLens.explainField', (name?: unknown) => explainField(lc, output, name)),
+    vscode.commands.registerCommand('kvmLens.reviewWorkingChanges', () => reviewWorkingChanges(lc, reviewChannel())),
   );
+  registerNestedAudit(context, lc);
 
   try {
     await lc.start();

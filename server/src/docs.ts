@@ -40,3 +40,19 @@ export function ruleDocUri(rule: string): string {
   const line = sections?.get(rule);
   return line ? `${b}L${line}` : b.slice(0, -1);
 }
+
+let helpBase: string | undefined;
+
+/**
+ * Base of SARIF `helpUri`s: dist/rules.html (generated from docs/rules.md at build time, one `id` per rule) as a
+ * file: URL, so `…/rules.html#vmcs-width` opens at the rule in a browser; docs/rules.md when the HTML is missing.
+ * Not https: the project has no public documentation site (package.json's repository is a placeholder).
+ */
+export function ruleHelpBase(): string {
+  if (helpBase === undefined) {
+    const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+    const html = [join(here, 'rules.html'), join(here, '..', 'dist', 'rules.html')].find((p) => existsSync(p));
+    helpBase = html ? `${pathToFileURL(html).href}#` : ruleDocBase();
+  }
+  return helpBase;
+}

@@ -24,12 +24,18 @@ import type { Finding, RuleSettings, Severity } from './features/findings';
 import { hoverAt } from './features/hover';
 import { inlayHints } from './features/inlay';
 import { codeLenses } from './features/codelens';
+import { checkHoverAt, checkLenses, documentChecks } from './features/checkSites';
+import { auditMarkdown } from './features/auditReport';
+import { NESTED_AUDIT_REQUEST, type NestedAuditResult } from './protocol/nestedAudit';
+import { nestedAuditRequest } from './workspace/auditTree';
 import { findEntity, suggestNames } from './model/index';
 import { entityCard, markdownToText } from './features/hover';
 import { refAt } from './analysis/document';
 import { conciseCard, explainCommandLink, presentFinding } from './features/present';
 import { SERVER_EXPLAIN_COMMAND, navCodeActions, navDefinition, navReferences, navSymbols, registerExplainCommand, type NavContext } from './lspNav';
 import { SIMULATE_REQUEST, type SimulateParams } from './protocol/simulation';
+import { REVIEW_REQUEST, type ReviewParams } from './protocol/review';
+import { reviewRequest } from './workspace/reviewTree';
 import { simulateRequest } from './features/simulateRequest';
 import { globMatcher } from './workspace/glob';
 import { DEFAULT_INCLUDE, runIndexWorker, type IndexRequest } from './workspace/indexer';
@@ -393,10 +399,14 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   // ---- features ----
   // Registered with onRequest(type) rather than onHover() etc.: those wrappers read params.workDoneToken before
   // our validation runs, so `params: null` would surface as InternalError instead of InvalidParams.
-  connection.onRequest(HoverRequest.type, (p, token) => docRequest('textDocument/hover', p, token, null, (doc) => {
+  connection.onRequest(HoverRequest.type, (p, token) => docRequest('textDocument/hover', p, token, null, (doc, uri) => {
     const offset = offsetOf(doc, p.position);
     const h = hoverAt(doc, offset);
-    if (!h) return null;
+    if (!h) {
+      // `CC(...)` in a nested check function: the manual checks it implements (features/checkSites).
+      const c = checkHoverAt(store.memo(uri, 'nestedChecks', documentChecks), doc.text, offset);
+      return c ? { contents: { kind: 'markdown' as const, value: c.markdown }, range: toRange(doc, c.start, c.end) } : null;
+    }
     const name = refAt(doc, offset)?.entity.name ?? '';
     const value = conciseCard(h.markdown, { name, explainLink: clientExplain ? explainCommandLink(name) : undefined });
     return { contents: { kind: 'markdown' as const, value }, range: toRange(doc, h.start, h.end) };
@@ -440,10 +450,15 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   registerExplainCommand(connection, (name) => { const e = findEntity(name); return e ? markdownToText(entityCard(e)) : undefined; });
 
   connection.onRequest(CodeLensRequest.type, (p, token) => docRequest('textDocument/codeLens', p, token, [] as CodeLens[], (doc, uri) =>
-    codeLenses(doc).map((l) => ({
+    [...codeLenses(doc).map((l) => ({
       range: toRange(doc, l.start, l.start),
       command: { title: l.title, command: 'kvmLens.simulateFunction', arguments: [uri, l.functionName] },
-    }))));
+    })), ...checkLenses(doc, store.memo(uri, 'nestedChecks', documentChecks)).map((l) => ({
+      range: toRange(doc, l.start, l.start),
+      command: { title: l.title, command: 'kvmLens.auditNested', arguments: [uri, l.functionName] },
+    }))]));
+
+  connection.onRequest<NestedAuditResult, unknown>(NESTED_AUDIT_REQUEST, (p: unknown): Promise<NestedAuditResult> => nestedAuditRequest(p, ensureParser, auditMarkdown));
 
   connection.onRequest(SIMULATE_REQUEST, async (p: SimulateParams, token) => {
     const uri = (p as { textDocument?: { uri?: unknown } } | null)?.textDocument?.uri;
@@ -452,6 +467,16 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
     if (!store.has(uri)) throw new ResponseError(ErrorCodes.InvalidParams, `document not open: ${uri}`);
     return docRequest(SIMULATE_REQUEST, p, token, null, (doc) => simulateRequest(doc, p));
+  });
+
+  connection.onRequest(REVIEW_REQUEST, async (p: ReviewParams | null) => {
+    if (!p || typeof p.root !== 'string' || !Array.isArray(p.files)) throw new ResponseError(ErrorCodes.InvalidParams, 'kvmLens/review needs { root: string, files: [...] }');
+    await parserReady;
+    try {
+      return reviewRequest(p, settings.rules);
+    } catch (e) {
+      throw new ResponseError(ErrorCodes.InvalidParams, e instanceof Error ? e.message : String(e));
+    }
   });
 
   connection.onRequest('kvmLens/explain', (p: { name?: unknown }): { markdown: string | null; suggestions?: string[] } => {

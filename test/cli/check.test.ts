@@ -208,7 +208,8 @@ test('--diff -: a git format-patch mail on stdin (signature after the last hunk)
 
 test('--diff: a diff touching only clean lines exits 0; a deleted file is ignored', () => {
   const d = tmp();
-  copyFileSync(V1, join(d, 'svm.c'));
+  // The working tree is the new side: it has the added comment, and no gone.c.
+  writeFileSync(join(d, 'svm.c'), `/* comment */\n${readFileSync(V1, 'utf8')}`);
   const diff = [
     '--- a/svm.c', '+++ b/svm.c', '@@ -1,1 +1,2 @@', '+/* comment */',
     ' // Seed 003: "KVM: SVM: use vmsave/vmload for saving/restoring additional host state" as first posted: the host save',

@@ -27,8 +27,10 @@ test('isPdptrField', () => {
 
 test('exitInfoFieldDefined', () => {
   assert.equal(exitInfoFieldDefined('EXIT_QUALIFICATION', 28), true);
-  assert.equal(exitInfoFieldDefined('EXIT_QUALIFICATION', 10), false);
-  assert.equal(exitInfoFieldDefined('EXIT_QUALIFICATION', 49), false);
+  // Issue 13: other exits clear the exit qualification (defined, value 0) — not undefined.
+  assert.equal(exitInfoFieldDefined('EXIT_QUALIFICATION', 10), true);
+  assert.equal(exitInfoValidity('EXIT_QUALIFICATION', 10)?.status, 'cleared');
+  assert.equal(exitInfoValidity('EXIT_QUALIFICATION', 49)?.status, 'cleared');
   assert.equal(exitInfoFieldDefined('vmcs12->exit_qualification', 48), true);
   assert.equal(exitInfoFieldDefined(0x6400, 30), true);
   assert.equal(exitInfoFieldDefined('GUEST_PHYSICAL_ADDRESS', 48), true);

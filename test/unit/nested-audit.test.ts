@@ -80,6 +80,14 @@ test('VMX fixture: CC() and if-disjunct sites match the checks by fields and bit
   checkFixture('vmx-nested.c', 'vmx');
 });
 
+test('Linux 5.x-style fixture: `r = -EINVAL` failures, goto roots, a stricter mask that matches nothing', async () => {
+  await initParser();
+  checkFixture('vmx-5x.c', 'vmx');
+  const { sites, roots } = extractCheckSites({ vendor: 'vmx', main: [{ path: 'f.c', text: read('vmx-5x.c') }] });
+  assert.deepEqual(roots.find((r) => r.fn === 'nested_vmx_check_guest_state')?.failure, { kind: 'vmexit', reason: 33 });
+  assert.deepEqual(sites.find((s) => s.text.includes('revision_id'))?.failure, { kind: 'vmexit', reason: 33, qualification: 4 });
+});
+
 test('VMX fixture: failure kinds come from the roots, qualifications and differences are reported', async () => {
   await initParser();
   const text = read('vmx-nested.c');
@@ -145,4 +153,30 @@ test('runNestedAudit over a fixture tree renders text, markdown and JSON; missin
   const empty = runNestedAudit('none', () => undefined);
   assert.equal(empty.vmx, undefined);
   assert.equal(empty.errors.length, 2);
+});
+
+test('editor: hover on CC lists the checks, code lens counts them, the panel HTML escapes everything', async () => {
+  await initParser();
+  const { documentChecks, checkHoverAt, checkLenses } = await import('../../server/src/features/checkSites');
+  const { analyzeText } = await import('../../server/src/analysis/document');
+  const { renderAuditHtml } = await import('../../client/src/auditRender');
+  const text = read('vmx-nested.c');
+  const doc = analyzeText(text, 'file:///fixture/vmx/nested.c');
+  const dc = documentChecks(doc);
+  assert.equal(dc?.vendor, 'vmx');
+  const at = text.indexOf('CC(!page_address_valid(vcpu, vmcs12->io_bitmap_a))');
+  const h = checkHoverAt(dc, text, at + 1);
+  assert.ok(h);
+  assert.match(h.markdown, /implements 1 manual check:/);
+  assert.match(h.markdown, /vmx\.exec\.io-bitmaps.*VMfailValid\(7\); KVM here: VMfailValid\(7\)/);
+  const efer = checkHoverAt(dc, text, text.indexOf('CC(!kvm_valid_efer') + 1)!;
+  assert.match(efer.markdown, /vmx\.host\.efer-reserved.*KVM here: VM exit 33 ⚠ different failure/);
+  assert.equal(checkHoverAt(dc, text, text.indexOf('page_address_valid')), undefined, 'only on the CC name');
+  const lenses = checkLenses(doc, dc);
+  const io = lenses.find((l) => l.functionName === 'nested_vmx_check_io_bitmap_controls')!;
+  assert.match(io.title, /^implements 1 of \d+ VM-execution control checks$/);
+  const html = renderAuditHtml(runNestedAudit('<script>x</script>', (p) => (p === 'vmx/nested.c' ? text : undefined)), 'abc', 'vscode-resource:');
+  assert.doesNotMatch(html, /<script>x/);
+  assert.match(html, /&lt;script&gt;x/);
+  assert.match(html, /class="s-implemented"/);
 });

@@ -79,8 +79,9 @@ test('exit-information findings name the exit reason and the handler table entry
   const fs = computeDiagnostics(analyzeText(text), {}, new Set(['vmcs-undefined-read']));
   const cpuid = fs.find((f) => /handle_cpuid_exit/.test(f.message));
   assert.ok(cpuid);
-  assert.match(cpuid.message, /EXIT_QUALIFICATION/);
+  assert.match(cpuid.message, /GUEST_LINEAR_ADDRESS/);
   assert.match(cpuid.message, /EXIT_REASON_CPUID/);
+  assert.ok(!fs.some((f) => /EXIT_QUALIFICATION is read/.test(f.message)), 'exit qualification is cleared, not undefined, for CPUID/MSR exits');
   assert.ok(cpuid.related?.some((r) => /\[EXIT_REASON_CPUID\]/.test(text.slice(r.start, r.end))));
   const msr = fs.find((f) => /MSR_READ/.test(f.message));
   assert.ok(msr, 'switch case finding');

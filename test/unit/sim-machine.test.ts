@@ -102,7 +102,10 @@ test('VM exit: exit-information fields undefined for reasons that do not define 
   const m = new Machine({ vendor: 'vmx' });
   m.vmxEntry('L1');
   m.vmxExit(10); // CPUID
-  assert.equal(m.get('vmcs01.EXIT_QUALIFICATION').status, 'undefined');
+  // Issue 13: the exit qualification is cleared (0) by exits that do not define it; the guest-physical address is undefined.
+  assert.equal(m.get('vmcs01.EXIT_QUALIFICATION').status, 'value');
+  assert.equal(m.get('vmcs01.EXIT_QUALIFICATION').n, 0n);
+  assert.equal(m.get('vmcs01.GUEST_PHYSICAL_ADDRESS').status, 'undefined');
   assert.equal(m.get('vmcs01.VM_EXIT_INSTRUCTION_LEN').status, 'value');
   assert.equal(m.get('vmcs01.VM_EXIT_REASON').n, 10n);
   assert.equal(m.get('hw.TR.limit').n, 0x67n);

@@ -8,7 +8,12 @@ import type { Node, Tree } from 'web-tree-sitter';
 import { VMCB_FIELDS, type EntryFailure } from '../model/index';
 import { parseC } from './parser';
 
-export interface SourceFile { path: string; text: string }
+export interface SourceFile {
+  path: string;
+  text: string;
+  /** A tree-sitter tree of `text` already parsed by the caller (reused, not deleted). */
+  tree?: Tree;
+}
 
 export interface CheckSite {
   path: string;
@@ -48,9 +53,10 @@ interface Fn {
   node: Node;
   body: Node;
   params: string[];
-  locals: Map<string, string>;
-  /** Success return value (the last statement's `return X`), e.g. `0` or `true`. */
-  success?: string;
+  /** Local variables → initialiser / first assignment (computed on first use). */
+  readonly locals: Map<string, string>;
+  /** Success return value (the last statement's `return X`), e.g. `0` or `true` (computed on first use). */
+  readonly success?: string;
 }
 
 const VMCB_NAMES = new Set(VMCB_FIELDS.flatMap((f) => [f.name.replace(/\[\d+\]$/, ''), ...f.aliases]));
@@ -86,14 +92,9 @@ function fnName(def: Node): { name: string; params: string[] } | undefined {
   while (decl && decl.type !== 'function_declarator' && guard++ < 8) decl = decl.childForFieldName('declarator');
   const id = decl?.childForFieldName('declarator');
   if (!decl || !id || id.type !== 'identifier') return undefined;
-  const params: string[] = [];
-  const plist = decl.childForFieldName('parameters');
-  for (const p of plist?.namedChildren ?? []) {
-    if (!p || p.type !== 'parameter_declaration') continue;
-    const ids = p.descendantsOfType('identifier');
-    const last = ids[ids.length - 1];
-    if (last) params.push(last.text);
-  }
+  // Parameter names from the text: the last identifier of each comma-separated declaration.
+  const plist = decl.childForFieldName('parameters')?.text ?? '()';
+  const params = plist.slice(1, -1).split(',').map((p) => /([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*$/.exec(p.trim())?.[1] ?? '').filter((p) => p && p !== 'void');
   return { name: id.text, params };
 }
 
@@ -102,7 +103,15 @@ function collectFunctions(file: SourceFile, tree: Tree, into: Map<string, Fn>): 
     if (n.type === 'function_definition') {
       const info = fnName(n);
       const body = n.childForFieldName('body');
-      if (info && body && !into.has(info.name)) into.set(info.name, { ...info, file, node: n, body, locals: localsOf(body), success: successOf(body) });
+      if (info && body && !into.has(info.name)) {
+        let locals: Map<string, string> | undefined;
+        let success: string | undefined | null = null;
+        into.set(info.name, {
+          ...info, file, node: n, body,
+          get locals() { return (locals ??= localsOf(body)); },
+          get success() { if (success === null) success = successOf(body); return success; },
+        });
+      }
       return false;
     }
     return n.type === 'translation_unit' || n.type === 'preproc_if' || n.type === 'preproc_ifdef' || n.type === 'preproc_else' ||
@@ -137,6 +146,12 @@ function returnValue(n: Node): string {
   return (n.namedChildren[0]?.text ?? '').replace(/\s+/g, '');
 }
 
+/** Is `return v` a failure in this function (success = its last return; `return r` functions: -E..., false, non-zero)? */
+function isFailValue(v: string, fn: Fn): boolean {
+  const literal = fn.success !== undefined && /^(-?\d+|true|false)$/.test(fn.success);
+  return literal ? v !== fn.success : /^-E|^false$|^-?[1-9]\d*$/.test(v);
+}
+
 /** Does a statement fail: return something other than the success value (or return -E..., false), or goto? */
 function fails(stmt: Node | null, fn: Fn): boolean {
   if (!stmt) return false;
@@ -145,7 +160,13 @@ function fails(stmt: Node | null, fn: Fn): boolean {
     if (found) return false;
     if (n.type === 'return_statement') {
       const v = returnValue(n);
-      if (fn.success !== undefined ? v !== fn.success : /^-E|^false$|^1$/.test(v)) found = true;
+      if (isFailValue(v, fn)) found = true;
+      return false;
+    }
+    // `r = -EINVAL;` in a function that ends with `return r;`.
+    if (n.type === 'assignment_expression' && fn.success && /^[A-Za-z_]\w*$/.test(fn.success) && !/^(true|false)$/.test(fn.success) &&
+        n.childForFieldName('left')?.text === fn.success && /^-E/.test(n.childForFieldName('right')?.text ?? '')) {
+      found = true;
       return false;
     }
     if (n.type === 'if_statement' || n.type === 'switch_statement' || n.type === 'for_statement' || n.type === 'while_statement') return false;
@@ -196,7 +217,7 @@ function guardsOf(node: Node, fn: Fn): string[] {
         if (s.type === 'if_statement' && !s.childForFieldName('alternative')) {
           const cons = s.childForFieldName('consequence');
           const ret = cons?.type === 'return_statement' ? cons : cons?.namedChildren.find((c) => c?.type === 'return_statement');
-          if (ret && fn.success !== undefined && returnValue(ret) === fn.success) out.push(s.childForFieldName('condition')?.text ?? '');
+          if (ret && fn.success !== undefined && !isFailValue(returnValue(ret), fn)) out.push(s.childForFieldName('condition')?.text ?? '');
         }
       }
     }
@@ -366,10 +387,13 @@ function failureIn(text: string): EntryFailure | undefined {
 export interface Root { fn: string; failure: EntryFailure; caller: string; line: number; args: string[] }
 
 /** Calls whose failure KVM turns into a VM-entry failure: the if-body (or the goto's exit_reason) names it. */
+const ANY_FAILURE_MARKER = /VMXERR_ENTRY_INVALID_(CONTROL|HOST_STATE)_FIELD|EXIT_REASON_INVALID_STATE|EXIT_REASON_MSR_LOAD_FAIL|SVM_EXIT_ERR/;
+
 export function findRoots(fns: Map<string, Fn>, files: Set<string>): Root[] {
   const out: Root[] = [];
   for (const caller of fns.values()) {
     if (!files.has(caller.file.path)) continue;
+    if (!ANY_FAILURE_MARKER.test(caller.file.text.slice(caller.body.startIndex, caller.body.endIndex))) continue;
     for (const call of callsOf(caller, fns, false)) {
       let n: Node | null = call.node.parent;
       let ifStmt: Node | undefined;
@@ -400,10 +424,21 @@ export function findRoots(fns: Map<string, Fn>, files: Set<string>): Root[] {
   return out;
 }
 
+const lineStarts = new WeakMap<object, number[]>();
+const textKeys = new Map<string, object>();
 function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+  let key = textKeys.get(text);
+  if (!key) { key = {}; textKeys.clear(); textKeys.set(text, key); }
+  let starts = lineStarts.get(key);
+  if (!starts) {
+    starts = [0];
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+    lineStarts.set(key, starts);
+  }
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= offset) lo = mid; else hi = mid - 1; }
+  return lo + 1;
 }
 
 export interface ExtractOptions {
@@ -415,15 +450,21 @@ export interface ExtractOptions {
   maxDepth?: number;
 }
 
-export interface ExtractResult { sites: CheckSite[]; roots: Root[]; functions: Map<string, Fn> }
+export interface ExtractResult { sites: CheckSite[]; roots: Root[]; functions: string[] }
 
 /** Every check site reachable from a root, one instance per call path. */
 export function extractCheckSites(opts: ExtractOptions): ExtractResult {
   const fns = new Map<string, Fn>();
   const trees: Tree[] = [];
-  for (const f of opts.main) { const t = parseC(f.text); trees.push(t); collectFunctions(f, t, fns); }
+  const treeOf = (f: SourceFile): Tree => {
+    if (f.tree) return f.tree;
+    const t = parseC(f.text);
+    trees.push(t);
+    return t;
+  };
+  for (const f of opts.main) collectFunctions(f, treeOf(f), fns);
   const helpers = new Map<string, Fn>(fns);
-  for (const f of opts.helpers ?? []) { const t = parseC(f.text); trees.push(t); collectFunctions(f, t, helpers); }
+  for (const f of opts.helpers ?? []) collectFunctions(f, treeOf(f), helpers);
   const roots = findRoots(fns, new Set(opts.main.map((f) => f.path)));
   const sites: CheckSite[] = [];
   const rawCache = new Map<string, RawSite[]>();
@@ -486,7 +527,7 @@ export function extractCheckSites(opts: ExtractOptions): ExtractResult {
     visit(root.fn, map, [], root, []);
   }
   for (const t of trees) t.delete();
-  return { sites, roots, functions: fns };
+  return { sites, roots, functions: [...fns.keys()] };
 }
 
 function g0(outer: string[], own: string[], subst: Map<string, string>): string[] {

@@ -367,10 +367,16 @@ function classifyMember(text: string, name: string, start: number, end: number, 
   return undefined;
 }
 
-/** `control.intercepts[INTERCEPT_WORD3]` / `intercepts[3]`: the word when the index is literal, else word 0's card. */
+/** Linux `enum intercept_words` (arch/x86/include/asm/svm.h): the symbolic indexes of `intercepts[]`. */
+const INTERCEPT_WORDS: Readonly<Record<string, number>> = {
+  INTERCEPT_CR: 0, INTERCEPT_DR: 1, INTERCEPT_EXCEPTION: 2, INTERCEPT_WORD3: 3, INTERCEPT_WORD4: 4, INTERCEPT_WORD5: 5,
+};
+
+/** `control.intercepts[INTERCEPT_DR]` / `intercepts[3]`: the word when the index is a literal or an enum name, else word 0's card. */
 function interceptWord(text: string, end: number, area: VmcbArea) {
-  const m = /^\s*\[\s*(\d+)\s*\]/.exec(text.slice(end, end + 12));
-  return findVmcbField(`intercepts[${m ? m[1] : '0'}]`, area);
+  const m = /^\s*\[\s*(\d+|[A-Z][A-Z0-9_]*)\s*\]/.exec(text.slice(end, end + 32));
+  const idx = m ? (/^\d+$/.test(m[1]) ? Number(m[1]) : INTERCEPT_WORDS[m[1]] ?? 0) : 0;
+  return findVmcbField(`intercepts[${idx}]`, area);
 }
 
 function objectTextFallback(text: string, start: number): string | undefined {

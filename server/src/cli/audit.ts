@@ -1,23 +1,12 @@
 // `kvm-lens audit nested [TREE] [--format text|json|markdown] [--vendor vmx|svm]` — the manual's VM-entry/VMRUN
 // consistency checks against KVM's nested checks, and vmcs12/vmcb12 field coverage. TREE is a kernel tree (or its
-// arch/x86/kvm directory); default: the current directory.
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// arch/x86/kvm directory, or a path inside it); default: the current directory.
 import { initParser } from '../analysis/parser';
 import { auditMarkdown, auditText } from '../features/auditReport';
-import { runNestedAudit } from '../features/nestedAudit';
-import { readSourceFile } from '../workspace/fsaccess';
+import { auditTreeOnDisk } from '../workspace/auditTree';
 import { CliError, parseArgs, type CliIO } from './io';
 
 const USAGE = 'usage: kvm-lens audit nested [TREE] [--format text|json|markdown] [--vendor vmx|svm]';
-
-/** arch/x86/kvm of a tree given as the kernel root, arch/x86, or arch/x86/kvm itself. */
-export function kvmDir(tree: string): string | undefined {
-  for (const d of [join(tree, 'arch/x86/kvm'), join(tree, 'kvm'), tree]) {
-    if (existsSync(join(d, 'vmx/nested.c')) || existsSync(join(d, 'svm/nested.c')) || existsSync(join(d, 'svm.c'))) return d;
-  }
-  return undefined;
-}
 
 export async function runAudit(args: string[], io: CliIO): Promise<number> {
   const [what, ...rest] = args;
@@ -28,21 +17,10 @@ export async function runAudit(args: string[], io: CliIO): Promise<number> {
   const vendor = flags.get('vendor')?.[0];
   if (vendor && vendor !== 'vmx' && vendor !== 'svm') throw new CliError(`unknown vendor '${vendor}'\n${USAGE}`);
   if (positional.length > 1) throw new CliError(USAGE);
-  const tree = resolve(positional[0] ?? '.');
-  if (!existsSync(tree) || !statSync(tree).isDirectory()) throw new CliError(`not a directory: ${tree}`);
-  const dir = kvmDir(tree);
-  if (!dir) throw new CliError(`no KVM sources under ${tree} (looked for arch/x86/kvm/vmx/nested.c, svm/nested.c, svm.c)`);
   await initParser();
-  const skipped: string[] = [];
-  const read = (rel: string): string | undefined => {
-    const r = readSourceFile(join(dir, rel));
-    if (r.ok) return r.text;
-    if (r.kind !== 'missing') skipped.push(`${rel}: ${r.reason}`);
-    return undefined;
-  };
-  const report = runNestedAudit(positional[0] ?? '.', read, vendor ? [vendor as 'vmx' | 'svm'] : ['vmx', 'svm']);
-  report.errors.push(...skipped.map((s) => `skipped ${s}`));
-  if (!report.vmx && !report.svm) throw new CliError(`nothing to audit: ${report.errors.join('; ')}`);
-  io.out(format === 'json' ? JSON.stringify(report, null, 1) : format === 'markdown' ? auditMarkdown(report) : auditText(report));
+  const tree = positional[0] ?? '.';
+  const out = auditTreeOnDisk(tree, vendor ? [vendor as 'vmx' | 'svm'] : ['vmx', 'svm']);
+  if (!out.ok) throw new CliError(out.error);
+  io.out(format === 'json' ? JSON.stringify(out.report, null, 1) : format === 'markdown' ? auditMarkdown(out.report) : auditText(out.report));
   return 0;
 }

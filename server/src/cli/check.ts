@@ -1,99 +1,55 @@
 // `kvm-lens check PATH... [--format text|json|sarif] [--rule ID]... [--diff FILE|-]`
 //
 // Runs every diagnostic rule over the given files (directories are walked for .c/.h, .gitignore respected) and
-// prints the findings. With --diff, reads a unified diff (git diff or a git format-patch mail), checks the changed
-// files as they are in the working tree and reports only findings on added/changed lines; PATHs given together with
-// --diff are read as context (cross-file facts such as an MSR array in a header) but not reported on.
+// prints the findings. With --diff, reads a patch in any form `review` reads (git diff, format-patch mail, mbox, quoted
+// or whitespace-damaged mail), takes the working tree as the new side, undoes the patch in memory for the old side,
+// and reports the findings the change introduced — also on unchanged lines whose cause (e.g. a removed guard) is in
+// the change. PATHs given together with --diff are read as context (cross-file facts such as an MSR array in a
+// header) but not reported on.
 // Exit codes: 0 nothing at warning or above, 1 a warning or error, 2 usage or input error.
-import { readFdBounded, readStreamOrFile } from '../workspace/fsaccess';
-import { resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { initParser } from '../analysis/parser';
-import { analyzeText } from '../analysis/document';
+import { analyzeText, functionAt, type DocumentAnalysis } from '../analysis/document';
+import { reviewChange } from '../features/review/compare';
+import { applyOrFail, fuzzOf, parseOrFail, readPatchInput, treeReader } from './review';
 import { RULES, computeDiagnostics } from '../features/diagnostics';
-import { ruleDocBase } from '../docs';
+import { ruleHelpBase } from '../docs';
 import type { Finding, RuleContext } from '../features/findings';
-import { collectFiles, errText, looksLikeDiff, readInput, type InputFile } from './files';
+import { collectFiles } from './files';
 import { CliError, parseArgs, type CliIO } from './io';
-import { toSarif, type CheckResult } from './sarif';
+import { toSarif, VERSION, type CheckResult } from './sarif';
 import { presentFinding, wrap } from '../features/present';
 
-const VERSION = '0.1.0';
-const USAGE = 'usage: kvm-lens check PATH... [--format text|json|sarif] [--rule ID]... [--diff FILE|-] [--verbose]';
+const USAGE = 'usage: kvm-lens check PATH... [--format text|json|sarif] [--rule ID]... [--diff FILE|-] [--fuzz N] [--verbose]';
 
-/** Changed files of a unified diff: new-side path → 1-based line numbers of added lines. */
-export interface DiffFile { path: string; added: Set<number> }
-
-function stripPrefix(p: string, prefix: 'a/' | 'b/'): string {
-  let s = p.trim();
-  const tab = s.indexOf('\t');
-  if (tab >= 0) s = s.slice(0, tab);
-  if (s.startsWith('"') && s.endsWith('"')) s = s.slice(1, -1).replace(/\\(["\\])/g, '$1');
-  return s.startsWith(prefix) ? s.slice(2) : s;
+function safeReal(p: string): string {
+  try { return realpathSync(p); } catch { return p; }
 }
 
-/** Parse a unified diff (git diff, git format-patch mail, diff -u). Hunk lengths are honoured, so a mail signature
- * (`-- `) after the last hunk is not mistaken for a removed line. */
-export function parseUnifiedDiff(text: string): DiffFile[] {
-  const out: DiffFile[] = [];
-  const lines = text.split(/\r?\n/);
-  let cur: DiffFile | undefined;
-  let oldLeft = 0;
-  let newLeft = 0;
-  let newLine = 0;
-  for (const line of lines) {
-    if (oldLeft > 0 || newLeft > 0) {
-      if (line.startsWith('\\')) continue; // "\ No newline at end of file"
-      const c = line[0] ?? ' ';
-      if (c === '+') { cur?.added.add(newLine); newLine++; newLeft--; continue; }
-      if (c === '-') { oldLeft--; continue; }
-      if (c === ' ' || line === '') { newLine++; newLeft--; oldLeft--; continue; }
-      // Malformed hunk: fall through to header parsing.
-      oldLeft = 0; newLeft = 0;
-    }
-    if (line.startsWith('--- ')) continue;
-    if (line.startsWith('+++ ')) {
-      const p = stripPrefix(line.slice(4), 'b/');
-      if (p === '/dev/null') { cur = undefined; continue; }
-      cur = out.find((f) => f.path === p);
-      if (!cur) { cur = { path: p, added: new Set() }; out.push(cur); }
-      continue;
-    }
-    const h = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
-    if (h) {
-      oldLeft = h[2] === undefined ? 1 : Number(h[2]);
-      newLeft = h[4] === undefined ? 1 : Number(h[4]);
-      newLine = Number(h[3]);
-      continue;
-    }
+/** The repository holding `dir` (nearest ancestor with .git), else `dir`: SARIF paths are relative to it. */
+export function repoRoot(dir: string): string {
+  let d = resolve(dir);
+  for (let i = 0; i < 64; i++) {
+    try { statSync(join(d, '.git')); return d; } catch { /* keep going */ }
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
   }
-  return out;
+  return resolve(dir);
 }
 
-/** Diffs larger than this are refused (a diff of the whole kernel between two releases is far smaller). */
-const MAX_DIFF_BYTES = 64 * 1024 * 1024;
-
-function readDiff(spec: string, stdin?: () => string): string {
-  if (spec === '-') {
-    try {
-      return stdin ? stdin() : readFdBounded(0, MAX_DIFF_BYTES);
-    } catch (e) {
-      throw new CliError(`cannot read the diff from standard input: ${e instanceof Error ? e.message : errText(e)}`);
-    }
-  }
-  try {
-    return readStreamOrFile(spec, MAX_DIFF_BYTES);
-  } catch (e) {
-    throw new CliError(`cannot read diff '${spec}': ${e instanceof Error ? e.message : errText(e)}`);
-  }
-}
-
-function toResult(f: Finding, file: string, lines: { positionAt(o: number): { line: number; character: number } }): CheckResult {
+function toResult(f: Finding, file: string, doc: DocumentAnalysis): CheckResult {
+  const lines = doc.lines;
   const s = lines.positionAt(f.start);
   const e = lines.positionAt(Math.max(f.start, f.end));
   const r: CheckResult = {
     file, line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1,
     severity: f.severity, rule: f.rule, message: f.message, source: f.source,
+    lineText: doc.text.slice(lines.starts[s.line], lines.starts[s.line + 1] ?? doc.text.length).trim(),
   };
+  const fn = functionAt(doc, f.start)?.name;
+  if (fn) r.function = fn;
   if (f.related?.length) {
     r.related = f.related.map((x) => {
       const a = lines.positionAt(x.start);
@@ -136,7 +92,7 @@ export function textResult(r: CheckResult, verbose: boolean, columns: number): s
 }
 
 export async function runCheck(args: string[], io: CliIO, opts: CheckOptions = {}): Promise<number> {
-  const { flags, positional } = parseArgs(args, { value: ['format', 'diff'], multi: ['rule'], bool: ['help', 'verbose'] });
+  const { flags, positional } = parseArgs(args, { value: ['format', 'diff', 'fuzz'], multi: ['rule'], bool: ['help', 'verbose'] });
   if (flags.has('help')) { io.out(USAGE); return 0; }
   const format = flags.get('format')?.at(-1) ?? 'text';
   if (!['text', 'json', 'sarif'].includes(format)) throw new CliError(`unknown format '${format}' (expected text, json or sarif)\n${USAGE}`);
@@ -156,47 +112,46 @@ export async function runCheck(args: string[], io: CliIO, opts: CheckOptions = {
   // Inputs.
   const walked = collectFiles(positional, cwd);
   const notices = [...walked.notices];
-  let targets: InputFile[] = walked.files;
-  let context: InputFile[] = [];
-  let changed: Map<string, Set<number>> | undefined;
-  if (diffSpec !== undefined) {
-    const text = readDiff(diffSpec, opts.stdin);
-    if (!text.trim()) throw new CliError(`the diff ${diffSpec === '-' ? 'on standard input' : `'${diffSpec}'`} is empty`);
-    if (!looksLikeDiff(text)) throw new CliError(`${diffSpec === '-' ? 'standard input' : `'${diffSpec}'`} is not a unified diff`);
-    const files = parseUnifiedDiff(text).filter((f) => /\.(c|h)$/.test(f.path));
-    changed = new Map();
-    context = walked.files;
-    targets = [];
-    const byAbs = new Map(context.map((f) => [f.abs, f]));
-    for (const f of files) {
-      const abs = resolve(cwd, f.path);
-      changed.set(abs, f.added);
-      const known = byAbs.get(abs);
-      if (known) { targets.push(known); continue; }
-      const r = readInput(abs, f.path);
-      if (r.notice) notices.push(r.notice);
-      else if (r.text !== undefined) targets.push({ display: f.path, abs, text: r.text });
-    }
-  }
-  for (const n of notices) io.err(`kvm-lens: note: ${n}`);
-
-  await initParser();
-  const all = [...targets, ...context.filter((c) => !targets.some((t) => t.abs === c.abs))];
-  const ctx: RuleContext = { files: all.map((f) => ({ path: f.display, text: f.text })) };
   const results: CheckResult[] = [];
-  for (const f of targets) {
-    const doc = analyzeText(f.text, `file://${f.abs}`);
-    try {
-      const findings = computeDiagnostics(doc, {}, only.size ? only : undefined, ctx);
-      const added = changed?.get(f.abs);
-      for (const x of findings) {
-        const r = toResult(x, f.display, doc.lines);
-        if (added && !added.has(r.line)) continue;
-        results.push(r);
-      }
-    } finally {
-      doc.tree.delete();
+  let checked = 0;
+  let fixed = 0;
+  if (diffSpec !== undefined) {
+    // The working tree holds the new text; the diff, undone in memory, gives the old. Both sides go through the same
+    // rules and only what the change introduced is reported (review's machinery, see cli/review.ts).
+    const text = readPatchInput(diffSpec, cwd, opts.stdin, 'diff');
+    const parsed = parseOrFail(text, diffSpec);
+    const reader = treeReader(cwd);
+    const patched = applyOrFail(parsed, reader, { reverse: true, fuzz: fuzzOf(flags) });
+    notices.push(...patched.notes);
+    for (const n of notices) io.err(`kvm-lens: note: ${n}`);
+    await initParser();
+    const changedAbs = new Set(patched.files.map((f) => resolve(reader.root, f.path)));
+    const context = walked.files.filter((f) => !changedAbs.has(safeReal(f.abs))).map((f) => ({ path: f.display, text: f.text }));
+    const review = reviewChange({ files: patched.files, context, only: only.size ? only : undefined });
+    checked = review.filesAnalysed;
+    for (const x of review.findings) {
+      if (x.status === 'fixed') fixed++;
+      if (x.status !== 'introduced') continue;
+      const file = relative(cwd, resolve(reader.root, x.file)).split(sep).join('/') || x.file;
+      results.push({
+        file, line: x.line, column: x.column, endLine: x.endLine, endColumn: x.endColumn, severity: x.severity, rule: x.rule,
+        message: x.message, source: x.source, function: x.function, lineText: x.lineText,
+        ...(x.related ? { related: x.related.map((r) => ({ file, ...r })) } : {}),
+      });
     }
+  } else {
+    for (const n of notices) io.err(`kvm-lens: note: ${n}`);
+    await initParser();
+    const ctx: RuleContext = { files: walked.files.map((f) => ({ path: f.display, text: f.text })) };
+    for (const f of walked.files) {
+      const doc = analyzeText(f.text, `file://${f.abs}`);
+      try {
+        for (const x of computeDiagnostics(doc, {}, only.size ? only : undefined, ctx)) results.push(toResult(x, f.display, doc));
+      } finally {
+        doc.tree.delete();
+      }
+    }
+    checked = walked.files.length;
   }
 
   switch (format) {
@@ -204,11 +159,12 @@ export async function runCheck(args: string[], io: CliIO, opts: CheckOptions = {
       io.out(JSON.stringify(results, null, 2));
       break;
     case 'sarif':
-      io.out(JSON.stringify(toSarif(results, only.size ? RULES.filter((r) => only.has(r.id)) : RULES, ruleDocBase(), VERSION), null, 2));
+      io.out(JSON.stringify(toSarif(results, only.size ? RULES.filter((r) => only.has(r.id)) : RULES, ruleHelpBase(), VERSION, { root: repoRoot(cwd), cwd }), null, 2));
       break;
     default:
       for (const r of results) io.out(textResult(r, flags.has('verbose'), opts.columns ?? terminalColumns()));
-      io.err(`kvm-lens: ${results.length} finding${results.length === 1 ? '' : 's'} in ${targets.length} file${targets.length === 1 ? '' : 's'} checked`);
+      if (diffSpec !== undefined) io.err(`kvm-lens: ${results.length} finding${results.length === 1 ? '' : 's'} introduced, ${fixed} fixed, in ${checked} changed file${checked === 1 ? '' : 's'}`);
+      else io.err(`kvm-lens: ${results.length} finding${results.length === 1 ? '' : 's'} in ${checked} file${checked === 1 ? '' : 's'} checked`);
   }
   return results.some((r) => r.severity === 'error' || r.severity === 'warning') ? 1 : 0;
 }

@@ -58,8 +58,9 @@ function coverageText(rows: VmcsCoverage[]): string[] {
   const an = rows.filter((r) => r.anomalies.length);
   const out = [`vmcs12 FIELD COVERAGE: ${rows.length} fields, ${rows.filter((r) => r.inLayout).length} in this tree's layout, ${an.length} with anomalies`];
   for (const r of an) for (const a of r.anomalies) out.push(`  ${r.member}: ${a}`);
-  const elsewhere = rows.filter((r) => r.type === 'guest-state' && r.inLayout && !r.syncEager.length && !r.syncRare.length && r.otherWriters.some((l) => !/evmcs|shadow/i.test(l.fn)));
-  if (elsewhere.length) out.push(`  saved guest state written back outside sync_vmcs02_to_vmcs12*: ${elsewhere.map((r) => `${r.member} (${r.otherWriters.filter((l) => !/evmcs|shadow/i.test(l.fn)).map((l) => `${l.fn}:${l.line}`).slice(0, 2).join(', ')})`).join('; ')}`);
+  const own = (r: VmcsCoverage) => r.otherWriters.filter((l) => !/evmcs|enlightened|shadow/i.test(l.fn));
+  const elsewhere = rows.filter((r) => r.type === 'guest-state' && r.exitRule !== 'never' && r.inLayout && !r.syncEager.length && !r.syncRare.length && own(r).length);
+  if (elsewhere.length) out.push(`  saved guest state written back outside sync_vmcs02_to_vmcs12*: ${elsewhere.map((r) => `${r.member} (${own(r).map((l) => `${l.fn}:${l.line}`).slice(0, 2).join(', ')})`).join('; ')}`);
   return out;
 }
 

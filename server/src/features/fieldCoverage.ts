@@ -99,12 +99,14 @@ function stripComments(s: string): string {
 function accesses(b: Body, obj: RegExp): Array<{ member: string; write: boolean; read: boolean; loc: Loc }> {
   const out: Array<{ member: string; write: boolean; read: boolean; loc: Loc }> = [];
   const text = stripComments(b.text);
-  const re = new RegExp(`${obj.source}\\s*(?:->|\\.)\\s*([a-z0-9_]+)((?:\\s*\\.\\s*[a-z_]+)?)\\s*(=(?!=)|[|&^+-]=)?`, 'g');
+  const re = new RegExp(`((?<=[(,=]\\s*|\\*\\)\\s*)&\\s*)?${obj.source}\\s*(?:->|\\.)\\s*([a-z0-9_]+)((?:\\s*\\.\\s*[a-z_]+)?)\\s*(=(?!=)|[|&^+-]=|\\+\\+|--)?`, 'g');
   for (const m of text.matchAll(re)) {
     const op = m[m.length - 1];
     const member = m[m.length - 3];
+    const addressOf = !!m[1];
     const loc = { fn: b.fn, path: b.path, line: lineAt(b.fileText, b.offset + (m.index ?? 0)) };
-    out.push({ member, write: !!op, read: !op || op !== '=', loc });
+    // `&vmcs12->x` passed to a helper is an out-parameter: counted as written (and read).
+    out.push({ member, write: !!op || addressOf, read: !op || op !== '=', loc });
   }
   return out;
 }
@@ -195,7 +197,7 @@ export function vmxCoverage(input: VmxCoverageInput): VmcsCoverage[] {
       syncEager: get('syncEager', 'write'), syncRare: get('syncRare', 'write'), otherWriters: other.get(member) ?? [],
       shadow: shadow.get(f.name), capability: capabilityOf(f), entryRule: f.entryRule, exitRule: f.exitRule, anomalies: [],
     };
-    if (row.inLayout) row.anomalies.push(...vmcsAnomalies(f, row));
+    if (row.inLayout) row.anomalies.push(...vmcsAnomalies(f, row, input.exposed));
     out.push(row);
   }
   return out;
@@ -207,12 +209,14 @@ function capabilityOf(f: VmcsField): string | undefined {
   return r?.slice('control:'.length);
 }
 
-function vmcsAnomalies(f: VmcsField, row: VmcsCoverage): string[] {
+function vmcsAnomalies(f: VmcsField, row: VmcsCoverage, exposed?: Set<string>): string[] {
   const out: string[] = [];
   const synced = row.syncEager.length + row.syncRare.length > 0;
-  const copyFns = /evmcs|shadow/i;
+  const copyFns = /evmcs|enlightened|shadow/i;
   const elsewhere = row.otherWriters.filter((l) => !copyFns.test(l.fn));
-  if (f.type === 'guest-state' && f.exitRule && f.exitRule !== 'never' && !synced && !elsewhere.length) {
+  const cap = f.exitRule?.startsWith('control:') ? f.exitRule.slice('control:'.length) : undefined;
+  const offered = !cap || !exposed || exposed.has(cap);
+  if (f.type === 'guest-state' && f.exitRule && f.exitRule !== 'never' && !synced && !elsewhere.length && offered) {
     out.push(`VM exit saves ${f.name} (${f.exitRule === 'always' ? 'always' : f.exitRule}) but KVM never writes vmcs12->${row.member} back on nested VM exit`);
   }
   if (synced) {

@@ -125,7 +125,10 @@ function vmcsCard(f0: VmcsField): string {
   if (full.onEntry) hw.push(`VM entry: ${full.onEntry}`);
   if (full.onExit) hw.push(`VM exit: ${full.onExit}`);
   if (full.undefinedWhen) hw.push(`Undefined: ${full.undefinedWhen}`);
-  if (full.validForExitReasons && full.validForExitReasons !== 'all') hw.push(`Defined only for exit reasons: ${full.validForExitReasons.map(exitName).join(', ')}.`);
+  if (full.validForExitReasons && full.validForExitReasons !== 'all') {
+    const cond = full.exitReasonConditions ?? {};
+    hw.push(`Written for exit reasons: ${full.validForExitReasons.map((c) => (cond[c] ? `${exitName(c)} (${cond[c]})` : exitName(c))).join(', ')}.`);
+  }
   if (hw.length) lines.push(`*Hardware:*\n${hw.map((h) => `- ${h}`).join('\n')}`);
   const kvm: string[] = [];
   if (full.lifetime) kvm.push(`lifetime **${full.lifetime}**${full.kvmWriters?.length ? ` (written in ${full.kvmWriters.map((w) => `\`${w}()\``).join(', ')})` : ''}`);

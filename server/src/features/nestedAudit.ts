@@ -62,10 +62,10 @@ function keyHit(key: string, text: string): boolean {
 }
 
 /** Does a KVM site implement (part of) a check? Fields read, every key group, no excluded spelling. */
-export function siteMatches(check: EntryCheck, site: Pick<CheckSite, 'fields' | 'contextFields' | 'tokens' | 'condExpanded'>): boolean {
+export function siteMatches(check: EntryCheck, site: Pick<CheckSite, 'fields' | 'contextFields' | 'tokens' | 'text'>): boolean {
   if (!check.match.fields.some((f) => site.fields.includes(f) || site.contextFields.includes(f))) return false;
   for (const group of check.match.all ?? []) if (!group.some((k) => keyHit(k, site.tokens))) return false;
-  for (const k of check.match.none ?? []) if (site.fields.includes(k) || keyHit(k, site.condExpanded)) return false;
+  for (const k of check.match.none ?? []) if (site.fields.includes(k) || keyHit(k, site.text)) return false;
   return true;
 }
 
@@ -170,7 +170,7 @@ export function auditVmx(read: TreeReader): { audit?: VendorAudit; coverage?: Vm
     .map((p) => file(read, p)).filter((f): f is SourceFile => !!f);
   const vmcs12h = file(read, 'vmx/vmcs12.h');
   const others = ['vmx/vmx.c', 'vmx/pmu_intel.c', 'vmx.c'].map((p) => file(read, p)).filter((f): f is SourceFile => !!f);
-  const coverage = vmxCoverage({ nested, others, vmcs12h, shadowH: file(read, 'vmx/vmcs_shadow_fields.h') });
+  const coverage = vmxCoverage({ nested, others, vmcs12h, shadowH: file(read, 'vmx/vmcs_shadow_fields.h'), exposed: exposedControls(nested.text) });
   const { sites, roots } = extractCheckSites({ vendor: 'vmx', main: [nested], helpers });
   const layout = new Set(coverage.filter((c) => c.inLayout).map((c) => c.member));
   const verbatim = new Map(coverage.filter((c) => c.verbatim).map((c) => [c.member, `${(c.vmcs02Rare[0] ?? c.vmcs02Eager[0])?.fn ?? '?'}:${(c.vmcs02Rare[0] ?? c.vmcs02Eager[0])?.line ?? '?'}`] as const));

@@ -14,8 +14,8 @@ export type { VmcbMemberRef } from './vmcb';
 export { MSRS, ALL_MSRS, MSR_BY_NAME, MSR_BY_INDEX, findMsr, vmxBitmapPosition, svmMsrpmPosition } from './msr';
 export { VMX_EXIT_REASONS, SVM_EXIT_CODES, VMX_EXIT_BY_CODE, SVM_EXIT_BY_CODE, VMX_EXIT_REASONS_FAILED_VMENTRY, findExitReason } from './exits';
 export { INSTRUCTIONS, INSTRUCTION_BY_NAME, ACCESSORS, VMSAVE_STATE } from './instructions';
-export { EXIT_INFO_VALIDITY, EXIT_INFO_BY_FIELD, fieldsDefinedBy } from './exitInfo';
-export type { ExitInfoValidity, ExitInfoReason, ExitInfoFieldName } from './exitInfo';
+export { EXIT_INFO_VALIDITY, EXIT_INFO_BY_FIELD, fieldsDefinedBy, exitInfoStatus, DURING_EVENT_DELIVERY, FAILED_ENTRY_REASONS } from './exitInfo';
+export type { ExitInfoValidity, ExitInfoReason, ExitInfoFieldName, ExitInfoStatus, ExitInfoStatusAnswer, ExitInfoOptions } from './exitInfo';
 export * from './semantics';
 export { SDM, APM, CODE, SDM_EDITION, APM_EDITION } from './sources';
 

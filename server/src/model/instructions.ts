@@ -1,6 +1,6 @@
 // VMX/SVM instructions as KVM names them (mnemonics in inline asm, and the C wrappers around them), and KVM's
 // VMCS accessors.
-import { VMEXIT_GUEST_SAVE, VMRUN_GUEST_LOAD, VMRUN_HOST_SAVE } from './semantics';
+import { VMEXIT_GUEST_SAVE, VMRUN_GUEST_LOAD, VMRUN_HOST_SAVE, VMRUN_HOST_SAVE_OTHER } from './semantics';
 import { APM, CODE, SDM } from './sources';
 import type { AccessorInfo, InstructionInfo } from './types';
 
@@ -12,7 +12,7 @@ export const VMSAVE_STATE = ['FS (selector, base, limit, attributes)', 'GS (sele
   'CSTAR', 'SFMASK', 'SYSENTER_CS', 'SYSENTER_ESP', 'SYSENTER_EIP'];
 const VMSAVE_SRC = `${APM.vmsave}; ${CODE.bochsSvm} VMLOAD/VMSAVE; ${CODE.linuxNestedSvm} svm_copy_vmloadsave_state()`;
 
-const VMRUN_HOST = VMRUN_HOST_SAVE.map((m) => m.toUpperCase());
+const VMRUN_HOST = [...VMRUN_HOST_SAVE.map((m) => m.toUpperCase()), ...VMRUN_HOST_SAVE_OTHER];
 const VMRUN_GUEST = [
   'intercept vectors, IOPM/MSRPM bases, TSC offset, ASID, TLB control (control area)',
   'int_ctl (V_TPR, V_IRQ, V_INTR_PRIO, V_IGN_TPR, V_INTR_MASKING, vGIF and vNMI bits), int_vector, int_state (interrupt shadow)',
@@ -37,8 +37,8 @@ export const INSTRUCTIONS: readonly InstructionInfo[] = [
   ins({
     name: 'vmrun', aliases: ['__svm_vcpu_run', '__svm_sev_es_vcpu_run'], vendor: 'svm',
     meaning: 'run the guest described by the VMCB at rAX: save host state to VM_HSAVE_PA, load guest state and controls, inject EVENTINJ, set GIF; returns at #VMEXIT (KVM issues it in vmenter.S __svm_vcpu_run)',
-    state: [...VMRUN_HOST.map((s) => `host ${s}`), ...VMRUN_GUEST], hostSave: VMRUN_HOST, guestLoad: VMRUN_GUEST, onVmexit: VMEXIT_STATE,
-    exitReason: 'SVM_EXIT_VMRUN', sources: [APM.vmrun, APM.vmexit, `${CODE.bochsSvm} VMRUN / SvmEnterSaveHostState / Svm_Vmexit`, `${CODE.qemuSvm} helper_vmrun / do_vmexit`, `${CODE.linuxNestedSvm} svm_copy_vmrun_state`],
+    state: [...VMRUN_HOST.map((s) => (s.startsWith('host ') ? s : `host ${s}`)), ...VMRUN_GUEST], hostSave: VMRUN_HOST, guestLoad: VMRUN_GUEST, onVmexit: VMEXIT_STATE,
+    exitReason: 'SVM_EXIT_VMRUN', sources: [APM.vmrun, APM.vmexit, `${CODE.bochsSvm} VMRUN / SvmEnterSaveHostState (incl. host PAT) / Svm_Vmexit`, `${CODE.qemuSvm} helper_vmrun / do_vmexit`, `${CODE.linuxNestedSvm} svm_copy_vmrun_state`],
   }),
   ins({ name: 'vmmcall', aliases: [], vendor: 'svm', meaning: 'call the hypervisor; #UD unless intercepted (KVM uses it for hypercalls on AMD)', exitReason: 'SVM_EXIT_VMMCALL', sources: [APM.exitCodes, CODE.linuxUapiSvmH] }),
   ins({ name: 'stgi', aliases: [], vendor: 'svm', meaning: 'set the global interrupt flag (GIF = 1); in a guest with vGIF it sets V_GIF instead of exiting', exitReason: 'SVM_EXIT_STGI', sources: [APM.gif, `${CODE.bochsSvm} STGI`, KVM_SVM_OPS] }),

@@ -3,7 +3,7 @@
 // (editions: see sources.ts) and the public code that implements it.
 import { VMCS_ROWS } from './data/vmcsTable';
 import { decodeEncoding } from './encoding';
-import { EXIT_INFO_BY_FIELD, type ExitInfoValidity } from './exitInfo';
+import { EXIT_INFO_BY_FIELD, exitInfoStatus, type ExitInfoOptions, type ExitInfoStatus, type ExitInfoValidity } from './exitInfo';
 import { APM, CODE, SDM } from './sources';
 import type { HostLifetime } from './types';
 
@@ -37,8 +37,8 @@ export const RULES = {
     source: `${SDM.guestState}; ${CODE.linuxVmxH}; ${CODE.linuxVmcs12H}`,
   },
   exitInfoFieldDefined: {
-    summary: 'Each VM-exit information field is defined only for certain basic exit reasons; VM_EXIT_REASON is written by every exit.',
-    source: `${SDM.exitRecordInfo} (§28.2.1-§28.2.5)`,
+    summary: 'Each VM-exit information field is written only for certain basic exit reasons; other exits clear it (exit qualification) or leave it undefined; a failed VM entry writes only the exit reason and qualification and leaves the rest unmodified. VM_EXIT_REASON is written by every exit.',
+    source: `${SDM.exitRecordInfo} (§28.2.1-§28.2.5); ${SDM.entryFailure}`,
   },
   vmwriteAllowed: {
     summary: 'VMWRITE fails with error 12 for an unsupported encoding and with error 13 for a read-only (exit-information) field unless IA32_VMX_MISC bit 29 ("VMWRITE to any supported field") is 1.',
@@ -77,8 +77,8 @@ export const RULES = {
     source: `${APM.vmsave}; ${CODE.bochsSvm} VMLOAD/VMSAVE; ${CODE.linuxNestedSvm} svm_copy_vmloadsave_state`,
   },
   vmrunSavesHost: {
-    summary: 'VMRUN saves host ES/CS/SS/DS, GDTR, IDTR, EFER, CR0, CR3, CR4, RFLAGS, RIP, RSP, RAX to the host save area (VM_HSAVE_PA); the rest needs VMSAVE.',
-    source: `${APM.vmrun}; ${CODE.bochsSvm} SvmEnterSaveHostState; ${CODE.qemuSvm} helper_vmrun; ${CODE.linuxNestedSvm} svm_copy_vmrun_state`,
+    summary: 'VMRUN saves host ES/CS/SS/DS, GDTR, IDTR, EFER, CR0, CR3, CR4, RFLAGS, RIP, RSP, RAX and IA32_PAT (plus CET and LBR state where enabled) to the host save area (VM_HSAVE_PA); the rest needs VMSAVE.',
+    source: `${APM.vmrun}; ${CODE.bochsSvm} SvmEnterSaveHostState (incl. pat_msr); ${CODE.qemuSvm} helper_vmrun; ${CODE.linuxNestedSvm} svm_copy_vmrun_state`,
   },
   vmexitWritesVmcb: {
     summary: '#VMEXIT writes the guest save-area state VMRUN loaded (segments ES/CS/SS/DS, GDTR/IDTR, EFER, CRs, DRs, RFLAGS, RIP, RSP, RAX, CPL, g_pat with NPT) and the exit fields (exit_code, exit_info_1/2, exit_int_info, next_rip, insn bytes), int_state and the int_ctl write-back bits.',
@@ -201,25 +201,40 @@ export function normaliseVmcsFieldName(field: string | number): string | undefin
 }
 
 export interface ExitInfoAnswer {
-  /** 'always': defined for this reason; 'conditional': only in the sub-case named by `condition`; 'never': undefined. */
+  /**
+   * 'always': the value is architecturally defined for this reason (written, or cleared to 0 — see `status`);
+   * 'conditional': written only in the sub-case named by `condition`; 'never': undefined, or left unmodified by a
+   * failed VM entry (a stale value of an earlier exit).
+   */
   defined: 'always' | 'conditional' | 'never';
+  /** What the exit does to the field (exitInfo.ts exitInfoStatus). */
+  status: ExitInfoStatus;
   condition?: string;
+  /** Outside `condition`: 'cleared' or 'undefined'. */
+  otherwise?: ExitInfoStatus;
   /** Bit 31 (valid) of the interruption-information fields is written on every exit even when `defined` is 'never'. */
   validBitAlwaysWritten?: boolean;
   rule: ExitInfoValidity;
 }
 
-/** Detailed answer: is `field` defined after an exit with basic reason `basicExitReason`? undefined = not an exit-information field. */
-export function exitInfoValidity(field: string | number, basicExitReason: number): ExitInfoAnswer | undefined {
+/**
+ * Detailed answer: what does the exit with `basicExitReason` (basic reason or full VM_EXIT_REASON; bit 31 = failed
+ * VM entry) leave in `field`? undefined = not an exit-information field.
+ */
+export function exitInfoValidity(field: string | number, basicExitReason: number, opts: ExitInfoOptions = {}): ExitInfoAnswer | undefined {
   const name = normaliseVmcsFieldName(field);
   const rule = name ? EXIT_INFO_BY_FIELD.get(name) : undefined;
-  if (!rule) return undefined;
-  const reason = basicExitReason & 0xffff;
-  const base = rule.validBitAlwaysWritten ? { validBitAlwaysWritten: true, rule } : { rule };
-  if (rule.reasons === 'all') return { defined: 'always', ...base };
-  const hit = rule.reasons.find((x) => x.reason === reason);
-  if (!hit) return { defined: 'never', ...base };
-  return hit.condition ? { defined: 'conditional', condition: hit.condition, ...base } : { defined: 'always', ...base };
+  if (!rule || !name) return undefined;
+  const st = exitInfoStatus(name, basicExitReason, opts);
+  if (!st) return undefined;
+  const a: ExitInfoAnswer = {
+    defined: st.status === 'undefined' || st.status === 'unmodified' ? 'never' : st.condition ? 'conditional' : 'always',
+    status: st.status, rule,
+  };
+  if (st.condition) a.condition = st.condition;
+  if (st.otherwise) a.otherwise = st.otherwise;
+  if (rule.validBitAlwaysWritten && st.status !== 'unmodified') a.validBitAlwaysWritten = true;
+  return a;
 }
 
 /**
@@ -227,8 +242,8 @@ export function exitInfoValidity(field: string | number, basicExitReason: number
  * true = defined (possibly only in a sub-case, see exitInfoValidity), false = undefined for this reason,
  * undefined = `fieldName` is not an exit-information field (or unknown).
  */
-export function exitInfoFieldDefined(fieldName: string | number, basicExitReason: number): boolean | undefined {
-  const a = exitInfoValidity(fieldName, basicExitReason);
+export function exitInfoFieldDefined(fieldName: string | number, basicExitReason: number, opts: ExitInfoOptions = {}): boolean | undefined {
+  const a = exitInfoValidity(fieldName, basicExitReason, opts);
   return a ? a.defined !== 'never' : undefined;
 }
 
@@ -262,9 +277,10 @@ export function vmwriteAllowed(field: string | number | { encoding: number }, vm
 
 /**
  * How a transition treats a field: 'always'; 'never'; 'pdptr' (EPT ∧ PAE paging); 'control:NAME' (only when the
- * named control is 1); 'supported:TEXT' (every time, on processors that support the feature).
+ * named control is 1); 'smm' (only SMM VM exits / VM entries that return from SMM — the dual-monitor treatment, which
+ * KVM never uses; undefined after other exits); 'supported:TEXT' (every time, on processors that support the feature).
  */
-export type TransitionCondition = 'always' | 'never' | 'pdptr' | `control:${string}` | `supported:${string}`;
+export type TransitionCondition = 'always' | 'never' | 'pdptr' | 'smm' | `control:${string}` | `supported:${string}`;
 
 export interface GuestFieldRule { entry: TransitionCondition; exit: TransitionCondition; note?: string }
 
@@ -295,13 +311,13 @@ for (const n of ['GUEST_IA32_FRED_CONFIG', 'GUEST_IA32_FRED_RSP1', 'GUEST_IA32_F
   GUEST_RULES.set(n, { entry: 'control:VM_ENTRY_LOAD_IA32_FRED', exit: 'control:SECONDARY_VM_EXIT_SAVE_IA32_FRED' });
 }
 for (const n of ['GUEST_PDPTR0', 'GUEST_PDPTR1', 'GUEST_PDPTR2', 'GUEST_PDPTR3']) GUEST_RULES.set(n, { entry: 'pdptr', exit: 'pdptr' });
-GUEST_RULES.set('VMCS_LINK_POINTER', { entry: 'always', exit: 'never', note: 'checked by VM entry (must be all ones unless VMCS shadowing uses it); not guest register state' });
+GUEST_RULES.set('VMCS_LINK_POINTER', { entry: 'never', exit: 'never', note: 'not processor state: VM entry only checks it (all ones, or with "VMCS shadowing" = 1 the address of a shadow VMCS that VMREAD/VMWRITE in VMX non-root operation use); VM exit does not modify it' });
 GUEST_RULES.set('VMX_PREEMPTION_TIMER_VALUE', { entry: 'control:PIN_BASED_VMX_PREEMPTION_TIMER', exit: 'control:VM_EXIT_SAVE_VMX_PREEMPTION_TIMER' });
 GUEST_RULES.set('GUEST_INTR_STATUS', { entry: 'control:SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY', exit: 'control:SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY' });
 GUEST_RULES.set('GUEST_PML_INDEX', { entry: 'control:SECONDARY_EXEC_ENABLE_PML', exit: 'control:SECONDARY_EXEC_ENABLE_PML', note: 'the processor decrements it in place while logging' });
 GUEST_RULES.set('GUEST_IA32_PKRS', { entry: 'control:VM_ENTRY_LOAD_IA32_PKRS', exit: 'supported:processors supporting PKS' });
 GUEST_RULES.set('GUEST_UINV', { entry: 'supported:processors supporting user interrupts', exit: 'supported:processors supporting user interrupts' });
-GUEST_RULES.set('GUEST_SMBASE', { entry: 'never', exit: 'never', note: 'used only by SMM VM exits under the dual-monitor treatment' });
+GUEST_RULES.set('GUEST_SMBASE', { entry: 'smm', exit: 'smm', note: 'dual-monitor treatment of SMM only: SMM VM exits save SMBASE here, VM entries that return from SMM load it; after every other VM exit the field is undefined' });
 
 export function guestFieldRule(name: string): GuestFieldRule | undefined {
   return GUEST_RULES.get(name.endsWith('_HIGH') ? name.slice(0, -5) : name);
@@ -311,6 +327,7 @@ function evalCondition(c: TransitionCondition, controls: ControlSettings, pdptr:
   if (c === 'always') return true;
   if (c === 'never') return false;
   if (c === 'pdptr') return pdptr();
+  if (c === 'smm') return false;
   if (c.startsWith('control:')) return controls[c.slice(8)] === true;
   return true; // supported:... — written whenever the feature exists
 }
@@ -404,6 +421,7 @@ export function describeCondition(c: TransitionCondition, verb: string): string 
   if (c === 'always') return `${verb} on every transition`;
   if (c === 'never') return `not ${verb}`;
   if (c === 'pdptr') return `${verb} only if "enable EPT" = 1 and the guest uses PAE paging (CR0.PG = 1, CR4.PAE = 1, not IA-32e mode)`;
+  if (c === 'smm') return `${verb} only by SMM VM exits / VM entries that return from SMM (dual-monitor treatment)`;
   if (c.startsWith('control:')) return `${verb} only if ${c.slice(8)} = 1`;
   return `${verb} on every transition, on ${c.slice(10)}`;
 }
@@ -511,6 +529,17 @@ export function svmMsrIntercepted(msrpm: Uint8Array | undefined, msrProt: boolea
 export const VMSAVE_MEMBERS = ['fs', 'gs', 'tr', 'ldtr', 'kernel_gs_base', 'star', 'lstar', 'cstar', 'sfmask',
   'sysenter_cs', 'sysenter_esp', 'sysenter_eip'] as const;
 export const VMRUN_HOST_SAVE = ['es', 'cs', 'ss', 'ds', 'gdtr', 'idtr', 'efer', 'cr0', 'cr3', 'cr4', 'rflags', 'rip', 'rsp', 'rax'] as const;
+/**
+ * Host state VMRUN also saves (and #VMEXIT restores) that is not a save-area member: the host PAT (the guest runs with
+ * g_pat under nested paging), and, where the feature is enabled for the VMCB, the host CET and LBR state. Sources:
+ * Bochs bochs/cpu/svm.cc SvmEnterSaveHostState (pat_msr); AMD APM Vol.2 ch.15 (nested-paging PAT, LBR virtualization,
+ * shadow-stack support) — the host save area's format is implementation-specific.
+ */
+export const VMRUN_HOST_SAVE_OTHER = [
+  'host IA32_PAT (restored by #VMEXIT; the guest uses g_pat under nested paging)',
+  'host CET state (S_CET, SSP, ISST) when guest shadow stacks are enabled for the VMCB',
+  'host DebugCtl/LBR state when LBR virtualization (misc_ctl2 bit 0) is enabled',
+] as const;
 export const VMRUN_GUEST_LOAD = ['es', 'cs', 'ss', 'ds', 'gdtr', 'idtr', 'efer', 'cr0', 'cr2', 'cr3', 'cr4', 'dr6', 'dr7',
   'rflags', 'rip', 'rsp', 'rax', 'cpl', 'g_pat'] as const;
 export const VMEXIT_GUEST_SAVE = VMRUN_GUEST_LOAD;

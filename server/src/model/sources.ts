@@ -27,6 +27,8 @@ export const SDM = {
   condExits: 'Intel SDM Vol.3C §26.1.3 (instructions that cause VM exits conditionally)',
   entryCtlHostChecks: 'Intel SDM Vol.3C §27.2 (checks on VMX controls and host-state area)',
   entryGuestChecks: 'Intel SDM Vol.3C §27.3.1 (checks on the guest-state area)',
+  entryGuestNonReg: 'Intel SDM Vol.3C §27.3.1.5 (checks on guest non-register state: VMCS link pointer)',
+  smmVmExits: 'Intel SDM Vol.3C SMM chapter, dual-monitor treatment: SMM VM exits save SMBASE ("Saving Guest State"), VM entries that return from SMM load it ("Loading Guest State") — §34.15.2.4 / §34.15.4.5 in the 2016-2022 books',
   entryPdpteChecks: 'Intel SDM Vol.3C §27.3.1.6 (checks on guest page-directory-pointer-table entries)',
   entryLoadGuest: 'Intel SDM Vol.3C §27.3.2 (loading guest state)',
   entryLoadCrMsr: 'Intel SDM Vol.3C §27.3.2.1 (loading guest control registers, debug registers, and MSRs)',
@@ -68,6 +70,7 @@ export const APM = {
   gif: 'AMD APM Vol.2 §15.17 (global interrupt flag, STGI and CLGI)',
   vintr: 'AMD APM Vol.2 §15.21 (injecting virtual interrupts)',
   exitCodes: 'AMD APM Vol.2 Appendix C (SVM intercept exit codes)',
+  exitIntInfo: 'AMD APM Vol.2 §15.7.2 (intercepts during IDT interrupt delivery: EXITINTINFO)',
   hsave: 'AMD APM Vol.2 §15.30.4 (VM_HSAVE_PA MSR)',
 } as const;
 

@@ -50,6 +50,8 @@ export interface VmcsField {
   entryRule?: string;
   /** Machine-readable VM-exit rule (save for guest-state, load for host-state; same vocabulary as entryRule). */
   exitRule?: string;
+  /** Exit-information fields: what exits for reasons outside validForExitReasons leave (exitInfo.ts). */
+  exitInfoOtherwise?: 'cleared' | 'undefined';
   /** Exit-information fields: bit 31 (valid) is written on every exit even where the rest is undefined. */
   validBitAlwaysWritten?: boolean;
   /** Conditions under which the field is defined, keyed by basic exit reason (exit-information fields). */

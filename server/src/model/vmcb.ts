@@ -122,8 +122,11 @@ function buildField(r: VmcbRow): VmcbField | undefined {
     linux = false;
   }
   const area: VmcbArea = r.area.startsWith('save') ? 'save' : 'control';
+  // A fact-sheet alias with "+N" names a *different* member at an offset (Xen's 64-bit event_inj/exit_int_info hold
+  // the error code in their upper half; QEMU/kvm-unit-tests reserved arrays): not another name of this field.
   const aliases = [r.qemu, r.xen, r.bochs, r.kut]
-    .map((a) => a.replace(/\s*\(.*$/, '').replace(/\+\d+$/, '').trim())
+    .filter((a) => !/\+\s*\d+\s*$/.test(a))
+    .map((a) => a.replace(/\s*\(.*$/, '').trim())
     .filter((a) => a && a !== '-' && a !== name && !/^reserved/.test(a));
   for (const a of EXTRA_ALIASES[name] ?? []) aliases.push(a);
   const f: VmcbField = {
@@ -165,6 +168,17 @@ for (const f of ROW_FIELDS) {
   if (f.name === 'exit_code_hi') {
     f.legacy = true;
     f.notes = 'older Linux only: upper half of the 64-bit exit code (Linux 7.1.5 has a single u64 exit_code at 0x70)';
+  }
+  if (f.name === 'exit_int_info_err') {
+    f.writtenOnVmexit = 'partial';
+    f.vmexitNote = 'meaningful only when the #VMEXIT interrupted the delivery of an event (exit_int_info bit 31 V = 1) that pushes an error code (bit 11 EV = 1); otherwise its content is not defined';
+    f.sources.push(APM.exitIntInfo);
+  }
+  if (f.name === 'bus_lock_counter') {
+    f.writtenOnVmexit = 'yes';
+    f.meaning = 'bus-lock threshold counter: decremented by each bus lock the guest causes; a bus lock with the counter at 0 causes #VMEXIT(SVM_EXIT_BUS_LOCK)';
+    f.vmexitNote = 'the processor writes the current (decremented) count back; KVM reads it after #VMEXIT (nested_svm_vmexit checks vmcb02 bus_lock_counter)';
+    f.sources.push(`${CODE.linuxNestedSvm} nested_svm_vmexit, nested_vmcb02_prepare_control (bus_lock_counter)`, `${CODE.linuxSvmC} complete_userspace_buslock`);
   }
   if (f.name === 'hv_enlightenments') {
     f.meaning = 'software-reserved area (KVM stores Hyper-V enlightenment controls here); the processor never uses it';

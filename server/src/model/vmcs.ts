@@ -55,15 +55,24 @@ function exitInfoFacts(name: string, f: VmcsField): void {
   const v = EXIT_INFO_BY_FIELD.get(name);
   if (!v) return;
   f.validForExitReasons = v.reasons === 'all' ? 'all' : v.reasons.map((x) => x.reason);
+  f.exitInfoOtherwise = v.otherwise;
   if (v.reasons !== 'all') {
     const cond: Record<number, string> = {};
-    for (const x of v.reasons) if (x.condition) cond[x.reason] = x.condition;
+    for (const x of v.reasons) if (x.condition) cond[x.reason] = x.otherwise && x.otherwise !== v.otherwise ? `${x.condition}; otherwise ${x.otherwise}` : x.condition;
     if (Object.keys(cond).length) f.exitReasonConditions = cond;
   }
   if (v.validBitAlwaysWritten) f.validBitAlwaysWritten = true;
-  f.undefinedWhen = v.reasons === 'all' ? undefined : `after exits for other reasons: ${v.note}`;
-  f.onExit = v.reasons === 'all' ? `written by every VM exit (${v.note})` : `written by VM exits that define it (${v.note})`;
-  f.sources.push(v.source);
+  const failed = v.writtenByFailedEntry ? 'a failed VM entry (reason 33/34/41, bit 31 set) writes it too' : 'a failed VM entry leaves it unmodified (it keeps the value of the last VM exit)';
+  if (v.reasons === 'all') {
+    f.onExit = `written by every VM exit (${v.note}); ${failed}`;
+  } else {
+    const others = v.otherwise === 'cleared' ? 'clear it to 0' : v.validBitAlwaysWritten ? 'write bit 31 (valid) = 0 and leave the other bits undefined' : 'leave it undefined';
+    f.onExit = `written by the VM exits listed below; other VM exits ${others}; ${failed}`;
+    const undefinedSubcases = v.reasons.filter((x) => x.condition && (x.otherwise ?? v.otherwise) === 'undefined');
+    if (v.otherwise === 'undefined') f.undefinedWhen = `after exits for other reasons, and outside the listed sub-cases: ${v.note}`;
+    else if (undefinedSubcases.length) f.undefinedWhen = `only outside these sub-cases: ${undefinedSubcases.map((x) => `reason ${x.reason}: ${x.condition}`).join('; ')}; everywhere else other exits clear it`;
+  }
+  f.sources.push(v.source, SDM.entryFailure);
 }
 
 function build(r: VmcsRow): VmcsField {
@@ -107,6 +116,12 @@ function addSemantics(f: VmcsField): void {
       f.onExit = describeCondition(r.exit, 'saved by VM exit');
       if (r.exit === 'pdptr') {
         f.undefinedWhen = 'after a VM exit with "enable EPT" = 0, or when the guest was not using PAE paging (CR0.PG = 0, CR4.PAE = 0, or IA-32e mode): the CPU writes undefined values';
+      } else if (r.exit === 'smm') {
+        f.undefinedWhen = 'after every VM exit except SMM VM exits (which KVM never causes: it does not use the dual-monitor treatment)';
+        f.sources.push(SDM.smmVmExits);
+      } else if (key === 'VMCS_LINK_POINTER') {
+        f.onExit = 'not modified by VM exit';
+        f.sources.push(SDM.entryGuestNonReg);
       } else if (r.exit.startsWith('control:')) {
         f.undefinedWhen = `not written by VM exit when ${r.exit.slice(8)} = 0 (the field keeps whatever was there; KVM must not read it back as guest state)`;
       }

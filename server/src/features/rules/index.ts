@@ -10,6 +10,8 @@ import { vmcsNeedlessWrite } from './vmcsNeedlessWrite';
 import { vmwriteReadonly } from './vmwriteReadonly';
 import { hostStateLifetime } from './hostStateLifetime';
 import { nestedWriteback } from './nestedWriteback';
+import { exitInfoSynthesis } from './exitInfoSynthesis';
+import { fieldWidth } from './fieldWidth';
 
 export const RULES: Rule[] = [vmcsWidth, vmcsUndefinedRead, vmcsNeedlessWrite, vmwriteReadonly, hostStateLifetime,
-  intCtlWriteback, vmsaveRedundant, msrPassthroughSync, vmcbCleanBits, nestedWriteback];
+  intCtlWriteback, vmsaveRedundant, msrPassthroughSync, vmcbCleanBits, nestedWriteback, exitInfoSynthesis, fieldWidth];

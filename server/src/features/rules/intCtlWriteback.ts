@@ -28,8 +28,6 @@ const K = {
   l0Vintr: 'intercept:VINTR',
   l1Vintr: 'intercept:VINTR@vmcb12-cache',
   l1VintrMem: 'intercept:VINTR@vmcb12',
-  vintrMasking: 'int_ctl:V_INTR_MASKING@vmcb12-cache',
-  vintrMaskingMem: 'int_ctl:V_INTR_MASKING@vmcb12',
 } as const;
 
 /** Keys of formulas that say "nested vNMI enabled" (conditions.ts has no predicate for it: an unknown by text). */
@@ -156,10 +154,13 @@ function functionFindings(doc: DocumentAnalysis, fn: FunctionInfo, role: string 
         }
       } else if (bit === 'V_IRQ' && (c.destination === 'vmcb12' || c.destination === 'vmcb12-cache')) {
         const l0Owns: Record<string, boolean> = {
-          [K.l0Vintr]: true, [K.l1Vintr]: false, [K.l1VintrMem]: false, [K.vintrMasking]: false, [K.vintrMaskingMem]: false,
+          // L0 owns VINTR when it intercepts it and L1 does not, whatever L1's V_INTR_MASKING (the guard that tested
+          // only !V_INTR_MASKING was fixed in Linux 6.4: "Don't sync vmcb02 V_IRQ back to vmcb12 if KVM (L0) is
+          // intercepting VINTR").
+          [K.l0Vintr]: true, [K.l1Vintr]: false, [K.l1VintrMem]: false,
         };
         if (may(f, l0Owns)) {
-          problems.push('copies V_IRQ even when L0 owns the VINTR intercept (svm_is_intercept(svm, INTERCEPT_VINTR) without L1 intercepting VINTR / using V_INTR_MASKING): L0 set V_IRQ in vmcb02 to open its own interrupt window, so syncing it would inject a spurious virtual interrupt into L1\'s view of L2');
+          problems.push('copies V_IRQ even when L0 owns the VINTR intercept (svm_is_intercept(svm, INTERCEPT_VINTR) without L1 intercepting VINTR): L0 set V_IRQ in vmcb02 to open its own interrupt window, so syncing it would inject a spurious virtual interrupt into L1\'s view of L2');
         }
       }
     }

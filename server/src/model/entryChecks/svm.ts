@@ -40,8 +40,8 @@ export const SVM_CHECKS: EntryCheck[] = [
   // Rules VMRUN enforces that the APM states outside the §15.5.1 list.
   ctl('npt-ncr3', 'With nested paging enabled, reserved bits of N_CR3 must be zero (beyond the maximum physical address)', ['nested_cr3'], [['SVM_NESTED_CTL_NP_ENABLE', 'SVM_MISC_ENABLE_NP']],
     { notes: 'Outside the §15.5.1 list; Bochs svm.cc SvmEnterLoadCheckControls() enforces it.' }, 'AMD APM Vol.2 §15.25.3 (nested paging: N_CR3)'),
-  save('npt-gpat', 'With nested paging enabled, G_PAT must contain only valid memory types', ['g_pat'], [['kvm_pat_valid', 'pat_valid']],
-    { notes: 'Outside the §15.5.1 list; Bochs svm.cc enforces it.' }),
+  c('svm-save', 'npt-gpat', 'With nested paging enabled, G_PAT must contain only valid memory types', ['g_pat'], [['kvm_pat_valid', 'pat_valid']],
+    { notes: 'Outside the §15.5.1 list; Bochs svm.cc SvmEnterLoadCheckGuestState() enforces it.' }, 'AMD APM Vol.2 §15.25 (nested paging: guest PAT, G_PAT)'),
   ctl('vnmi-intercept', 'V_NMI_ENABLE set in int_ctl requires the NMI intercept', ['int_ctl'], [['V_NMI_ENABLE_MASK'], ['INTERCEPT_NMI']],
     { feature: 'V_NMI_ENABLE_MASK', notes: 'Outside the §15.5.1 list (NMI virtualization).' }, 'AMD APM Vol.2 §15.21.4 (NMI virtualization)'),
 ];

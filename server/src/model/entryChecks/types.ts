@@ -35,7 +35,7 @@ export interface CheckMatch {
    * and local-variable expansion). A spelling is a C identifier (bit macro, capability name, helper) or `/regex/`.
    */
   all?: string[][];
-  /** Spellings or fields whose presence in the condition rules the site out (separates neighbouring checks). */
+  /** Fields read, or spellings written in the condition itself, that rule the site out (separates neighbouring checks). */
   none?: string[];
   /** `any`: the fields are alternative names of one field (layouts differ between kernels); one covers the check. */
   cover?: 'all' | 'any';

@@ -67,11 +67,12 @@ export function pdptrsDefinedAfterExit(ept: boolean, mode: PagingMode): boolean 
 }
 export const PDPTR_EXIT_SOURCE = sem.RULES.pdptrsDefinedAfterExit.source;
 
-/** §c: is the exit-information field defined for this basic exit reason? Undefined when the table says so. */
-export function exitInfoFieldDefined(field: string, reason: number): { defined: boolean; conditional?: string; source: string } | undefined {
+/** §c: what the exit leaves in the exit-information field (written / cleared / undefined / unmodified). */
+export function exitInfoFieldDefined(field: string, reason: number): { defined: boolean; status: sem.ExitInfoAnswer['status']; conditional?: string; source: string } | undefined {
   const a = sem.exitInfoValidity(field, reason);
   if (!a) return undefined;
-  return a.condition ? { defined: a.defined !== 'never', conditional: a.condition, source: a.rule.source } : { defined: a.defined !== 'never', source: a.rule.source };
+  const base = { defined: a.defined !== 'never', status: a.status, source: a.rule.source };
+  return a.condition ? { ...base, conditional: a.condition } : base;
 }
 
 export function exitInfoFields(): string[] {

@@ -215,7 +215,9 @@ export class Machine {
         if (field === 'VM_EXIT_REASON' || !vmcsField(field)) continue;
         const d = exitInfoFieldDefined(field, reason);
         if (!d) continue;
-        if (d.defined) this.set(`${vmcs}.${field}`, valueCell(undefined, `defined for exit reason ${exitReasonLabel(reason)}${d.conditional ? ` (${d.conditional})` : ''}`));
+        if (d.status === 'unmodified') continue; // failed VM entry: keeps the value of the last exit (SDM §27.8)
+        if (d.status === 'cleared') this.set(`${vmcs}.${field}`, valueCell(0n, `cleared by the exit for reason ${exitReasonLabel(reason)}`));
+        else if (d.defined) this.set(`${vmcs}.${field}`, valueCell(undefined, `defined for exit reason ${exitReasonLabel(reason)}${d.conditional ? ` (${d.conditional})` : ''}`));
         else this.cells.set(`${vmcs}.${field}`, undefinedCell(`not defined for exit reason ${exitReasonLabel(reason)}`));
       }
     } else {
@@ -515,7 +517,7 @@ export class Machine {
   svmVmrun(target: 'L1' | 'L2'): void {
     const vmcb = target === 'L2' ? 'vmcb02' : 'vmcb01';
     if (target === 'L2' && this.get('vmcb02.int_ctl').desc === 'not prepared yet') this.nestedVmcb02PrepareControl();
-    this.set('hsave.host_state', valueCell(undefined, 'ES/CS/SS/DS, GDTR, IDTR, RFLAGS, EFER, CR0, CR3, CR4, RAX, RSP, RIP saved by VMRUN'));
+    this.set('hsave.host_state', valueCell(undefined, 'ES/CS/SS/DS, GDTR, IDTR, RFLAGS, EFER, CR0, CR3, CR4, RAX, RSP, RIP, IA32_PAT (and CET/LBR state where enabled) saved by VMRUN'));
     const regs = registersFor(this.cfg.paging);
     this.set('hw.CR0', valueCell(regs.cr0, `${target} CR0 from ${vmcb}.save.cr0`));
     this.set('hw.CR4', valueCell(regs.cr4, `${target} CR4 from ${vmcb}.save.cr4`));
