@@ -190,10 +190,12 @@ export function incrementalAnalysis(prev: DocumentAnalysis, text: string, tree: 
 /** References are reused by later versions: their strings must not keep this version's text alive (detach.ts). */
 function detachRefs(refs: FieldRef[]): FieldRef[] {
   for (const r of refs) {
-    r.name = detached(r.name);
-    if (r.objectText !== undefined) r.objectText = detached(r.objectText);
-    if (r.subMember !== undefined) r.subMember = detached(r.subMember);
-    if (r.compound !== undefined) r.compound = detached(r.compound);
+    // Every string field (name, objectText, subMember, structType, ...); entities and accessors are model objects.
+    const o = r as unknown as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      const v = o[k];
+      if (typeof v === 'string') o[k] = detached(v);
+    }
   }
   return refs;
 }
