@@ -27,7 +27,7 @@ import { codeLenses } from './features/codelens';
 import { checkHoverAt, checkLenses, documentChecks } from './features/checkSites';
 import { auditMarkdown } from './features/auditReport';
 import { NESTED_AUDIT_REQUEST, type NestedAuditResult } from './protocol/nestedAudit';
-import { nestedAuditRequest } from './workspace/auditTree';
+import { helperHeadersFor, nestedAuditRequest } from './workspace/auditTree';
 import { findEntity, suggestNames } from './model/index';
 import { entityCard, markdownToText } from './features/hover';
 import { refAt } from './analysis/document';
@@ -374,7 +374,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const h = hoverAt(doc, offset);
     if (!h) {
       // `CC(...)` in a nested check function: the manual checks it implements (features/checkSites).
-      const c = checkHoverAt(store.memo(uri, 'nestedChecks', documentChecks), doc.text, offset);
+      const c = checkHoverAt(store.memo(uri, 'nestedChecks', (d) => documentChecks(d, helperHeadersFor(uri))), doc.text, offset);
       return c ? { contents: { kind: 'markdown' as const, value: c.markdown }, range: toRange(doc, c.start, c.end) } : null;
     }
     const name = refAt(doc, offset)?.entity.name ?? '';
@@ -423,7 +423,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     [...codeLenses(doc).map((l) => ({
       range: toRange(doc, l.start, l.start),
       command: { title: l.title, command: 'kvmLens.simulateFunction', arguments: [uri, l.functionName] },
-    })), ...checkLenses(doc, store.memo(uri, 'nestedChecks', documentChecks)).map((l) => ({
+    })), ...checkLenses(doc, store.memo(uri, 'nestedChecks', (d) => documentChecks(d, helperHeadersFor(uri)))).map((l) => ({
       range: toRange(doc, l.start, l.start),
       command: { title: l.title, command: 'kvmLens.auditNested', arguments: [uri, l.functionName] },
     }))]));

@@ -284,7 +284,10 @@ function rawSites(fn: Fn, fns: Map<string, Fn>): RawSite[] {
         for (const d of disjuncts(cond)) {
           const ccs = d.descendantsOfType('call_expression').filter((c): c is Node => !!c && isCCCall(c));
           if (isCCCall(d)) ccs.unshift(d);
-          if (ccs.length) for (const cc of ccs) addCC(cc, d.text === cc.text ? [] : [d.text], q);
+          // The rest of the disjunct guards each CC (`nested_cpu_has_posted_intr(vmcs12) && (CC(a) || CC(b))`): the
+          // CC calls themselves are cut out so one CC's condition does not leak into its siblings.
+          const rest = ccs.reduce((t, cc) => t.split(cc.text).join('CC(…)'), d.text);
+          if (ccs.length) for (const cc of ccs) addCC(cc, d.text === cc.text ? [] : [rest], q);
           else if (!delegatesTo(d, fns)) out.push({ fn, node: d, text: d.text, cc: false, guards: guardsOf(d, fn), qualification: q });
         }
       }

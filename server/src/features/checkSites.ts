@@ -1,7 +1,7 @@
 // Editor side of the nested audit on one open document: the check sites of the document, a hover on `CC(...)` that
 // lists the model checks it implements, and a code lens per check function ("implements N of M checks").
 // Editor-agnostic: (document text, model) → plain data.
-import { extractCheckSites, type CheckSite } from '../analysis/nestedChecks';
+import { extractCheckSites, type CheckSite, type SourceFile } from '../analysis/nestedChecks';
 import type { DocumentAnalysis } from '../analysis/document';
 import {
   SVM_VMRUN_CHECKS, VMX_ENTRY_CHECKS, failureText, sameFailure, type CheckGroup, type EntryCheck,
@@ -27,11 +27,13 @@ export function vendorOf(text: string): 'vmx' | 'svm' | undefined {
 }
 
 /** Check sites of one document (the document alone: helpers from other files are not expanded). */
-export function documentChecks(doc: Pick<DocumentAnalysis, 'text' | 'uri'> & Partial<Pick<DocumentAnalysis, 'tree'>>): DocumentChecks | undefined {
+export function documentChecks(doc: Pick<DocumentAnalysis, 'text' | 'uri'> & Partial<Pick<DocumentAnalysis, 'tree'>>, helpers: SourceFile[] = []): DocumentChecks | undefined {
   if (!/\bCC\s*\(|KVM_NESTED_VMENTER_CONSISTENCY_CHECK|return\s+-EINVAL/.test(doc.text)) return undefined;
+  // Sites are only reachable from a root in the same document: where KVM reports VMfail / exit 33 / VMEXIT_INVALID.
+  if (!/VMXERR_ENTRY_INVALID_(CONTROL|HOST_STATE)_FIELD|EXIT_REASON_INVALID_STATE|SVM_EXIT_ERR/.test(doc.text)) return undefined;
   const vendor = vendorOf(doc.text);
   if (!vendor) return undefined;
-  const { sites } = extractCheckSites({ vendor, main: [{ path: doc.uri, text: doc.text, tree: doc.tree }] });
+  const { sites } = extractCheckSites({ vendor, main: [{ path: doc.uri, text: doc.text, tree: doc.tree }], helpers });
   const checks = vendor === 'vmx' ? VMX_ENTRY_CHECKS : SVM_VMRUN_CHECKS;
   return { vendor, sites, matches: sites.map((s) => checks.filter((c) => siteMatches(c, s))) };
 }

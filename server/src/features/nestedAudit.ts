@@ -62,9 +62,10 @@ function keyHit(key: string, text: string): boolean {
 }
 
 /** Does a KVM site implement (part of) a check? Fields read, every key group, no excluded spelling. */
-export function siteMatches(check: EntryCheck, site: Pick<CheckSite, 'fields' | 'contextFields' | 'tokens' | 'text'>): boolean {
+export function siteMatches(check: EntryCheck, site: Pick<CheckSite, 'fields' | 'contextFields' | 'tokens' | 'text' | 'condExpanded'>): boolean {
   if (!check.match.fields.some((f) => site.fields.includes(f) || site.contextFields.includes(f))) return false;
   for (const group of check.match.all ?? []) if (!group.some((k) => keyHit(k, site.tokens))) return false;
+  for (const group of check.match.inCondition ?? []) if (!group.some((k) => keyHit(k, site.condExpanded))) return false;
   for (const k of check.match.none ?? []) if (site.fields.includes(k) || keyHit(k, site.text)) return false;
   return true;
 }
@@ -111,7 +112,9 @@ export function matchChecks(checks: readonly EntryCheck[], sites: CheckSite[], c
     if (status === 'missing') {
       if (check.feature && ctx.exposed && !ctx.exposed.has(check.feature)) {
         status = 'not-applicable';
-        notes.push(`${check.feature} is never offered to L1 (not in nested_vmx_setup_*), so the reserved-bit check of its control rejects it`);
+        notes.push(check.vendor === 'vmx'
+          ? `${check.feature} is never offered to L1 (not in nested_vmx_setup_*), so the reserved-bit check of its control rejects it`
+          : `${check.feature} does not occur in this tree's nested SVM code: the feature is not supported for L1`);
       } else if (check.vendor === 'vmx' && ctx.layout && check.match.fields.every((f) => !ctx.layout!.has(f))) {
         status = 'not-applicable';
         notes.push(`no field of the rule is in this tree's struct vmcs12 (${check.match.fields.join(', ')})`);
@@ -189,7 +192,9 @@ export function auditSvm(read: TreeReader): { audit?: VendorAudit; coverage?: Vm
   const svmH = file(read, '../include/asm/svm.h');
   const coverage = svmCoverage({ files: [main], svmH });
   const layout = svmH ? new Set(coverage.flatMap((c) => c.layoutNames)) : undefined;
-  const { results, unmatched } = matchChecks(SVM_VMRUN_CHECKS, sites, { layout });
+  // SVM has no capability MSRs: a feature is supported for L1 when the nested SVM code names it.
+  const exposed = new Set([main, ...helpers].flatMap((f) => f.text.match(/\b[A-Z][A-Z0-9_]{3,}\b/g) ?? []));
+  const { results, unmatched } = matchChecks(SVM_VMRUN_CHECKS, sites, { layout, exposed });
   return {
     audit: { vendor: 'svm', files: [main.path, ...helpers.map((h) => h.path)], roots: rootsOut(roots), checks: results, unmatched, counts: counts(results, sites.length) },
     coverage,

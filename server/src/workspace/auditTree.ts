@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { runNestedAudit, type AuditReport } from '../features/nestedAudit';
 import { readSourceFile } from './fsaccess';
+import type { SourceFile } from '../analysis/nestedChecks';
 
 /** arch/x86/kvm of a tree given as the kernel root, arch/x86, arch/x86/kvm itself, or any path inside it. */
 export function kvmDir(tree: string): string | undefined {
@@ -57,4 +58,23 @@ export async function nestedAuditRequest(p: unknown, init: () => Promise<unknown
   await init();
   const out = auditTreeOnDisk(kvm, vendors, kvm);
   return out.ok ? { ...out, markdown: markdown(out.report) } : out;
+}
+
+const HELPER_HEADERS: Record<'vmx' | 'svm', string[]> = { vmx: ['nested.h', 'vmx.h', 'capabilities.h', 'vmcs12.h'], svm: ['svm.h'] };
+
+/** The helper headers next to an open nested.c (vmx/nested.h, ..., svm/svm.h), for expanding nested_cpu_has*() etc. */
+export function helperHeadersFor(uri: string): SourceFile[] {
+  let path = uri;
+  if (path.startsWith('file://')) {
+    try { path = decodeURIComponent(new URL(path).pathname); } catch { return []; }
+  }
+  const dir = dirname(path);
+  const vendor = /(^|\/)svm(\/|$)/.test(dir) ? 'svm' : /(^|\/)vmx(\/|$)/.test(dir) ? 'vmx' : undefined;
+  if (!vendor) return [];
+  const out: SourceFile[] = [];
+  for (const name of HELPER_HEADERS[vendor]) {
+    const r = readSourceFile(join(dir, name));
+    if (r.ok) out.push({ path: join(dir, name), text: r.text });
+  }
+  return out;
 }

@@ -35,8 +35,8 @@ export const SVM_CHECKS: EntryCheck[] = [
   ctl('bitmaps-pa', 'The MSR or IOIO intercept tables extend to a physical address that is greater than or equal to the maximum supported physical address', ['msrpm_base_pa', 'iopm_base_pa'], [['kvm_vcpu_is_legal_gpa', 'nested_svm_check_bitmap_pa', 'MSRPM_SIZE', 'IOPM_SIZE', 'maxphyaddr']]),
   ctl('event-inj', 'Illegal event injection: EVENTINJ with V=1 and an undefined TYPE, or TYPE=exception with a vector that is not a valid exception', ['event_inj'], [['SVM_EVTINJ_VALID', 'SVM_EVTINJ_TYPE_MASK', 'nested_svm_check_event_inj']], {}, EVT),
   ctl('asid', 'ASID is equal to zero', ['asid'], [['/asid\\s*==\\s*0|!\\s*[a-z_>.-]*asid/']]),
-  save('cet-s-cet', 'Any reserved bit is set in S_CET', ['s_cet'], [['kvm_is_valid_u_s_cet', 'CET_US_RESERVED_BITS', '/s_cet/']], { recent: 'CET (shadow stacks in SVM)' }),
-  save('cet-cr4-wp', 'CR4.CET is 1 when CR0.WP is 0', ['cr4', 'cr0'], [['X86_CR4_CET'], ['X86_CR0_WP']], { recent: 'CET (shadow stacks in SVM)' }),
+  save('cet-s-cet', 'Any reserved bit is set in S_CET', ['s_cet'], [['kvm_is_valid_u_s_cet', 'CET_US_RESERVED_BITS', '/s_cet/']], { recent: 'CET (shadow stacks in SVM)', feature: 'X86_FEATURE_SHSTK' }),
+  save('cet-cr4-wp', 'CR4.CET is 1 when CR0.WP is 0', ['cr4', 'cr0'], [['X86_CR4_CET'], ['X86_CR0_WP']], { recent: 'CET (shadow stacks in SVM)', feature: 'X86_FEATURE_SHSTK' }),
   // Rules VMRUN enforces that the APM states outside the §15.5.1 list.
   ctl('npt-ncr3', 'With nested paging enabled, reserved bits of N_CR3 must be zero (beyond the maximum physical address)', ['nested_cr3'], [['SVM_NESTED_CTL_NP_ENABLE', 'SVM_MISC_ENABLE_NP']],
     { notes: 'Outside the §15.5.1 list; Bochs svm.cc SvmEnterLoadCheckControls() enforces it.' }, 'AMD APM Vol.2 §15.25.3 (nested paging: N_CR3)'),

@@ -35,6 +35,8 @@ export interface CheckMatch {
    * and local-variable expansion). A spelling is a C identifier (bit macro, capability name, helper) or `/regex/`.
    */
   all?: string[][];
+  /** Like `all`, but matched against the condition alone (its guards do not count). */
+  inCondition?: string[][];
   /** Fields read, or spellings written in the condition itself, that rule the site out (separates neighbouring checks). */
   none?: string[];
   /** `any`: the fields are alternative names of one field (layouts differ between kernels); one covers the check. */

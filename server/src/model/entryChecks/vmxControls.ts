@@ -8,11 +8,11 @@ const EXIT = 'Intel SDM Vol.3C §27.2.1.2 (checks on VMX controls: VM-exit contr
 const ENTRY = 'Intel SDM Vol.3C §27.2.1.3 (checks on VMX controls: VM-entry control fields)';
 const EVENT = 'Intel SDM Vol.3C §27.2.1.3 (VM-entry control fields: event injection) and §25.8.3 (VM-entry controls for event injection)';
 
-type Opt = Partial<Pick<EntryCheck, 'feature' | 'recent' | 'notes'>> & { none?: string[] };
+type Opt = Partial<Pick<EntryCheck, 'feature' | 'recent' | 'notes'>> & { none?: string[]; inCondition?: string[][] };
 
 function c(group: CheckGroup, section: string, id: string, text: string, fields: string[], all?: string[][], opt: Opt = {}): EntryCheck {
-  const { none, ...rest } = opt;
-  return { id: `vmx.${id}`, vendor: 'vmx', group, order: 0, text, match: { fields, all, none }, failure: VMFAIL_CONTROL, section, ...rest };
+  const { none, inCondition, ...rest } = opt;
+  return { id: `vmx.${id}`, vendor: 'vmx', group, order: 0, text, match: { fields, all, none, inCondition }, failure: VMFAIL_CONTROL, section, ...rest };
 }
 const exec = (id: string, text: string, fields: string[], all?: string[][], opt?: Opt) => c('exec-controls', EXEC, `exec.${id}`, text, fields, all, opt);
 const exit = (id: string, text: string, fields: string[], all?: string[][], opt?: Opt) => c('exit-controls', EXIT, `exit.${id}`, text, fields, all, opt);
@@ -64,7 +64,9 @@ export const VMX_CONTROL_CHECKS: EntryCheck[] = [
   exec('vid-ext-intr', 'If "virtual-interrupt delivery" is 1, "external-interrupt exiting" must be 1',
     [PROC2, PIN], [['SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY', 'nested_cpu_has_vid'], ['PIN_BASED_EXT_INTR_MASK', 'nested_exit_on_intr']]),
   exec('posted-vid', 'If "process posted interrupts" is 1, "virtual-interrupt delivery" must be 1',
-    [PIN, PROC2], [['PIN_BASED_POSTED_INTR', 'nested_cpu_has_posted_intr'], ['SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY', 'nested_cpu_has_vid']]),
+    [PIN, PROC2], [['PIN_BASED_POSTED_INTR', 'nested_cpu_has_posted_intr'], ['SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY', 'nested_cpu_has_vid']],
+    { none: ['nested_exit_on_intr', 'PIN_BASED_EXT_INTR_MASK', 'nested_cpu_has_virt_x2apic_mode', 'SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE', 'CPU_BASED_TPR_SHADOW'],
+      inCondition: [['SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY', 'nested_cpu_has_vid']] }),
   exec('posted-ack-intr', 'If "process posted interrupts" is 1, the "acknowledge interrupt on exit" VM-exit control must be 1',
     [PIN, 'vm_exit_controls'], [['PIN_BASED_POSTED_INTR', 'nested_cpu_has_posted_intr'], ['VM_EXIT_ACK_INTR_ON_EXIT', 'nested_exit_intr_ack_set']]),
   exec('posted-nv', 'If "process posted interrupts" is 1, bits 15:8 of the posted-interrupt notification vector must be 0',
@@ -151,7 +153,8 @@ export const VMX_CONTROL_CHECKS: EntryCheck[] = [
   event('insn-len-zero', 'For those types, an instruction length of 0 is allowed only if IA32_VMX_MISC bit 30 is 1',
     ['vm_entry_instruction_len'], [['nested_cpu_has_zero_length_injection', 'VMX_MISC_ZERO_LEN_INS', '/==\\s*0/']]),
   entry('msr-load', 'If the VM-entry MSR-load count is not 0, the MSR-load address must be 16-byte aligned and its last byte within the physical-address width',
-    ['vm_entry_msr_load_addr'], [['vm_entry_msr_load_count', 'nested_vmx_check_msr_switch', 'kvm_vcpu_is_legal_aligned_gpa', '/0xf\\b|\\b16\\b/']]),
+    ['vm_entry_msr_load_addr'], [['vm_entry_msr_load_count', 'nested_vmx_check_msr_switch', 'kvm_vcpu_is_legal_aligned_gpa', '/0xf\\b|\\b16\\b/']],
+    { none: ['nested_vmx_load_msr'] }),
   entry('smm-outside', 'If the processor is not in SMM, "entry to SMM" and "deactivate dual-monitor treatment" must be 0',
     ['vm_entry_controls'], [['VM_ENTRY_SMM', 'VM_ENTRY_DEACT_DUAL_MONITOR']],
     { feature: 'VM_ENTRY_SMM', notes: 'KVM never sets these bits in the allowed-1 settings it reports, so the reserved-bit check rejects them.' }),

@@ -45,7 +45,7 @@ export const VMX_GUEST_CHECKS: EntryCheck[] = [
   cr('cr0-fixed', 'The CR0 field must not set any bit to a value not supported in VMX operation (PE and PG are not checked if "unrestricted guest" is 1; NW and CD are never checked)',
     ['guest_cr0'], [['nested_guest_cr0_valid', 'cr0_fixed0', 'cr0_fixed1', 'fixed_bits_valid', 'CR0_FIXED']]),
   cr('cr0-pg-pe', 'If bit 31 of the CR0 field (PG) is 1, bit 0 (PE) must be 1',
-    ['guest_cr0'], [['X86_CR0_PG'], ['X86_CR0_PE']], { none: ['X86_CR4_PAE', 'VM_ENTRY_IA32E_MODE', 'EFER_LME'] }),
+    ['guest_cr0'], [['X86_CR0_PG'], ['X86_CR0_PE']], { none: ['X86_CR4_PAE', 'VM_ENTRY_IA32E_MODE', 'EFER_LME', 'nested_guest_cr0_valid', 'fixed_bits_valid'] }),
   cr('cr4-fixed', 'The CR4 field must not set any bit to a value not supported in VMX operation',
     ['guest_cr4'], [['nested_guest_cr4_valid', 'nested_cr4_valid', 'cr4_fixed0', 'cr4_fixed1', 'fixed_bits_valid', 'CR4_FIXED']]),
   cr('cr4-cet-wp', 'If bit 23 of the CR4 field (CET) is 1, bit 16 of the CR0 field (WP) must be 1',
