@@ -3,12 +3,12 @@
 // to text patterns when the grammar misparsed the surrounding code (kernel macros, asm).
 import type { Node, Tree } from 'web-tree-sitter';
 import {
-  ACCESSORS, INSTRUCTIONS, VMCB_FIELDS, VMCS_BY_VMCS12_MEMBER, entityForIdentifier, findVmcbField,
-  type AccessorInfo, type Entity, type VmcbArea,
+  ACCESSORS, GHCB_FIELDS, INSTRUCTIONS, VMCB_FIELDS, VMCS_BY_VMCS12_MEMBER, VMSA_FIELDS, entityForIdentifier, findGhcbField, findVmcbField,
+  findVmsaField, type AccessorInfo, type Entity, type VmcbArea, type VmcbField,
 } from '../model/index';
 
 export type RefForm =
-  | 'vmcs-enum' | 'vmcs12-member' | 'vmcb-member' | 'intctl-mask' | 'accessor' | 'instruction' | 'msr' | 'exit-reason';
+  | 'vmcs-enum' | 'vmcs12-member' | 'vmcb-member' | 'intctl-mask' | 'accessor' | 'instruction' | 'msr' | 'exit-reason' | 'symbol';
 
 /** Which VMCB a member access goes through, as far as the expression tells. */
 export type VmcbObject = 'vmcb01' | 'vmcb02' | 'vmcb12' | 'vmcb12-cache' | 'vmcb' | 'unknown';
@@ -35,13 +35,16 @@ export interface FieldRef {
   isWrite: boolean;
   /** Compound assignment (`|=`, `&=`, ...) on a member. */
   compound?: string;
+  /** The object is a local/parameter pointer of this struct type (`struct vmcb_control_area *control`, ...). */
+  structType?: string;
 }
 
 const ACCESSOR_BY_NAME = new Map(ACCESSORS.map((a) => [a.name, a]));
 const INSTRUCTION_NAMES = new Map(INSTRUCTIONS.flatMap((i) => [i.name, ...i.aliases].map((n) => [n, i] as const)));
 const IDENT = /[A-Za-z_][A-Za-z0-9_]*/g;
 /** Member names worth classifying: vmcs12 members and VMCB member names (plus area names). */
-const MEMBER_NAMES = new Set<string>([...VMCS_BY_VMCS12_MEMBER.keys(), ...VMCB_FIELDS.flatMap((f) => [f.name, ...f.aliases]), 'intercepts']);
+const MEMBER_NAMES = new Set<string>([...VMCS_BY_VMCS12_MEMBER.keys(), ...VMCB_FIELDS.flatMap((f) => [f.name, ...f.aliases]), 'intercepts',
+  ...VMSA_FIELDS.map((f) => f.name), ...GHCB_FIELDS.map((f) => f.name)]);
 const ASM_INSN = /\b(vmsave|vmload|vmrun|stgi|clgi|vmmcall|invlpga|vmlaunch|vmresume|vmread|vmwrite|vmptrld|vmclear|vmxon|vmxoff|invept|invvpid)\b/g;
 
 function formOf(e: Entity): RefForm {
@@ -53,6 +56,7 @@ function formOf(e: Entity): RefForm {
     case 'accessor': return 'accessor';
     case 'instruction': return 'instruction';
     case 'vmcb': return 'vmcb-member';
+    case 'symbol': return 'symbol';
   }
 }
 
@@ -328,43 +332,107 @@ function markWriteFromText(r: FieldRef, text: string): void {
 function classifyMember(text: string, name: string, start: number, end: number, objectText: string, fe: Node | undefined): FieldRef | undefined {
   let outer: Node | undefined = fe;
   const obj = objectText.replace(/\s+/g, '');
+  const typed = /^[A-Za-z_][A-Za-z0-9_]*$/.test(obj) ? pointerTypeAt(text, obj, start) : undefined;
 
-  // vmcs12 members
-  if (isVmcs12Object(obj)) {
+  // vmcs12 members (also through a local `struct vmcs12 *` / eVMCS pointer, whose members carry the vmcs12 names)
+  if (isVmcs12Object(obj) || typed?.type === 'vmcs12' || typed?.type === 'hv_enlightened_vmcs') {
     const f = VMCS_BY_VMCS12_MEMBER.get(name);
     if (!f) return undefined;
     const r: FieldRef = { start, end, name, form: 'vmcs12-member', entity: f, inComment: false, objectText, isWrite: false };
+    if (typed) r.structType = typed.type;
     markWrite(r, outer);
     return r;
   }
-  // VMCB area members: <obj>.control.x / <obj>->save.x / nested.ctl.x / nested.save.x
+  // A local/parameter pointer to an area: `control->tsc_offset`, `to->clean`, `save->rip`, `vmsa->pl0_ssp`.
+  const kind = typed ? TYPED_AREA[typed.type] : undefined;
+  if (typed && kind) {
+    const f = kind === 'vmsa' ? findVmsaField(name) : kind === 'ghcb-save' ? findGhcbField(name)
+      : findVmcbField(name, kind) ?? (name === 'intercepts' ? interceptWord(text, end, kind) : undefined);
+    if (!f) return undefined;
+    const area: VmcbArea = kind === 'control' ? 'control' : 'save';
+    const vmcbObject = /_cached$/.test(typed.type) ? 'vmcb12-cache' : classifyVmcbObject(typed.init ?? obj);
+    return areaRef(text, name, start, end, objectText, f, area, vmcbObject, fe, typed.type);
+  }
+  // VMCB area members: <obj>.control.x / <obj>->save.x / nested.ctl.x / nested.save.x (and `ghcb->save.x`)
   const areaM = /^(.*?)(?:->|\.)(control|save|ctl)$/.exec(obj);
   if (areaM) {
     const area: VmcbArea = areaM[2] === 'save' ? 'save' : 'control';
     const base = areaM[1];
-    const vmcbish = /vmcb|nested$|hsave|save_area/.test(base) || areaM[2] === 'ctl';
+    const baseType = /^[A-Za-z_][A-Za-z0-9_]*$/.test(base) ? pointerTypeAt(text, base, start) : undefined;
+    if (baseType?.type === 'ghcb' || (!baseType && /(^|->|\.)ghcb$/.test(base))) {
+      const g = area === 'save' ? findGhcbField(name) : undefined;
+      return g ? areaRef(text, name, start, end, objectText, g, 'save', 'unknown', fe, 'ghcb') : undefined;
+    }
+    const vmcbish = /vmcb|nested$|hsave|save_area/.test(base) || areaM[2] === 'ctl' || baseType?.type === 'vmcb';
     if (!vmcbish) return undefined;
     const f = findVmcbField(name, area) ?? (name === 'intercepts' ? interceptWord(text, end, area) : undefined);
     if (!f) return undefined;
-    const r: FieldRef = {
-      start, end, name, form: 'vmcb-member', entity: f, inComment: false, objectText, area, isWrite: false,
-      vmcbObject: areaM[2] === 'ctl' || /nested$/.test(base) ? 'vmcb12-cache' : classifyVmcbObject(base),
-    };
-    // sub-member: vmcb->save.es.selector
-    if (fe === undefined) {
-      const sm = /^\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/.exec(text.slice(end, end + 80));
-      if (sm && !/^\s*\.\s*[A-Za-z_][A-Za-z0-9_]*\s*\(/.test(text.slice(end, end + 80))) r.subMember = sm[1];
-      return r;
-    }
-    if (outer?.parent?.type === 'field_expression') {
-      const sub = outer.parent.childForFieldName('field');
-      if (sub) r.subMember = sub.text;
-      outer = outer.parent;
-    }
-    markWrite(r, outer);
-    return r;
+    const vmcbObject = areaM[2] === 'ctl' || /nested$/.test(base) ? 'vmcb12-cache' : classifyVmcbObject(baseType?.init ?? base);
+    return areaRef(text, name, start, end, objectText, f, area, vmcbObject, fe, baseType?.type);
   }
   return undefined;
+}
+
+/** A VMCB/VMSA/GHCB member reference, with its sub-member (`save.es.selector`) and write marking. */
+function areaRef(text: string, name: string, start: number, end: number, objectText: string, f: VmcbField, area: VmcbArea,
+  vmcbObject: VmcbObject, fe: Node | undefined, structType: string | undefined): FieldRef {
+  let outer: Node | undefined = fe;
+  const r: FieldRef = { start, end, name, form: 'vmcb-member', entity: f, inComment: false, objectText, area, isWrite: false, vmcbObject };
+  if (structType) r.structType = structType;
+  // sub-member: vmcb->save.es.selector
+  if (fe === undefined) {
+    const sm = /^\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/.exec(text.slice(end, end + 80));
+    if (sm && !/^\s*\.\s*[A-Za-z_][A-Za-z0-9_]*\s*\(/.test(text.slice(end, end + 80))) r.subMember = sm[1];
+    return r;
+  }
+  if (outer?.parent?.type === 'field_expression') {
+    const sub = outer.parent.childForFieldName('field');
+    if (sub) r.subMember = sub.text;
+    outer = outer.parent;
+  }
+  markWrite(r, outer);
+  return r;
+}
+
+// ---- local pointers: `struct vmcb_control_area *control = &svm->vmcb->control;`, parameters, `struct vmcs12 *v12` ----
+
+/** Struct pointer types whose members are fields, and which area their members belong to. */
+const TYPED_AREA: Readonly<Record<string, VmcbArea | 'vmsa' | 'ghcb-save' | undefined>> = {
+  vmcb_control_area: 'control', vmcb_ctrl_area_cached: 'control', vmcb_save_area: 'save', vmcb_save_area_cached: 'save',
+  sev_es_save_area: 'vmsa', ghcb_save_area: 'ghcb-save',
+};
+
+interface PtrDecl { at: number; name: string; type: string; init?: string }
+const PTR_DECL = /\bstruct\s+([A-Za-z_][A-Za-z0-9_]*)\s*\*\s*(?:const\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*&?\s*([^;,()]*(?:\([^()]*\)[^;,()]*)?))?/g;
+let lastDecls: { text: string; decls: Map<string, PtrDecl[]> } | undefined;
+
+/** Every `struct T *name` declaration (locals and parameters) in the text, by name, in text order. */
+function pointerDecls(text: string): Map<string, PtrDecl[]> {
+  if (lastDecls && lastDecls.text === text) return lastDecls.decls;
+  const decls = new Map<string, PtrDecl[]>();
+  PTR_DECL.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = PTR_DECL.exec(text)) !== null) {
+    const d: PtrDecl = { at: m.index, name: m[2], type: m[1] };
+    if (m[3]) d.init = m[3].trim();
+    const list = decls.get(d.name);
+    if (list) list.push(d);
+    else decls.set(d.name, [d]);
+  }
+  lastDecls = { text, decls };
+  return decls;
+}
+
+/** The struct type of pointer `name` at `offset`: the nearest declaration before it (any struct, so a closer unrelated one wins). */
+function pointerTypeAt(text: string, name: string, offset: number): PtrDecl | undefined {
+  const list = pointerDecls(text).get(name);
+  if (!list) return undefined;
+  let best: PtrDecl | undefined;
+  for (const d of list) {
+    if (d.at >= offset) break;
+    best = d;
+  }
+  return best && (TYPED_AREA[best.type] || best.type === 'vmcs12' || best.type === 'hv_enlightened_vmcs' || best.type === 'vmcb' || best.type === 'ghcb') ? best : undefined;
 }
 
 /** Linux `enum intercept_words` (arch/x86/include/asm/svm.h): the symbolic indexes of `intercepts[]`. */

@@ -1,6 +1,6 @@
 // Hover cards: a concise markdown card per entity, plus accessor-fit and object notes for the reference form.
 // Editor-agnostic: (document facts, model) → plain data.
-import { VMX_EXIT_REASONS, fullFieldOf, widthBits, type AccessorInfo, type Entity, type IntCtlBit, type VmcbField, type VmcsField } from '../model/index';
+import { VMX_EXIT_REASONS, fullFieldOf, widthBits, type AccessorInfo, type Entity, type IntCtlBit, type SymbolInfo, type VmcbField, type VmcsField } from '../model/index';
 import { refAt, type DocumentAnalysis } from '../analysis/document';
 import type { FieldRef } from '../analysis/refs';
 
@@ -19,8 +19,26 @@ const widthLabel = (w: VmcsField['width']): string => (w === 'natural' ? 'natura
 
 export function hoverAt(doc: DocumentAnalysis, offset: number): HoverResult | undefined {
   const ref = refAt(doc, offset);
-  if (!ref) return undefined;
-  return { markdown: cardForRef(ref), start: ref.start, end: ref.end };
+  if (ref) return { markdown: cardForRef(ref), start: ref.start, end: ref.end };
+  const sub = subMemberAt(doc, offset);
+  return sub ? { markdown: cardForRef(sub.ref), start: sub.start, end: sub.end } : undefined;
+}
+
+/** `vmcb->save.gs.base` with the cursor on `base`: the reference of `gs`, whose sub-member it is. */
+function subMemberAt(doc: DocumentAnalysis, offset: number): { ref: FieldRef; start: number; end: number } | undefined {
+  const t = doc.text;
+  let s = Math.min(offset, t.length);
+  while (s > 0 && /[A-Za-z0-9_]/.test(t[s - 1])) s--;
+  let e = s;
+  while (e < t.length && /[A-Za-z0-9_]/.test(t[e])) e++;
+  if (e <= s || e - s > 40) return undefined;
+  let d = s - 1;
+  while (d >= 0 && /\s/.test(t[d])) d--;
+  if (t[d] !== '.') return undefined;
+  d--;
+  while (d >= 0 && /\s/.test(t[d])) d--;
+  const ref = refAt(doc, d);
+  return ref && ref.subMember === t.slice(s, e) && ref.end === d + 1 ? { ref, start: s, end: e } : undefined;
 }
 
 export function cardForRef(ref: FieldRef): string {
@@ -33,6 +51,14 @@ export function cardForRef(ref: FieldRef): string {
 /** What the reference form adds: accessor fit, which VMCB instance, read/write. */
 function referenceContext(ref: FieldRef): string | undefined {
   if (ref.entity.kind === 'vmcs' && ref.accessor) return accessorFit(ref.entity, ref.accessor);
+  if (ref.entity.kind === 'vmcb' && ref.entity.layout) {
+    const what = ref.entity.layout === 'vmsa' ? 'the SEV-ES VMSA (encrypted guest save area)' : 'the GHCB (page shared with the SEV-ES guest)';
+    return `*Access:* ${ref.isWrite ? 'write' : 'read'} of ${what}${ref.subMember ? ` · member \`${ref.subMember}\`` : ''}`;
+  }
+  if (ref.form === 'vmcs12-member' && ref.structType === 'hv_enlightened_vmcs') {
+    const g = ref.entity.kind === 'vmcs' ? ref.entity.evmcsCleanGroup : undefined;
+    return `*Access:* ${ref.isWrite ? 'write to' : 'read of'} the enlightened VMCS (Hyper-V layout in L1 memory), \`${ref.objectText ?? 'evmcs'}->${ref.name}\`${g ? `; clean group \`${g}\`` : ''}`;
+  }
   if (ref.form === 'vmcb-member' && ref.vmcbObject) {
     const obj: Record<string, string> = {
       vmcb01: 'vmcb01 — the VMCB KVM runs L1 with',
@@ -110,6 +136,7 @@ export function entityCard(e: Entity): string {
       lines.push(sourcesLine(e.sources));
       return lines.join('\n\n');
     }
+    case 'symbol': return symbolCard(e);
     case 'accessor':
       return [`**${e.name}** — KVM VMCS accessor`, e.meaning, `Width: ${e.op === 'set-bits' || e.op === 'clear-bits' ? '32-bit read-modify-write' : widthLabel(e.width)}`, sourcesLine(e.sources)].join('\n\n');
   }
@@ -135,6 +162,8 @@ function vmcsCard(f0: VmcsField): string {
   if (full.vmcs12) kvm.push(`vmcs12 member \`${full.vmcs12.member}\`${full.vmcs12.offset !== undefined ? ` at offset ${full.vmcs12.offset}` : ''}`);
   else kvm.push('no vmcs12 member (not exposed to L1)');
   if (!f.linux) kvm.push('not named in Linux');
+  if (full.shadowVmcs) kvm.push(full.shadowVmcs === 'read-write' ? 'shadow VMCS: L1 VMREAD/VMWRITE without exit' : 'shadow VMCS: L1 VMREAD without exit (VMWRITE exits)');
+  if (full.evmcsCleanGroup) kvm.push(`eVMCS clean group \`${full.evmcsCleanGroup}\``);
   lines.push(`*KVM:* ${kvm.join('; ')}`);
   if (full.notes) lines.push(full.notes);
   lines.push(sourcesLine(f.sources));
@@ -142,16 +171,42 @@ function vmcsCard(f0: VmcsField): string {
 }
 
 function vmcbCard(f: VmcbField): string {
-  const lines = [`**${f.name}** — VMCB ${f.area === 'control' ? 'control area' : 'state-save area'} offset \`${hex(f.offset, 3)}\`, ${f.size} byte${f.size === 1 ? '' : 's'}`, f.meaning];
+  const where = f.layout === 'vmsa' ? 'SEV-ES VMSA (struct sev_es_save_area)' : f.layout === 'ghcb' ? 'GHCB (struct ghcb)' : `VMCB ${f.area === 'control' ? 'control area' : 'state-save area'}`;
+  const lines = [`**${f.name}** — ${where} offset \`${hex(f.offset, 3)}\`, ${f.size} byte${f.size === 1 ? '' : 's'}`, f.meaning];
   const hw: string[] = [];
   if (f.onVmrun) hw.push(`VMRUN: ${f.onVmrun}`);
   const note = f.vmexitNote && !/^(yes|no|partially)\b\s*$/i.test(f.vmexitNote.trim()) ? ` — ${f.vmexitNote.replace(/^(yes|partially),?\s*/i, '')}` : '';
   hw.push(`#VMEXIT: ${f.writtenOnVmexit === 'yes' ? 'written by the processor' : f.writtenOnVmexit === 'partial' ? 'partly written by the processor' : 'not written by the processor'}${note}`);
   if (f.vmsaveState) hw.push('saved/loaded by VMSAVE/VMLOAD, not by VMRUN/#VMEXIT');
   lines.push(`*Hardware:*\n${hw.map((h) => `- ${h}`).join('\n')}`);
+  if (f.layout) {
+    if (f.notes) lines.push(f.notes);
+    lines.push(sourcesLine(f.sources));
+    return lines.join('\n\n');
+  }
   lines.push(`*KVM:* clean bit ${f.cleanBit ? `\`${f.cleanBit}\` — mark it dirty (vmcb_mark_dirty) after changing this field` : 'none (the processor always reloads it)'}${f.aliases.length ? `; also named ${f.aliases.map((a) => `\`${a}\``).join(', ')}` : ''}`);
   if (f.notes) lines.push(f.notes);
   lines.push(sourcesLine(f.sources));
+  return lines.join('\n\n');
+}
+
+const SYMBOL_KIND: Record<SymbolInfo['category'], string> = {
+  'vmx-control': 'VMX control bit', 'vmx-control-default1': 'VMX default1 control mask', 'svm-intercept': 'SVM intercept bit',
+  'svm-intercept-word': 'SVM intercept word index', 'vmcb-clean-bit': 'VMCB clean bit', 'svm-misc-ctl': 'VMCB control bit',
+  'svm-tlb-ctl': 'VMCB TLB_CONTROL value', 'svm-erap-ctl': 'VMCB ERAP control bit', 'svm-int-ctl': 'VMCB interrupt-control mask',
+  'svm-event': 'EVENTINJ/EXITINTINFO field', 'evmcs-clean-field': 'enlightened-VMCS clean-field group', ghcb: 'VMGEXIT sub-operation',
+  'kvm-helper': 'KVM helper',
+};
+
+function symbolCard(y: SymbolInfo): string {
+  const where = y.category === 'svm-intercept' ? `enum value ${y.value}` : y.bit !== undefined ? `bit ${y.bit} (\`${y.value}\`)` : y.value ? `value \`${y.value}\`` : '';
+  const lines = [`**${y.name}** — ${SYMBOL_KIND[y.category]}: \`${y.container}\`${where ? `, ${where}` : ''}`, y.meaning];
+  const hw: string[] = [];
+  if (y.exitCode) hw.push(`#VMEXIT code: \`${y.exitCode}\``);
+  if (y.capability) hw.push(`allowed by ${y.capability}`);
+  if (hw.length) lines.push(`*Hardware:* ${hw.join('; ')}`);
+  if (y.nested) lines.push(`*KVM (nested):* ${y.nested}`);
+  lines.push(sourcesLine(y.sources));
   return lines.join('\n\n');
 }
 

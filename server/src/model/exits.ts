@@ -155,7 +155,7 @@ const SVM: SvmRow[] = [
   [0x089, 'WBINVD', 'WBINVD'], [0x08a, 'MONITOR', 'MONITOR'], [0x08b, 'MWAIT', 'MWAIT'], [0x08c, 'MWAIT_COND', 'MWAIT (conditional)'],
   [0x08d, 'XSETBV', 'XSETBV'], [0x08e, 'RDPRU', 'RDPRU'], [0x08f, 'EFER_WRITE_TRAP', 'EFER write trap (after the write; SEV-ES)'],
   ...Array.from({ length: 16 }, (_, n): SvmRow => [0x090 + n, `CR${n}_WRITE_TRAP`, `CR${n} write trap (after the write; SEV-ES)`]),
-  [0x0a2, 'INVPCID', 'INVPCID'], [0x0a5, 'BUS_LOCK', 'bus-lock threshold reached'], [0x0a6, 'IDLE_HLT', 'HLT with no pending event (idle HLT)'],
+  [0x0a2, 'INVPCID', 'INVPCID'], [0x0a5, 'BUS_LOCK', 'bus lock with bus_lock_counter at 0 (bus-lock threshold)'], [0x0a6, 'IDLE_HLT', 'HLT with no pending event (idle HLT)'],
   [0x400, 'NPF', 'nested page fault', 'exit_info_1: page-fault error code (+ NPF bits); exit_info_2: guest-physical address'],
   [0x401, 'AVIC_INCOMPLETE_IPI', 'AVIC incomplete IPI'], [0x402, 'AVIC_UNACCELERATED_ACCESS', 'AVIC unaccelerated access'],
   [0x403, 'VMGEXIT', 'VMGEXIT (SEV-ES guest request)'],
@@ -191,9 +191,45 @@ for (let v = 1; v < 31; v++) {
   EXCEPTION_CODES.push(e);
 }
 
+/** Codes the APM defines that Linux 7.1.5 does not name (named here after the APM; Bochs names them SVM_VMEXIT_*). */
+const SVM_NOT_IN_LINUX: SvmRow[] = [
+  [0x0a0, 'INVLPGB', 'INVLPGB (broadcast TLB invalidation)'], [0x0a1, 'INVLPGB_ILLEGAL', 'INVLPGB with an illegal operand combination'],
+  [0x0a3, 'MCOMMIT', 'MCOMMIT'], [0x0a4, 'TLBSYNC', 'TLBSYNC'],
+];
+
+/**
+ * VMGEXIT requests of SEV-ES/SNP guests: not #VMEXIT codes the CPU writes but values the guest puts in the GHCB's
+ * sw_exit_code (exit_code is SVM_EXIT_VMGEXIT); KVM dispatches them in sev_handle_vmgexit. Linux 7.1.5
+ * arch/x86/include/uapi/asm/svm.h; AMD GHCB specification (document 56421), "Non-automatic exits".
+ */
+const VMGEXIT: Array<[number, string, string]> = [
+  [0x80000001, 'MMIO_READ', 'MMIO read: sw_exit_info_1 = GPA, sw_exit_info_2 = length, data through sw_scratch'],
+  [0x80000002, 'MMIO_WRITE', 'MMIO write: sw_exit_info_1 = GPA, sw_exit_info_2 = length, data through sw_scratch'],
+  [0x80000003, 'NMI_COMPLETE', 'the guest finished handling an NMI (re-enables NMI injection)'],
+  [0x80000004, 'AP_HLT_LOOP', 'AP parked in its HLT loop (AP reset hold)'],
+  [0x80000005, 'AP_JUMP_TABLE', 'set/get the AP jump table address (sw_exit_info_1 = SVM_VMGEXIT_SET/GET_AP_JUMP_TABLE)'],
+  [0x80000010, 'PSC', 'page state change (SNP): private/shared conversions described in the shared buffer'],
+  [0x80000011, 'GUEST_REQUEST', 'SNP guest request message to the firmware (request/response pages)'],
+  [0x80000012, 'EXT_GUEST_REQUEST', 'extended SNP guest request (also returns certificate data)'],
+  [0x80000013, 'AP_CREATION', 'SNP AP creation: create or destroy a vCPU\'s VMSA (sub-op in sw_exit_info_1: SVM_VMGEXIT_AP_CREATE_ON_INIT/AP_CREATE/AP_DESTROY)'],
+  [0x80000018, 'SNP_RUN_VMPL', 'run the vCPU at another VMPL (SNP)'],
+  [0x8000001a, 'SAVIC', 'Secure AVIC request (register/unregister the APIC backing page GPA)'],
+  [0x8000fffd, 'HV_FEATURES', 'query the hypervisor feature bitmap (GHCB_HV_FT_*)'],
+  [0x8000fffe, 'TERM_REQUEST', 'guest requests termination (reason set and code in sw_exit_info_1)'],
+  [0x8000ffff, 'UNSUPPORTED_EVENT', 'report an unsupported event to the hypervisor'],
+];
+const VMGEXIT_SRC = [CODE.linuxUapiSvmH, 'AMD GHCB specification (document 56421)', 'Linux 7.1.5 arch/x86/kvm/svm/sev.c sev_handle_vmgexit'];
+
 const BASE_CODES = SVM.map(svmCode);
+const EXTRA_SVM_CODES: ExitReason[] = [
+  ...SVM_NOT_IN_LINUX.map((row) => ({ ...svmCode(row), linux: false, sources: [APM.exitCodes, 'Bochs bochs/cpu/svm.h (SVM_VMEXIT_INVLPGB, _INVLPGB_ILLEGAL, _MCOMMIT, _TLBSYNC)'] })),
+  ...VMGEXIT.map(([code, n, meaning]): ExitReason => ({
+    kind: 'exit-reason', vendor: 'svm', name: `SVM_VMGEXIT_${n}`, aliases: [], code, linux: true, sources: VMGEXIT_SRC,
+    meaning: `VMGEXIT request (GHCB sw_exit_code, with exit_code = SVM_EXIT_VMGEXIT): ${meaning}`,
+  })),
+];
 const LAST = BASE_CODES.findIndex((e) => e.name === 'SVM_EXIT_LAST_EXCP');
-export const SVM_EXIT_CODES: readonly ExitReason[] = [...BASE_CODES.slice(0, LAST), ...EXCEPTION_CODES, ...BASE_CODES.slice(LAST)];
+export const SVM_EXIT_CODES: readonly ExitReason[] = [...BASE_CODES.slice(0, LAST), ...EXCEPTION_CODES, ...BASE_CODES.slice(LAST), ...EXTRA_SVM_CODES];
 
 export const VMX_EXIT_BY_CODE: ReadonlyMap<number, ExitReason> = new Map(VMX_EXIT_REASONS.map((e) => [e.code, e]));
 export const SVM_EXIT_BY_CODE: ReadonlyMap<number, ExitReason> = new Map(SVM_EXIT_CODES.map((e) => [e.code, e]));

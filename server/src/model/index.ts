@@ -4,6 +4,8 @@ import { ALL_MSRS } from './msr';
 import { SVM_EXIT_CODES, VMX_EXIT_REASONS } from './exits';
 import { INT_CTL_BITS, VMCB_FIELDS } from './vmcb';
 import { VMCS_FIELDS } from './vmcs';
+import { SYMBOLS } from './symbols';
+import { GHCB_FIELDS, VMSA_FIELDS } from './sevEs';
 import type { Entity } from './types';
 
 export * from './types';
@@ -18,6 +20,11 @@ export { EXIT_INFO_VALIDITY, EXIT_INFO_BY_FIELD, fieldsDefinedBy, exitInfoStatus
 export type { ExitInfoValidity, ExitInfoReason, ExitInfoFieldName, ExitInfoStatus, ExitInfoStatusAnswer, ExitInfoOptions } from './exitInfo';
 export * from './semantics';
 export { SDM, APM, CODE, SDM_EDITION, APM_EDITION } from './sources';
+export { SYMBOLS, SYMBOL_BY_NAME } from './symbols';
+export { VMX_CONTROLS, VMX_CONTROL_SYMBOL } from './controls';
+export { SVM_SYMBOLS } from './svmSymbols';
+export { EVMCS_CLEAN_GROUPS, evmcsGroupOf, evmcsUnusedField, shadowVmcsKind } from './vmcsVariants';
+export { VMSA_FIELDS, GHCB_FIELDS, findVmsaField, findGhcbField, ghcbValidBit, layoutSize } from './sevEs';
 
 /** Identifiers (C tokens) that name an entity directly: VMCS enum names, masks, MSRs, exit reasons, accessors, wrappers. */
 const BY_IDENT = new Map<string, Entity>();
@@ -30,6 +37,7 @@ for (const m of ALL_MSRS) { add(m.name, m); for (const a of m.aliases) add(a, m)
 for (const r of [...VMX_EXIT_REASONS, ...SVM_EXIT_CODES]) { add(r.name, r); for (const a of r.aliases) add(a, r); }
 for (const a of ACCESSORS) add(a.name, a);
 for (const i of INSTRUCTIONS) { add(i.name, i); for (const a of i.aliases) add(a, i); }
+for (const y of SYMBOLS) { add(y.name, y); for (const a of y.aliases) add(a, y); }
 
 /** Entity named by a C identifier as it appears in KVM code (e.g. `GUEST_PDPTR0`, `V_IRQ_MASK`, `MSR_IA32_XFD`). */
 export function entityForIdentifier(ident: string): Entity | undefined {
@@ -38,7 +46,7 @@ export function entityForIdentifier(ident: string): Entity | undefined {
 
 /** Every entity, for `kvm-lens fields` and name suggestions. */
 export function allEntities(): Entity[] {
-  return [...VMCS_FIELDS, ...VMCB_FIELDS, ...INT_CTL_BITS, ...ALL_MSRS, ...VMX_EXIT_REASONS, ...SVM_EXIT_CODES, ...INSTRUCTIONS, ...ACCESSORS];
+  return [...VMCS_FIELDS, ...VMCB_FIELDS, ...INT_CTL_BITS, ...ALL_MSRS, ...VMX_EXIT_REASONS, ...SVM_EXIT_CODES, ...INSTRUCTIONS, ...ACCESSORS, ...SYMBOLS];
 }
 
 /** Lookup for `kvm-lens explain NAME`: C identifiers, SDM-only field names, aliases, `vmcs12.member`, `vmcb.member`. */
@@ -54,6 +62,8 @@ export function findEntity(name: string): Entity | undefined {
     const f = VMCS_FIELDS.find((v) => v.vmcs12?.member === m[1] && v.access === 'full');
     if (f) return f;
   }
+  const lay = /^(vmsa|ghcb)(?:->|\.)(?:save\.)?([a-z0-9_]+)$/.exec(name);
+  if (lay) return (lay[1] === 'vmsa' ? VMSA_FIELDS : GHCB_FIELDS).find((f) => f.name === lay[2]);
   const v = /^(?:vmcb\d*(?:->|\.))?(?:(control|save)\.)?([a-z0-9_[\]]+)$/.exec(name);
   if (v) return VMCB_FIELDS.find((f) => f.name === v[2] && (!v[1] || f.area === v[1]));
   return undefined;

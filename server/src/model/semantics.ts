@@ -5,6 +5,7 @@ import { VMCS_ROWS } from './data/vmcsTable';
 import { decodeEncoding } from './encoding';
 import { EXIT_INFO_BY_FIELD, exitInfoStatus, type ExitInfoOptions, type ExitInfoStatus, type ExitInfoValidity } from './exitInfo';
 import { APM, CODE, SDM } from './sources';
+import { VMX_CONTROLS } from './controls';
 import type { HostLifetime } from './types';
 
 export interface RuleInfo {
@@ -96,42 +97,21 @@ export interface VmxControlBit { name: string; field: string; value: number; mea
 const ctl = (name: string, field: string, value: number, meaning: string, source: string = CODE.linuxVmxH): VmxControlBit =>
   ({ name, field, value, meaning, source });
 
-export const VMX_CONTROL_BITS: readonly VmxControlBit[] = [
-  ctl('VM_EXIT_SAVE_DEBUG_CONTROLS', 'VM_EXIT_CONTROLS', 0x4, 'save guest DR7 and IA32_DEBUGCTL on exit'),
-  ctl('VM_EXIT_HOST_ADDR_SPACE_SIZE', 'VM_EXIT_CONTROLS', 0x200, 'host is in 64-bit mode after exit (EFER.LMA/LME, CS.L)'),
-  ctl('VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL', 'VM_EXIT_CONTROLS', 0x1000, 'load HOST_IA32_PERF_GLOBAL_CTRL on exit'),
-  ctl('VM_EXIT_ACK_INTR_ON_EXIT', 'VM_EXIT_CONTROLS', 0x8000, 'acknowledge the external interrupt on exit and report its vector in VM_EXIT_INTR_INFO'),
-  ctl('VM_EXIT_SAVE_IA32_PAT', 'VM_EXIT_CONTROLS', 0x40000, 'save guest IA32_PAT on exit'),
-  ctl('VM_EXIT_LOAD_IA32_PAT', 'VM_EXIT_CONTROLS', 0x80000, 'load HOST_IA32_PAT on exit'),
-  ctl('VM_EXIT_SAVE_IA32_EFER', 'VM_EXIT_CONTROLS', 0x100000, 'save guest IA32_EFER on exit'),
-  ctl('VM_EXIT_LOAD_IA32_EFER', 'VM_EXIT_CONTROLS', 0x200000, 'load HOST_IA32_EFER on exit'),
-  ctl('VM_EXIT_SAVE_VMX_PREEMPTION_TIMER', 'VM_EXIT_CONTROLS', 0x400000, 'save the remaining preemption-timer value on exit'),
-  ctl('VM_EXIT_CLEAR_BNDCFGS', 'VM_EXIT_CONTROLS', 0x800000, 'clear IA32_BNDCFGS on exit'),
-  ctl('VM_EXIT_PT_CONCEAL_PIP', 'VM_EXIT_CONTROLS', 0x1000000, 'conceal VM exits from Intel PT'),
-  ctl('VM_EXIT_CLEAR_IA32_RTIT_CTL', 'VM_EXIT_CONTROLS', 0x2000000, 'clear IA32_RTIT_CTL on exit'),
-  ctl('VM_EXIT_LOAD_CET_STATE', 'VM_EXIT_CONTROLS', 0x10000000, 'load HOST_S_CET, HOST_SSP, HOST_INTR_SSP_TABLE on exit'),
-  ctl('VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL', 'VM_EXIT_CONTROLS', 0x40000000, 'save guest IA32_PERF_GLOBAL_CTRL on exit'),
-  ctl('VM_ENTRY_LOAD_DEBUG_CONTROLS', 'VM_ENTRY_CONTROLS', 0x4, 'load GUEST_DR7 and GUEST_IA32_DEBUGCTL on entry'),
-  ctl('VM_ENTRY_IA32E_MODE', 'VM_ENTRY_CONTROLS', 0x200, 'guest is in IA-32e mode after entry'),
-  ctl('VM_ENTRY_SMM', 'VM_ENTRY_CONTROLS', 0x400, 'entry to SMM (dual-monitor treatment)'),
-  ctl('VM_ENTRY_DEACT_DUAL_MONITOR', 'VM_ENTRY_CONTROLS', 0x800, 'deactivate dual-monitor treatment'),
-  ctl('VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL', 'VM_ENTRY_CONTROLS', 0x2000, 'load GUEST_IA32_PERF_GLOBAL_CTRL on entry'),
-  ctl('VM_ENTRY_LOAD_IA32_PAT', 'VM_ENTRY_CONTROLS', 0x4000, 'load GUEST_IA32_PAT on entry'),
-  ctl('VM_ENTRY_LOAD_IA32_EFER', 'VM_ENTRY_CONTROLS', 0x8000, 'load GUEST_IA32_EFER on entry'),
-  ctl('VM_ENTRY_LOAD_BNDCFGS', 'VM_ENTRY_CONTROLS', 0x10000, 'load GUEST_BNDCFGS on entry'),
-  ctl('VM_ENTRY_PT_CONCEAL_PIP', 'VM_ENTRY_CONTROLS', 0x20000, 'conceal VM entries from Intel PT'),
-  ctl('VM_ENTRY_LOAD_IA32_RTIT_CTL', 'VM_ENTRY_CONTROLS', 0x40000, 'load GUEST_IA32_RTIT_CTL on entry'),
-  ctl('VM_ENTRY_LOAD_CET_STATE', 'VM_ENTRY_CONTROLS', 0x100000, 'load GUEST_S_CET, GUEST_SSP, GUEST_INTR_SSP_TABLE on entry'),
+/** Controls Linux 7.1.5 does not name (FRED from the posted series, PKRS named after Bochs). */
+const NON_LINUX_CONTROL_BITS: readonly VmxControlBit[] = [
+  ctl('VM_ENTRY_LOAD_IA32_LBR_CTL', 'VM_ENTRY_CONTROLS', 0x200000, 'load guest IA32_LBR_CTL on entry (name not in Linux 7.1.5)', `${SDM.entryControls} (bit 21)`),
+  ctl('VM_EXIT_CLEAR_IA32_LBR_CTL', 'VM_EXIT_CONTROLS', 0x4000000, 'clear IA32_LBR_CTL on exit (name not in Linux 7.1.5)', `${SDM.exitControls} (bit 26)`),
   ctl('VM_ENTRY_LOAD_IA32_FRED', 'VM_ENTRY_CONTROLS', 0x800000, 'load guest FRED state on entry', 'LKML KVM FRED series (not in Linux 7.1.5); Bochs bochs/cpu/vmx_ctrls.h'),
   ctl('SECONDARY_VM_EXIT_SAVE_IA32_FRED', 'SECONDARY_VM_EXIT_CONTROLS', 0x1, 'save guest FRED state on exit', 'LKML KVM FRED series (not in Linux 7.1.5); Bochs bochs/cpu/vmx_ctrls.h'),
   ctl('SECONDARY_VM_EXIT_LOAD_IA32_FRED', 'SECONDARY_VM_EXIT_CONTROLS', 0x2, 'load host FRED state on exit', 'LKML KVM FRED series (not in Linux 7.1.5); Bochs bochs/cpu/vmx_ctrls.h'),
   ctl('VM_ENTRY_LOAD_IA32_PKRS', 'VM_ENTRY_CONTROLS', 0x400000, 'load guest IA32_PKRS on entry (name not in Linux)', 'Bochs bochs/cpu/vmx_ctrls.h VMX_VMENTRY_CTRL1_LOAD_GUEST_PKRS'),
   ctl('VM_EXIT_LOAD_IA32_PKRS', 'VM_EXIT_CONTROLS', 0x20000000, 'load host IA32_PKRS on exit (name not in Linux)', 'Bochs bochs/cpu/vmx_ctrls.h VMX_VMEXIT_CTRL1_LOAD_HOST_PKRS'),
-  ctl('CPU_BASED_USE_MSR_BITMAPS', 'CPU_BASED_VM_EXEC_CONTROL', 0x10000000, 'consult the MSR bitmaps for RDMSR/WRMSR'),
-  ctl('PIN_BASED_VMX_PREEMPTION_TIMER', 'PIN_BASED_VM_EXEC_CONTROL', 0x40, 'activate the VMX-preemption timer'),
-  ctl('SECONDARY_EXEC_ENABLE_EPT', 'SECONDARY_VM_EXEC_CONTROL', 0x2, 'enable EPT'),
-  ctl('SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY', 'SECONDARY_VM_EXEC_CONTROL', 0x200, 'virtual-interrupt delivery (uses GUEST_INTR_STATUS)'),
-  ctl('SECONDARY_EXEC_ENABLE_PML', 'SECONDARY_VM_EXEC_CONTROL', 0x20000, 'page-modification logging (uses GUEST_PML_INDEX)'),
+];
+
+/** Every control bit: the Linux ones from controls.ts (one table for hover and simulation), then the extras. */
+export const VMX_CONTROL_BITS: readonly VmxControlBit[] = [
+  ...VMX_CONTROLS.filter((c) => c.category === 'vmx-control').map((c) => ctl(c.name, c.container, Number(c.value), c.meaning, c.sources[1])),
+  ...NON_LINUX_CONTROL_BITS,
 ];
 export const VMX_CONTROL_BY_NAME: ReadonlyMap<string, VmxControlBit> = new Map(VMX_CONTROL_BITS.map((c) => [c.name, c]));
 
@@ -302,6 +282,7 @@ GUEST_RULES.set('GUEST_IA32_EFER', {
 });
 GUEST_RULES.set('GUEST_IA32_PERF_GLOBAL_CTRL', { entry: 'control:VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL', exit: 'control:VM_EXIT_SAVE_IA32_PERF_GLOBAL_CTRL' });
 GUEST_RULES.set('GUEST_BNDCFGS', { entry: 'control:VM_ENTRY_LOAD_BNDCFGS', exit: 'supported:processors supporting "load IA32_BNDCFGS" or "clear IA32_BNDCFGS"' });
+GUEST_RULES.set('GUEST_IA32_LBR_CTL', { entry: 'control:VM_ENTRY_LOAD_IA32_LBR_CTL', exit: 'supported:processors supporting "load guest IA32_LBR_CTL" or "clear IA32_LBR_CTL"' });
 GUEST_RULES.set('GUEST_IA32_RTIT_CTL', { entry: 'control:VM_ENTRY_LOAD_IA32_RTIT_CTL', exit: 'supported:processors supporting "load IA32_RTIT_CTL" or "clear IA32_RTIT_CTL"' });
 for (const n of ['GUEST_S_CET', 'GUEST_SSP', 'GUEST_INTR_SSP_TABLE']) {
   GUEST_RULES.set(n, { entry: 'control:VM_ENTRY_LOAD_CET_STATE', exit: 'supported:processors supporting "load CET state"' });

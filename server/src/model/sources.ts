@@ -72,6 +72,7 @@ export const APM = {
   exitCodes: 'AMD APM Vol.2 Appendix C (SVM intercept exit codes)',
   exitIntInfo: 'AMD APM Vol.2 §15.7.2 (intercepts during IDT interrupt delivery: EXITINTINFO)',
   hsave: 'AMD APM Vol.2 §15.30.4 (VM_HSAVE_PA MSR)',
+  sevEs: 'AMD APM Vol.2 §15.35 (encrypted state, SEV-ES: VMSA and VMGEXIT)',
 } as const;
 
 /** Public code read to confirm the rules (paths and function names; nothing copied). */

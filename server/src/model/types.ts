@@ -54,6 +54,10 @@ export interface VmcsField {
   exitInfoOtherwise?: 'cleared' | 'undefined';
   /** Exit-information fields: bit 31 (valid) is written on every exit even where the rest is undefined. */
   validBitAlwaysWritten?: boolean;
+  /** KVM's shadow VMCS for L1 (vmcs_shadow_fields.h): VMREAD-only or VMREAD/VMWRITE without a VM exit. */
+  shadowVmcs?: 'read-only' | 'read-write';
+  /** Enlightened VMCS v1: the clean-field group (HV_VMX_ENLIGHTENED_CLEAN_FIELD_*) covering the field. */
+  evmcsCleanGroup?: string;
   /** Conditions under which the field is defined, keyed by basic exit reason (exit-information fields). */
   exitReasonConditions?: Record<number, string>;
   /** L1 can VMREAD/VMWRITE this field through KVM's vmcs12 (vmcs12.c FIELD table has it). */
@@ -108,6 +112,8 @@ export interface VmcbField {
   linux?: boolean;
   /** Name used only by older Linux trees (e.g. exit_code_hi before exit_code became u64). */
   legacy?: boolean;
+  /** Not the VMCB: a member of the SEV-ES VMSA (struct sev_es_save_area) or of the GHCB (struct ghcb); offset within it. */
+  layout?: 'vmsa' | 'ghcb';
 }
 
 /** A bit or bit-field of VMCB int_ctl (0x60) or int_state (0x68). */
@@ -201,5 +207,37 @@ export interface AccessorInfo {
   sources: string[];
 }
 
-export type Entity = VmcsField | VmcbField | IntCtlBit | MsrInfo | ExitReason | InstructionInfo | AccessorInfo;
+/** What a named constant (or KVM helper) is: a control bit, an intercept, a clean bit, an enumerated value... */
+export type SymbolCategory =
+  | 'vmx-control' | 'vmx-control-default1' | 'svm-intercept' | 'svm-intercept-word' | 'vmcb-clean-bit' | 'svm-misc-ctl'
+  | 'svm-tlb-ctl' | 'svm-erap-ctl' | 'svm-int-ctl' | 'svm-event' | 'evmcs-clean-field' | 'ghcb' | 'kvm-helper';
+
+/**
+ * A named constant of the VMX/SVM interface as Linux spells it (`SECONDARY_EXEC_ENABLE_EPT`, `INTERCEPT_VINTR`,
+ * `VMCB_NPT`, `SVM_MISC_ENABLE_NP`, `TLB_CONTROL_FLUSH_ASID`, `HV_VMX_ENLIGHTENED_CLEAN_FIELD_GUEST_GRP2`), or a KVM
+ * helper that stands for a field (`vmx_get_exit_qual`).
+ */
+export interface SymbolInfo {
+  kind: 'symbol';
+  category: SymbolCategory;
+  vendor: 'vmx' | 'svm';
+  name: string;
+  aliases: string[];
+  /** Where it lives: the VMCS field, VMCB member (with offset) or structure. */
+  container: string;
+  /** Bit position for single-bit constants. */
+  bit?: number;
+  /** Value as written in the header: mask, enumerated value or bit number (hex text; may exceed 32 bits). */
+  value: string;
+  meaning: string;
+  /** VMX controls: what KVM does with L1's setting when it builds vmcs02; SVM intercepts: how KVM merges vmcb12's. */
+  nested?: string;
+  /** VMX controls: which capability MSR bit allows setting it. */
+  capability?: string;
+  /** SVM intercepts: the #VMEXIT code it produces. */
+  exitCode?: string;
+  sources: string[];
+}
+
+export type Entity = VmcsField | VmcbField | IntCtlBit | MsrInfo | ExitReason | InstructionInfo | AccessorInfo | SymbolInfo;
 export type EntityKind = Entity['kind'];

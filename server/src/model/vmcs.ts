@@ -7,6 +7,7 @@ import { decodeEncoding, vmcs12TableIndex } from './encoding';
 import { EXIT_INFO_BY_FIELD } from './exitInfo';
 import { describeCondition, guestFieldRule, hostFieldRule, isPdptrField } from './semantics';
 import { CODE, SDM } from './sources';
+import { EVMCS_SRC, SDM_SHADOW, SHADOW_SRC, evmcsGroupOf, evmcsUnusedField, shadowVmcsKind } from './vmcsVariants';
 import type { VmcsField, VmcsWidth } from './types';
 
 export { decodeEncoding, vmcs12TableIndex };
@@ -93,7 +94,26 @@ function build(r: VmcsRow): VmcsField {
   return f;
 }
 
-const BASE: VmcsField[] = VMCS_ROWS.map(build);
+/**
+ * SDM fields the fact sheet lacks. 0x2816 guest IA32_LBR_CTL (architectural LBRs): SDM Vol.3D Appendix B
+ * (64-bit guest-state fields); loaded with the "load guest IA32_LBR_CTL" VM-entry control (bit 21), cleared on exit
+ * with "clear IA32_LBR_CTL" (VM-exit control bit 26). Linux 7.1.5 names it only as the eVMCS member
+ * guest_ia32_lbr_ctl (hyperv_evmcs.c, "not used by KVM").
+ */
+const EXTRA_ROWS: VmcsRow[] = [
+  {
+    name: '-', encoding: 0x2816, width: 64, type: 'guest-state', access: 'full', status: 'not-in-linux', bochs: '-', kut: 'GUEST_IA32_LBR_CTL',
+    meaning: 'guest IA32_LBR_CTL (architectural LBR control)',
+    notes: 'Linux 7.1.5 has no enum name for it; the enlightened VMCS v1 has it as guest_ia32_lbr_ctl (group GUEST_GRP1), which KVM does not map',
+    sources: ['Intel SDM Vol.3D Appendix B (field encodings: 64-bit guest-state fields)', SDM.entryControls, SDM.exitControls, 'Linux 7.1.5 arch/x86/kvm/vmx/hyperv_evmcs.c (EVMCS1_FIELD 0x00002816 guest_ia32_lbr_ctl, commented out)'],
+  },
+  {
+    name: '-', encoding: 0x2817, width: 64, type: 'guest-state', access: 'high', status: 'not-in-linux', bochs: '-', kut: 'GUEST_IA32_LBR_CTL_HIGH',
+    meaning: 'guest IA32_LBR_CTL (architectural LBR control)', sources: ['Intel SDM Vol.3D Appendix B (field encodings: 64-bit guest-state fields)'],
+  },
+];
+
+const BASE: VmcsField[] = [...VMCS_ROWS, ...EXTRA_ROWS].map(build);
 const BY_ENC = new Map(BASE.map((f) => [f.encoding, f]));
 
 /** Fill in what the hardware does with the field at VM entry / VM exit, from the rules in semantics.ts. */
@@ -173,6 +193,25 @@ function addSemantics(f: VmcsField): void {
 }
 
 for (const f of BASE) addSemantics(f);
+
+/** KVM's shadow VMCS for L1 and the enlightened VMCS (vmcsVariants.ts). */
+for (const f of BASE) {
+  const key = fullName(f);
+  const sh = shadowVmcsKind(f.name) ?? (f.access === 'high' ? undefined : shadowVmcsKind(key));
+  if (sh) {
+    f.shadowVmcs = sh;
+    f.sources.push(SHADOW_SRC, SDM_SHADOW);
+  }
+  const g = evmcsGroupOf(key) ?? (f.access === 'full' ? evmcsUnusedField(f.encoding)?.group : undefined);
+  if (g) {
+    f.evmcsCleanGroup = g;
+    f.sources.push(EVMCS_SRC);
+  }
+}
+
+function fullName(f: VmcsField): string {
+  return f.access === 'high' ? f.name.replace(/_HIGH$/, '') : f.name;
+}
 
 export const VMCS_FIELDS: readonly VmcsField[] = BASE;
 export const VMCS_BY_NAME: ReadonlyMap<string, VmcsField> = new Map(VMCS_FIELDS.map((f) => [f.name, f]));

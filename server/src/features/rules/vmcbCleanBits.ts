@@ -279,6 +279,7 @@ export const vmcbCleanBits: Rule = {
     const reported = new Set<string>();
     for (const r of doc.refs) {
       if (r.form !== 'vmcb-member' || !r.isWrite || r.inComment || r.entity.kind !== 'vmcb') continue;
+      if (r.entity.layout) continue; // SEV-ES VMSA / GHCB member: not the VMCB, no clean bits
       const obj = r.vmcbObject ?? 'unknown';
       if (obj === 'vmcb12' || obj === 'vmcb12-cache' || obj === 'unknown') continue;
       if (/nested_vmcb|hsave|vmcb12|\bctl\b/.test(r.objectText ?? '')) continue;

@@ -521,6 +521,7 @@ class Interp {
         case 'msr': return { n: BigInt(ent.index), sym: ent.name, desc: ent.name };
         case 'vmcs': return { n: BigInt(ent.encoding), sym: ent.name };
         case 'exit-reason': return { n: BigInt(ent.code), sym: name };
+        case 'symbol': return /^(0x[0-9a-f]+|\d+)$/i.test(ent.value) ? { n: BigInt(ent.value), sym: name } : { sym: name };
         default: return { sym: name };
       }
     }

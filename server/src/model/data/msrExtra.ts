@@ -4,6 +4,10 @@
 export const MSR_EXTRA_SOURCE = 'Linux 7.1.5 arch/x86/include/asm/msr-index.h (MSR number)';
 
 export const MSR_EXTRA: ReadonlyArray<readonly [name: string, index: number, family: string]> = [
+  // Issue 13 additions (numbers from Linux 7.1.5: msr-index.h, uapi/asm/kvm_para.h, kvm/x86.h).
+  ["MSR_AMD64_GUEST_TSC_FREQ", 0xc0010134, "SEV-SNP guest TSC frequency (Secure TSC)"],
+  ["MSR_KVM_POLL_CONTROL", 0x4b564d05, "KVM paravirtual MSR (uapi/asm/kvm_para.h): host-side halt polling control"],
+  ["MSR_KVM_INTERNAL_GUEST_SSP", 0x4b564dff, "KVM-internal pseudo-MSR (kvm/x86.h) for the guest SSP: only used by KVM's get/set_msr plumbing for userspace, never a hardware MSR"],
   ["MSR_IA32_RTIT_ADDR0_A", 0x580, "Intel Processor Trace (RTIT) control/output/filter register"],
   ["MSR_IA32_MC0_CTL2", 0x280, "machine-check architecture register"],
   ["MSR_IA32_MC0_CTL", 0x400, "machine-check architecture register"],
