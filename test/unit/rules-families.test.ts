@@ -7,7 +7,7 @@ import { initParser } from '../../server/src/analysis/parser';
 import { ruleById } from '../../server/src/features/diagnostics';
 import { checkFixture, fixtureFiles } from './fixtures-helper';
 
-const RULE_IDS = ['nested-writeback', 'exit-info-synthesis', 'field-width'];
+const RULE_IDS = ['nested-writeback', 'exit-info-synthesis', 'field-width', 'msr-intercept', 'unswitched-state', 'always-provided'];
 
 before(async () => { await initParser(); });
 

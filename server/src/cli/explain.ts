@@ -21,6 +21,9 @@ export function entityJson(e: Entity): Record<string, unknown> {
       return { ...base, index: `0x${e.index.toString(16)}`, vmxBitmap: e.vmxBitmap ?? null, svmMsrpm: e.svmMsrpm ?? null, meaning: e.meaning, sources: e.sources };
     case 'exit-reason':
       return { ...base, vendor: e.vendor, code: e.code, meaning: e.meaning, defines: e.defines ?? [], sources: e.sources };
+    case 'symbol':
+      return { ...base, category: e.category, vendor: e.vendor, container: e.container, bit: e.bit ?? null, value: e.value, meaning: e.meaning,
+        nested: e.nested ?? null, capability: e.capability ?? null, exitCode: e.exitCode ?? null, sources: e.sources };
     default:
       return { ...base, meaning: e.meaning, sources: e.sources };
   }

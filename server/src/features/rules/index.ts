@@ -12,6 +12,10 @@ import { hostStateLifetime } from './hostStateLifetime';
 import { nestedWriteback } from './nestedWriteback';
 import { exitInfoSynthesis } from './exitInfoSynthesis';
 import { fieldWidth } from './fieldWidth';
+import { msrIntercept } from './msrIntercept';
+import { unswitchedState } from './unswitchedState';
+import { alwaysProvided } from './alwaysProvided';
 
 export const RULES: Rule[] = [vmcsWidth, vmcsUndefinedRead, vmcsNeedlessWrite, vmwriteReadonly, hostStateLifetime,
-  intCtlWriteback, vmsaveRedundant, msrPassthroughSync, vmcbCleanBits, nestedWriteback, exitInfoSynthesis, fieldWidth];
+  intCtlWriteback, vmsaveRedundant, msrPassthroughSync, vmcbCleanBits, nestedWriteback, exitInfoSynthesis, fieldWidth, msrIntercept,
+  unswitchedState, alwaysProvided];
