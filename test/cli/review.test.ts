@@ -210,3 +210,15 @@ test('check --diff: the working tree is the new side; removing the guard reports
   assert.match(stale.err, /hunk 1 of 1 .* does not apply/);
   assert.ok(existsSync(join(TREE, NESTED)));
 });
+
+test('check --format sarif from a subdirectory of a repository: uris relative to its top, with SRCROOT', () => {
+  const d = mkdtempSync(join(tmpdir(), 'kvm-lens-review-'));
+  cpSync(TREE, d, { recursive: true });
+  execFileSync('git', ['init', '-q'], { cwd: d });
+  writeFileSync(join(d, 'arch', 'x86', 'kvm', 'vmx', 'bad.c'), 'static u32 f(void)\n{\n\treturn vmcs_read32(GUEST_PDPTR0);\n}\n');
+  const r = run(['check', 'vmx/bad.c', '--format', 'sarif'], { cwd: join(d, 'arch', 'x86', 'kvm') });
+  assert.equal(r.code, 1, r.err);
+  const s = JSON.parse(r.out);
+  assert.equal(s.runs[0].originalUriBaseIds.SRCROOT.uri, `file://${d}/`);
+  assert.deepEqual(s.runs[0].results[0].locations[0].physicalLocation.artifactLocation, { uri: 'arch/x86/kvm/vmx/bad.c', uriBaseId: 'SRCROOT' });
+});

@@ -45,6 +45,26 @@ test('simulate usage and input errors exit 2 with a message', () => {
   assert.equal(cli('simulate', join(FIXTURES, 'sim', 'seed004.kvmflow'), '--lines', 'x').code, 2);
 });
 
+test('--config picks a configuration: ept=1,pae=0 keeps the undefined PDPTR copy; pae=1 has none; bad items exit 2', () => {
+  const file = join(FIXTURES, 'sim', 'sync_pdptr_v52.c');
+  const bad = cli('simulate', file, '--function', 'sync_vmcs02_to_vmcs12', '--config', 'ept=1,pae=0', '--json');
+  assert.equal(bad.code, 1, bad.stderr);
+  const j = JSON.parse(bad.stdout) as Json;
+  assert.ok(j.configurations!.length >= 1);
+  for (const c of j.configurations!) {
+    assert.equal(c.predicates.enable_ept, true);
+    assert.notEqual(c.predicates.paging, 'pae');
+    assert.ok(c.findings.length > 0, JSON.stringify(c));
+  }
+  const ok = cli('simulate', file, '--function', 'sync_vmcs02_to_vmcs12', '--config', 'ept=1,pae=1', '--json');
+  assert.equal(ok.code, 0, ok.stdout);
+  for (const args of [['--config', 'nosuch=1'], ['--config', 'ept=maybe'], ['--config', 'paging=6-level'], ['--config', 'ept']]) {
+    const r = cli('simulate', file, '--function', 'sync_vmcs02_to_vmcs12', ...args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, /--config/);
+  }
+});
+
 test('terminal output: plain text without Markdown tables or HTML, faults marked, counts agree with rows', () => {
   const file = join(FIXTURES, 'sim', 'sync_pdptr_v52.c');
   const r = cli('simulate', file, '--function', 'sync_vmcs02_to_vmcs12');

@@ -98,13 +98,15 @@ test('VMWRITE to EXIT_QUALIFICATION fails with error 13 unless VMWRITE-any-field
   assert.equal(m.vmwrite('vmcs12', 'GUEST_RIP', { status: 'value', n: 0x1000n }), undefined);
 });
 
-test('VM exit: exit-information fields undefined for reasons that do not define them', () => {
+test('VM exit: exit-information fields undefined (or cleared) for reasons that do not define them', () => {
   const m = new Machine({ vendor: 'vmx' });
   m.vmxEntry('L1');
   m.vmxExit(10); // CPUID
-  // Issue 13: the exit qualification is cleared (0) by exits that do not define it; the guest-physical address is undefined.
-  assert.equal(m.get('vmcs01.EXIT_QUALIFICATION').status, 'value');
-  assert.equal(m.get('vmcs01.EXIT_QUALIFICATION').n, 0n);
+  // SDM Vol.3C §28.2.1: the exit qualification is cleared by exits that do not define it — a value (0), not undefined.
+  const q = m.get('vmcs01.EXIT_QUALIFICATION');
+  assert.equal(q.status, 'value');
+  assert.equal(q.n, 0n);
+  assert.equal(q.cleared, true);
   assert.equal(m.get('vmcs01.GUEST_PHYSICAL_ADDRESS').status, 'undefined');
   assert.equal(m.get('vmcs01.VM_EXIT_INSTRUCTION_LEN').status, 'value');
   assert.equal(m.get('vmcs01.VM_EXIT_REASON').n, 10n);

@@ -19,6 +19,7 @@ import type { Node } from 'web-tree-sitter';
 import { functionAt, type DocumentAnalysis, type FunctionInfo } from './document';
 import { cachedFunctionValue } from './incremental';
 import { classifyVmcbObject } from './refs';
+import { CALL_PREDICATES, IDENT_PREDICATES, MEMBER_PREDICATES } from './engine/facts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Internal errors: the analysis degrades to `unknown` but reports what went wrong (the server logs it; `kvm-lens
@@ -38,85 +39,16 @@ function reportError(where: string, e: unknown): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Formulas
+// Formulas live in the engine (analysis/engine/formula.ts); re-exported here so rules keep their imports.
 
-export interface PredFormula {
-  kind: 'pred';
-  /** Predicate name without object: `enable_ept`, `exit_reason=EXIT_REASON_HLT`, `int_ctl:V_IRQ`. */
-  name: string;
-  /** VMCB object for intercept/int_ctl predicates (`vmcb12-cache`, `vmcb01`, ...). */
-  object?: string;
-  /** Assignment key: name, plus `@object` when the object is not the current VMCB. */
-  key: string;
-  /** Where the C expression that produced it is (for related information). */
-  start: number;
-  end: number;
-  text: string;
-}
-
-export interface UnknownFormula {
-  kind: 'unknown';
-  /** `?` + normalised C text: two occurrences of the same text are the same unknown. */
-  key: string;
-  text: string;
-  start: number;
-  end: number;
-}
-
-export type Formula =
-  | { kind: 'true' }
-  | { kind: 'false' }
-  | PredFormula
-  | UnknownFormula
-  | { kind: 'not'; arg: Formula }
-  | { kind: 'and'; args: Formula[] }
-  | { kind: 'or'; args: Formula[] };
-
-export const TRUE: Formula = { kind: 'true' };
-export const FALSE: Formula = { kind: 'false' };
-
-export function not(f: Formula): Formula {
-  switch (f.kind) {
-    case 'true': return FALSE;
-    case 'false': return TRUE;
-    case 'not': return f.arg;
-    default: return { kind: 'not', arg: f };
-  }
-}
-
-export function and(...fs: Formula[]): Formula {
-  const args: Formula[] = [];
-  for (const f of fs) {
-    if (f.kind === 'true') continue;
-    if (f.kind === 'false') return FALSE;
-    if (f.kind === 'and') args.push(...f.args);
-    else args.push(f);
-  }
-  if (args.length === 0) return TRUE;
-  if (args.length === 1) return args[0];
-  return { kind: 'and', args };
-}
-
-export function or(...fs: Formula[]): Formula {
-  const args: Formula[] = [];
-  for (const f of fs) {
-    if (f.kind === 'false') continue;
-    if (f.kind === 'true') return TRUE;
-    if (f.kind === 'or') args.push(...f.args);
-    else args.push(f);
-  }
-  if (args.length === 0) return FALSE;
-  if (args.length === 1) return args[0];
-  return { kind: 'or', args };
-}
-
-/** A model predicate not tied to source text (for requirements built by rules). */
-export function pred(key: string): PredFormula {
-  const at = key.indexOf('@');
-  const name = at >= 0 ? key.slice(0, at) : key;
-  const object = at >= 0 ? key.slice(at + 1) : undefined;
-  return { kind: 'pred', name, object, key, start: -1, end: -1, text: key };
-}
+import {
+  FALSE, TRUE, and, evaluate, mayBeTrue, mayHold, mustBeTrue, mustHold, not, or, pred, predicateNodesOf, predicatesOf,
+  satisfiable, formulaToString, type Formula, type PredFormula, type UnknownFormula,
+} from './engine/formula';
+export {
+  FALSE, TRUE, and, evaluate, mayBeTrue, mayHold, mustBeTrue, mustHold, not, or, pred, predicateNodesOf, predicatesOf,
+  satisfiable, formulaToString, type Formula, type PredFormula, type UnknownFormula,
+};
 
 function predAt(name: string, node: Node, object?: string): PredFormula {
   const key = object && object !== 'vmcb' ? `${name}@${object}` : name;
@@ -128,188 +60,10 @@ function unknownAt(node: Node, text?: string): UnknownFormula {
   return { kind: 'unknown', key: `?${t.length > 120 ? t.slice(0, 120) : t}`, text: t, start: node.startIndex, end: node.endIndex };
 }
 
-/** Iterative post-order traversal helper: calls `visit` on every node of the formula (no recursion). */
-function forEachNode(f: Formula, visit: (n: Formula) => void): void {
-  const stack: Formula[] = [f];
-  while (stack.length) {
-    const n = stack.pop()!;
-    visit(n);
-    if (n.kind === 'not') stack.push(n.arg);
-    else if (n.kind === 'and' || n.kind === 'or') for (const a of n.args) stack.push(a);
-  }
-}
-
-/** Model predicate keys mentioned by the formula (unknowns excluded), sorted. */
-export function predicatesOf(f: Formula): string[] {
-  const out = new Set<string>();
-  forEachNode(f, (n) => { if (n.kind === 'pred') out.add(n.key); });
-  return [...out].sort();
-}
-
-/** The predicate nodes (with their source ranges) of a formula. */
-export function predicateNodesOf(f: Formula): PredFormula[] {
-  const out: PredFormula[] = [];
-  forEachNode(f, (n) => { if (n.kind === 'pred') out.push(n); });
-  return out;
-}
-
-function unknownKeysOf(f: Formula): string[] {
-  const out = new Set<string>();
-  forEachNode(f, (n) => { if (n.kind === 'unknown') out.add(n.key); });
-  return [...out];
-}
-
-/**
- * Three-valued (Kleene) evaluation. A predicate or unknown whose key is not in `assignment` is undefined.
- * Iterative, so arbitrarily deep formulas are fine.
- */
-export function evaluate(f: Formula, assignment: ReadonlyMap<string, boolean>): boolean | undefined {
-  // Post-order with an explicit stack; results keyed by node object.
-  const results = new Map<Formula, boolean | undefined>();
-  const stack: Array<{ n: Formula; expanded: boolean }> = [{ n: f, expanded: false }];
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    const n = top.n;
-    if (n.kind === 'true') { results.set(n, true); stack.pop(); continue; }
-    if (n.kind === 'false') { results.set(n, false); stack.pop(); continue; }
-    if (n.kind === 'pred' || n.kind === 'unknown') { results.set(n, assignment.get(n.key)); stack.pop(); continue; }
-    const kids = n.kind === 'not' ? [n.arg] : n.args;
-    if (!top.expanded) {
-      top.expanded = true;
-      for (const k of kids) if (!results.has(k)) stack.push({ n: k, expanded: false });
-      continue;
-    }
-    stack.pop();
-    if (n.kind === 'not') {
-      const v = results.get(n.arg);
-      results.set(n, v === undefined ? undefined : !v);
-    } else if (n.kind === 'and') {
-      let r: boolean | undefined = true;
-      for (const k of kids) {
-        const v = results.get(k);
-        if (v === false) { r = false; break; }
-        if (v === undefined) r = undefined;
-      }
-      results.set(n, r);
-    } else {
-      let r: boolean | undefined = false;
-      for (const k of kids) {
-        const v = results.get(k);
-        if (v === true) { r = true; break; }
-        if (v === undefined) r = undefined;
-      }
-      results.set(n, r);
-    }
-  }
-  return results.get(f);
-}
-
-/**
- * Background facts about the predicates: at most one exit reason holds; nested EPT implies EPT in L0 (KVM exposes
- * nested EPT only with enable_ept); PAE paging is exactly paging ∧ CR4.PAE ∧ ¬long mode.
- */
-function consistent(a: ReadonlyMap<string, boolean>): boolean {
-  let reasons = 0;
-  for (const [k, v] of a) if (v && k.startsWith('exit_reason=') && ++reasons > 1) return false;
-  if (a.get('nested_ept') === true && a.get('enable_ept') === false) return false;
-  const pae = a.get('pae_paging');
-  if (pae === true && (a.get('long_mode') === true || a.get('paging') === false || a.get('cr4_pae') === false)) return false;
-  // PAE paging = CR0.PG ∧ CR4.PAE ∧ ¬long mode (SDM Vol.3A §4.1.1): all three known and true → PAE paging.
-  if (pae === false && a.get('paging') === true && a.get('cr4_pae') === true && a.get('long_mode') === false) return false;
-  return true;
-}
-
-/** Enumerate when a formula has at most this many free variables; beyond, fall back to Kleene evaluation. */
-const MAX_ENUMERATED = 12;
-
-/**
- * Is there a completion of `fixed` (free predicates and unknowns chosen freely, subject to the background facts)
- * under which `f` is true? Sound fallback for very large formulas: Kleene evaluation of `f` under `fixed`.
- */
-export function satisfiable(f: Formula, fixed: ReadonlyMap<string, boolean> = new Map()): boolean {
-  if (!consistent(fixed)) return false;
-  const vars = [...predicatesOf(f), ...unknownKeysOf(f)].filter((k) => !fixed.has(k));
-  // Background facts involve these keys even if f does not mention them.
-  if (vars.length > MAX_ENUMERATED) return evaluate(f, fixed) !== false;
-  // Depth-first over the free variables. Both Kleene evaluation and the background facts are monotone (fixing
-  // more variables never turns a definite false into anything else), so a partial assignment under which `f` is
-  // already false, or which already breaks a background fact, has no completion worth enumerating: the answer is
-  // the same as trying all 2^n completions, usually after far fewer.
-  const a = new Map(fixed);
-  const search = (i: number): boolean => {
-    const v = evaluate(f, a);
-    if (v === false || !consistent(a)) return false;
-    if (i === vars.length) return v === true;
-    const k = vars[i];
-    a.set(k, false);
-    if (search(i + 1)) return true;
-    a.set(k, true);
-    if (search(i + 1)) return true;
-    a.delete(k);
-    return false;
-  };
-  return search(0);
-}
-
-/** Can `f` hold while predicate `key` has `value`? */
-export function mayBeTrue(f: Formula, key: string, value: boolean): boolean {
-  return satisfiable(f, new Map([[key, value]]));
-}
-
-/** Does `f` force predicate `key` to `value` (no completion of f with the opposite value)? */
-export function mustBeTrue(f: Formula, key: string, value: boolean): boolean {
-  return !satisfiable(f, new Map([[key, !value]]));
-}
-
-/** Can `f` and `g` hold together? */
-export function mayHold(f: Formula, g: Formula): boolean {
-  return satisfiable(and(f, g));
-}
-
-/** Does `f` imply `g`? */
-export function mustHold(f: Formula, g: Formula): boolean {
-  return !satisfiable(and(f, not(g)));
-}
-
-/** Readable form: `(enable_ept && !pae_paging && ?(x->y))`. Depth-capped; long formulas are abbreviated. */
-export function formulaToString(f: Formula, max = 400): string {
-  const s = show(f, 0);
-  return s.length > max ? `${s.slice(0, max)}…` : s;
-}
-
-function show(f: Formula, depth: number): string {
-  if (depth > 40) return '…';
-  switch (f.kind) {
-    case 'true': return 'true';
-    case 'false': return 'false';
-    case 'pred': return f.key;
-    case 'unknown': return `?(${f.text.length > 60 ? `${f.text.slice(0, 60)}…` : f.text})`;
-    case 'not': return `!${show(f.arg, depth + 1)}`;
-    default: {
-      const parts = f.args.slice(0, 24).map((a) => show(a, depth + 1));
-      if (f.args.length > 24) parts.push('…');
-      return `(${parts.join(f.kind === 'and' ? ' && ' : ' || ')})`;
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Mapping C conditions onto model predicates
 
-const CALL_PREDICATES: Readonly<Record<string, string>> = {
-  nested_cpu_has_ept: 'nested_ept',
-  is_pae_paging: 'pae_paging',
-  is_long_mode: 'long_mode',
-  is_paging: 'paging',
-  is_pae: 'cr4_pae',
-  nested_vgif_enabled: 'nested_vgif',
-  is_guest_mode: 'guest_mode',
-  nested_cpu_has_vmwrite_any_field: 'vmwrite_any_field',
-};
-const IDENT_PREDICATES: Readonly<Record<string, string>> = {
-  enable_ept: 'enable_ept',
-  vgif: 'vgif',
-};
 /** Wrappers whose truth value is their first argument's. */
 const PASS_THROUGH = new Set(['likely', 'unlikely', 'WARN_ON', 'WARN_ON_ONCE', 'WARN', 'WARN_ONCE', 'KVM_BUG_ON', '__builtin_expect']);
 const MASK_PREDICATES: Readonly<Record<string, string>> = {
@@ -392,6 +146,11 @@ function mapExpr(node: Node, ctx: MapContext, depth: number): Formula {
       }
       return unknownAt(n);
     }
+    case 'field_expression': {
+      const member = n.childForFieldName('field')?.text;
+      const p = member ? MEMBER_PREDICATES[member] : undefined;
+      return p ? predAt(p, n) : unknownAt(n);
+    }
     case 'unary_expression': {
       const op = operatorOf(n) || n.child(0)?.type || '';
       const arg = n.childForFieldName('argument');
@@ -411,7 +170,9 @@ function mapExpr(node: Node, ctx: MapContext, depth: number): Formula {
         if (isZero(l)) return neg ? mapExpr(r, ctx, depth + 1) : not(mapExpr(r, ctx, depth + 1));
         const f = exitReasonComparison(n, l, r) ?? exitReasonComparison(n, r, l);
         if (f) return neg ? not(f) : f;
-        return unknownAt(n);
+        // `a != b` is the negation of the unknown `a == b`: a path that tested one knows the other.
+        const eq = unknownAt(n, `${l.text} == ${r.text}`);
+        return neg ? not(eq) : eq;
       }
       if (op === '&') return maskTest(n, l, r) ?? maskTest(n, r, l) ?? unknownAt(n);
       return unknownAt(n);

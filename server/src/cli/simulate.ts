@@ -3,14 +3,15 @@ import { readSourceFile } from '../workspace/fsaccess';
 import { analyzeText } from '../analysis/document';
 import { initParser } from '../analysis/parser';
 import { simulateTarget } from '../features/simulateRequest';
+import { parseSimConfig, type VarValue } from '../features/simulate/predicates';
 import { CliError, parseArgs, type CliIO } from './io';
 import { renderSimulationText } from './simulateText';
 import { terminalColumns } from './check';
 
-const USAGE = 'usage: kvm-lens simulate FILE [--function NAME | --lines A-B] [--flow] [--json | --markdown] [--verbose]';
+const USAGE = 'usage: kvm-lens simulate FILE [--function NAME | --lines A-B] [--config ept=1,pae=0,...] [--flow] [--json | --markdown] [--verbose]';
 
 export async function runSimulate(args: string[], io: CliIO): Promise<number> {
-  const { flags, positional } = parseArgs(args, { bool: ['json', 'flow', 'c', 'markdown', 'verbose'], value: ['function', 'lines'] });
+  const { flags, positional } = parseArgs(args, { bool: ['json', 'flow', 'c', 'markdown', 'verbose'], value: ['function', 'lines', 'config'] });
   if (positional.length !== 1) throw new CliError(USAGE);
   const file = positional[0];
   const text = readInput(file);
@@ -26,6 +27,15 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
     const count = text.split('\n').length;
     if (startLine >= count) throw new CliError(`--lines ${lines}: ${file} has ${count} lines`);
   }
+  let config: Map<string, VarValue[]> | undefined;
+  const configText = flags.get('config')?.[0];
+  if (configText !== undefined) {
+    try {
+      config = parseSimConfig(configText);
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+  }
   const fn = flags.get('function')?.[0];
   if (fn !== undefined && lines !== undefined) throw new CliError('--function and --lines are exclusive');
   await initParser();
@@ -35,7 +45,7 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
     throw new CliError(`no function '${fn}' in ${file}${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`);
   }
   const mode = flags.has('flow') ? 'flow' : flags.has('c') ? 'c' : undefined;
-  const result = simulateTarget(doc, { mode, functionName: fn, startLine, endLine, isFlowDocument: /\.kvmflow$/i.test(file) });
+  const result = simulateTarget(doc, { mode, functionName: fn, startLine, endLine, isFlowDocument: /\.kvmflow$/i.test(file), config });
   if (flags.has('json')) {
     const { markdown: _markdown, ...rest } = result;
     io.out(JSON.stringify(rest, null, 2));

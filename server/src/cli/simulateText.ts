@@ -53,9 +53,11 @@ export function renderSimulationText(r: SimulationResult, o: TextOptions): strin
     for (const s of steps) {
       const mark = isFaultStep(s, findings) ? '!' : ' ';
       const exit = s.vmExit === true ? '  [VM exit]' : s.vmExit === false ? '  [no exit]' : '';
-      const head = `${mark}${String(s.index).padStart(3)}  line ${String(s.line).padStart(w)}  ${s.level.padEnd(2)} ${s.actor.padEnd(3)} ${s.op}${exit}${s.simulated === false ? '  (not simulated)' : ''}`;
+      const ctl = s.control ? `[${s.control}] ` : '';
+      const head = `${mark}${String(s.index).padStart(3)}  line ${String(s.line).padStart(w)}  ${s.level.padEnd(2)} ${s.actor.padEnd(3)} ${ctl}${s.op}${exit}${s.simulated === false ? '  (not simulated)' : ''}`;
       const indent = ' '.repeat(13 + w);
       out.push(...wrap(head, o.columns, indent + '  '));
+      if (s.path) out.push(...wrap(`when ${s.path}`, o.columns, indent).map((l, i) => (i === 0 ? indent + l : l)));
       if (s.explanation) out.push(...wrap(s.explanation, o.columns, indent).map((l, i) => (i === 0 ? indent + l : l)));
       const shown = o.verbose ? s.changes : s.changes.slice(0, CHANGES_SHOWN);
       for (const c of shown) {

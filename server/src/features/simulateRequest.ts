@@ -12,10 +12,12 @@ export interface SimulateTarget {
   /** Offset of the cursor for an empty selection (simulate the function around it). */
   cursor?: number;
   isFlowDocument?: boolean;
+  /** C simulation: restrict the configuration sweep (variable → allowed values). */
+  config?: ReadonlyMap<string, readonly (boolean | string)[]>;
 }
 
 export function simulateTarget(doc: DocumentAnalysis, t: SimulateTarget): SimulationResult {
-  if (t.functionName && t.mode !== 'flow') return simulateC(doc, { functionName: t.functionName });
+  if (t.functionName && t.mode !== 'flow') return simulateC(doc, { functionName: t.functionName, config: t.config });
   const lines = doc.text.split('\n');
   const from = Math.max(0, Math.min(t.startLine ?? 0, lines.length - 1));
   const to = Math.max(from, Math.min(t.endLine ?? lines.length - 1, lines.length - 1));
@@ -25,9 +27,9 @@ export function simulateTarget(doc: DocumentAnalysis, t: SimulateTarget): Simula
   if (flow) return simulateFlowText(selected, { lineOffset: from, title: wholeDoc ? 'Written flow' : `Written flow (lines ${from + 1}-${to + 1})` });
   if (t.cursor !== undefined && (wholeDoc || from === to)) {
     const fn = functionAt(doc, t.cursor);
-    if (fn) return simulateC(doc, { functionName: fn.name });
+    if (fn) return simulateC(doc, { functionName: fn.name, config: t.config });
   }
-  return simulateC(doc, { startLine: from + 1, endLine: to + 1 });
+  return simulateC(doc, { startLine: from + 1, endLine: to + 1, config: t.config });
 }
 
 export function simulateRequest(doc: DocumentAnalysis, p: SimulateParams): SimulationResult {

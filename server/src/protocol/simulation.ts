@@ -29,6 +29,10 @@ export interface SimStep {
   changes: SimStateChange[];
   /** Privilege level/guest level after the step, for the timeline: L0 (host kernel), HU, L1, L2. */
   level: 'L0' | 'HU' | 'L1' | 'L2';
+  /** C simulation: the current control structure (loaded VMCS `vmcs01`/`vmcs02`/`shadow`, or the VMCB svm->vmcb names). */
+  control?: string;
+  /** C simulation: the path condition the step runs under (what the configuration does not decide), if any. */
+  path?: string;
 }
 
 export interface SimFinding {
@@ -46,12 +50,26 @@ export interface SimConfiguration {
   flows: string[];
 }
 
+export interface SimFieldValue {
+  location: string;
+  status: 'written' | 'cleared' | 'undefined' | 'unmodified' | 'unknown';
+  line?: number;
+  /** The value (or why it is undefined) as written. */
+  by?: string;
+  path?: string;
+}
+
 export interface SimulationResult {
   kind: 'flow' | 'c';
   title: string;
   steps: SimStep[];
   findings: SimFinding[];
   configurations?: SimConfiguration[];
+  /**
+   * C simulation: the VMCS/VMCB fields the shown run wrote, as the engine's abstract values (analysis/engine/values.ts):
+   * written / cleared / undefined / unknown, with the line that wrote them and the path condition it ran under.
+   */
+  fields?: SimFieldValue[];
   /** One-line summaries, e.g. "in 6 of 16 configurations vmcs12.guest_pdptr0..3 receive undefined values". */
   summary: string[];
   /** The whole result rendered as markdown, for editors without webviews. */

@@ -30,9 +30,10 @@ const K = {
   l1VintrMem: 'intercept:VINTR@vmcb12',
 } as const;
 
-/** Keys of formulas that say "nested vNMI enabled" (conditions.ts has no predicate for it: an unknown by text). */
+/** Keys of formulas that say "nested vNMI enabled": the engine's `nested_vnmi` predicate (or an unknown naming it). */
 function vnmiKeys(f: Formula, out: Set<string> = new Set()): Set<string> {
-  if (f.kind === 'unknown' && /nested_vnmi_enabled/.test(f.key) && !f.key.startsWith('?!')) out.add(f.key);
+  if (f.kind === 'pred' && f.key === 'nested_vnmi') out.add(f.key);
+  else if (f.kind === 'unknown' && /nested_vnmi_enabled/.test(f.key) && !f.key.startsWith('?!')) out.add(f.key);
   else if (f.kind === 'not') vnmiKeys(f.arg, out);
   else if (f.kind === 'and' || f.kind === 'or') for (const a of f.args) vnmiKeys(a, out);
   return out;

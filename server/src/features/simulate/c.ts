@@ -1,180 +1,66 @@
-// Interpretation of a selected C function/region of KVM code on the machine, under every configuration of the
-// predicates the region depends on. The region is compiled once (cir.ts) from the shared analysis tree; path
-// conditions are mapped onto model predicates by the shared analysis/conditions.ts.
-import type { Node } from 'web-tree-sitter';
-import { mapCondition, predicatesOf, evaluate, type Formula } from '../../analysis/conditions';
-import type { DocumentAnalysis } from '../../analysis/document';
-import { parseC } from '../../analysis/parser';
-import { classifyVmcbObject } from '../../analysis/refs';
-import { roleOfFunction, type Role } from '../../analysis/roles';
+// Interpretation of KVM C functions on the machine (model/machine), path by path: the engine (analysis/engine) decides
+// which arms of a branch are feasible under the configuration and the model's implications, each arm runs on its own
+// copy of the state under its path condition, and states join after the branch with the condition kept in the
+// reasons of the values that differ. Calls into functions of the document are followed; configuration-gated helpers
+// run only under their configuration; KVM's switches of the current VMCS/VMCB are tracked (engine/control.ts).
+import { and, evaluate, predicatesOf, TRUE, type Formula } from '../../analysis/conditions';
+import { CALL_PREDICATES, GATED_HELPERS, IDENT_PREDICATES, MEMBER_PREDICATES } from '../../analysis/engine/facts';
+import { switchOfAssignment, switchOfCall, type ControlSwitch, type VmcsObject } from '../../analysis/engine/control';
+import { branchArms, describePath, joinMaps } from '../../analysis/engine/paths';
+import { vmcbRole } from '../../analysis/masks';
 import { entityForIdentifier } from '../../model/index';
 import {
   Machine, displayLocation, hex, hostLifetime, hwMsrName, intCtlBit, intCtlBitNames, intCtlMask,
   intCtlWrittenBack, valueCell, vmcsField, vmcsFieldByMember, vmsaveMsrs, vmwriteError,
-  type Cell, type MachineConfig,
+  type Cell, type MachineConfig, type MachineSnapshot,
 } from '../../model/machine/index';
-import type { Actor, SimConfiguration, SimFinding, SimStep, SimulationResult } from '../../protocol/simulation';
-import { compileFunction, compileStmt, compileUnit, type CFunction, type CompiledUnit, type Expr, type Stmt } from './cir';
+import type { Actor, SimFieldValue, SimFinding, SimStep } from '../../protocol/simulation';
+import { statusOf } from '../../analysis/engine/values';
+import type { CFunction, Expr, Stmt } from './cir';
+import { posFormulas, type Compiled } from './compiled';
+import { ConfigReader, predicateValue, type VarValue } from './predicates';
 import {
-  ConfigReader, EXTRA_CALL_PREDICATES, EXTRA_IDENT_PREDICATES, VARS, configFor, feasible, predicateValue, type VarValue,
-} from './predicates';
-
-// ---- values -----------------------------------------------------------------------------------------------------
-
-interface Src { loc: string; mask: bigint }
-interface Val {
-  n?: bigint;
-  /** Pointer to a machine object (`vmcs12`, `vmcb02`, ...) or a KVM context struct (`ctx`). */
-  ptr?: string;
-  arr?: Val[];
-  /** The value is undefined (why). */
-  undef?: string;
-  stale?: string;
-  /** Machine locations whose bits the value carries. */
-  src?: Src[];
-  /** Per-CPU value: which CPU it describes. */
-  cpu?: number;
-  /** Where it was read from (display form), for flow descriptions. */
-  from?: string;
-  desc?: string;
-  /** Field name (for VMCS enum constants) / symbol. */
-  sym?: string;
-  /** Configuration variables individual bits depend on (int_ctl values built from the configuration). */
-  bitDeps?: Array<[bigint, string[]]>;
-}
-
-const ALL = (1n << 64n) - 1n;
-const UNKNOWN: Val = {};
-
-function known(v: Val): v is Val & { n: bigint } {
-  return v.n !== undefined;
-}
-
-function describe(v: Val): string {
-  if (v.undef) return `${v.from ?? 'value'} (undefined: ${v.undef})`;
-  if (v.stale) return `${v.from ?? 'value'} (stale: ${v.stale})`;
-  let s = v.from ?? '';
-  if (v.n !== undefined) s = s ? `${s} ${hex(v.n)}` : hex(v.n);
-  if (!v.from && v.desc) s = s ? `${s} ${v.desc}` : v.desc;
-  if (v.cpu !== undefined) s += ` (CPU ${v.cpu})`;
-  return s || 'value';
-}
-
-function maskSrc(src: Src[] | undefined, mask: bigint): Src[] | undefined {
-  if (!src) return undefined;
-  const out = src.map((s) => ({ loc: s.loc, mask: s.mask & mask })).filter((s) => s.mask !== 0n);
-  return out.length ? out : undefined;
-}
-
-function mergeSrc(a?: Src[], b?: Src[]): Src[] | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  const m = new Map<string, bigint>();
-  for (const s of [...a, ...b]) m.set(s.loc, (m.get(s.loc) ?? 0n) | s.mask);
-  return [...m].map(([loc, mask]) => ({ loc, mask }));
-}
-
-// ---- the compiled document --------------------------------------------------------------------------------------
-
-interface Compiled {
-  unit: CompiledUnit;
-}
-
-const compiledCache = new WeakMap<DocumentAnalysis, Compiled>();
-
-/** Parameter names from a signature's text: the last identifier of each comma-separated declaration. */
-function paramsFromSignature(sig: string): string[] {
-  const open = sig.lastIndexOf('(', sig.lastIndexOf(')'));
-  if (open < 0) return [];
-  const inner = sig.slice(open + 1, sig.lastIndexOf(')'));
-  return inner.split(',').map((p) => /([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[[^\]]*\])?\s*$/.exec(p.trim())?.[1] ?? '').filter((p) => p && p !== 'void');
-}
-
-function compileDoc(doc: DocumentAnalysis): Compiled {
-  const hit = compiledCache.get(doc);
-  if (hit) return hit;
-  const unit = compileUnit(doc.tree.rootNode, (text) => {
-    try {
-      const t = parseC(`long __kvm_lens_def = (${text});`);
-      const decl = t.rootNode.namedChildren[0];
-      return decl?.descendantsOfType('init_declarator')[0]?.childForFieldName('value') ?? undefined;
-    } catch {
-      return undefined;
-    }
-  });
-  // The shared analysis is the authority on where functions are (it looks inside ERROR nodes and preprocessor
-  // blocks, and splits definitions tree-sitter glued together); compile each from the node that spans exactly it.
-  for (const fi of doc.functions) {
-    const line = doc.lines.positionAt(fi.start).line + 1;
-    const end = doc.lines.positionAt(fi.end).line + 1;
-    const have = unit.functions.get(fi.name);
-    if (have && have.end === end) continue;
-    let n: Node | null = doc.tree.rootNode.descendantForIndex(fi.bodyStart, Math.max(fi.bodyStart, fi.bodyEnd - 1));
-    for (let i = 0; n && i < 64 && !(n.startIndex <= fi.bodyStart && n.endIndex >= fi.bodyEnd); i++) n = n.parent;
-    let f: CFunction | undefined;
-    if (n && n.type === 'function_definition' && n.endIndex === fi.end) f = compileFunction(n);
-    else if (n && n.type === 'compound_statement' && n.startIndex === fi.bodyStart && n.endIndex === fi.bodyEnd) {
-      f = { name: fi.name, params: paramsFromSignature(doc.text.slice(fi.start, fi.bodyStart)), body: compileStmt(n), line, end };
-    }
-    if (!f) {
-      // No node spans exactly this function (tree-sitter glued it to a neighbour): parse its text on its own, padded
-      // with newlines so line numbers stay those of the document.
-      const t = parseC('\n'.repeat(line - 1) + doc.text.slice(fi.start, fi.end));
-      try {
-        const def = t.rootNode.descendantsOfType('function_definition')[0];
-        f = def ? compileFunction(def) : undefined;
-      } finally {
-        t.delete();
-      }
-    }
-    if (f) unit.functions.set(fi.name, { ...f, name: fi.name });
-    else if (have) unit.functions.delete(fi.name); // the tree's version spans more than the function: do not guess
-  }
-  // Attach the shared condition mapping to every if/loop condition and predicate-like call.
-  const attach = (root: Node): void => {
-    const want = ['if_statement', 'while_statement', 'for_statement', 'do_statement', 'conditional_expression'];
-    for (const n of root.descendantsOfType(want)) {
-      if (!n) continue;
-      const c = n.childForFieldName('condition');
-      if (!c) continue;
-      condFormulaByPos.set(`${c.startIndex}:${c.endIndex}`, mapCondition(c));
-    }
-  };
-  const condFormulaByPos = new Map<string, Formula>();
-  attach(doc.tree.rootNode);
-  const c: Compiled = { unit };
-  posFormulas.set(c, condFormulaByPos);
-  compiledCache.set(doc, c);
-  return c;
-}
-const posFormulas = new WeakMap<Compiled, Map<string, Formula>>();
+  ALL, UNKNOWN, condPos, describe, exprText, joinVal, known, maskSrc, mergeSrc, sameVal, defaultParam, type Src, type Val,
+} from './values';
 
 // ---- interpreter ------------------------------------------------------------------------------------------------
 
 type Signal = 'normal' | 'break' | 'continue' | 'return';
 
-interface Frame { locals: Map<string, Val>; ret?: Val }
+interface PathState {
+  machine: MachineSnapshot;
+  locals: Map<string, Val>;
+  lastStore: Map<string, { val: Val; line: number; path?: string }>;
+  loadedPtr?: VmcsObject;
+}
+
+/** A path that left the function (return/goto), with its state and condition. */
+interface Exit { state: PathState; pc: Formula; ret?: Val }
+
+interface Frame { locals: Map<string, Val>; ret?: Val; exits: Exit[] }
 
 export interface RunOptions {
   record: boolean;
   region?: { start: number; end: number };
 }
 
-interface RunFinding extends SimFinding { subject: string }
+export interface RunFinding extends SimFinding { subject: string; path?: string }
 
-class Interp {
+export class Interp {
   readonly m: Machine;
   readonly reader: ConfigReader;
   readonly findings: RunFinding[] = [];
   readonly flows: string[] = [];
   readonly steps: SimStep[] = [];
   private frames: Frame[] = [];
-  private may = 0;
-  private mayConds: string[] = [];
+  /** Path condition of the path being interpreted (engine/paths.ts). */
+  pc: Formula = TRUE;
+  /** The `loaded_vmcs` pointer: what vmcs_load(vmx->loaded_vmcs->vmcs) / vmx_vcpu_load_vmcs load. */
+  private loadedPtr?: VmcsObject;
   private budget = 20000;
   private depth = 0;
   /** Last store into a machine location, with the value's taint (for int_ctl write-back checks). */
-  readonly lastStore = new Map<string, { val: Val; line: number }>();
+  lastStore = new Map<string, { val: Val; line: number; path?: string }>();
   readonly handSaves: Array<{ what: string; line: number; restore: boolean }> = [];
   readonly vmsaves: Array<{ line: number; load: boolean }> = [];
   readonly hostWrites = new Map<string, number>();
@@ -194,8 +80,25 @@ class Interp {
   // -- findings / steps
 
   find(severity: SimFinding['severity'], rule: string, subject: string, message: string): void {
-    const cond = this.may && this.mayConds.length ? ` (on the path where ${this.mayConds.join(' and ')})` : '';
-    this.findings.push({ line: this.line, severity, rule, subject, message: message + cond });
+    const path = this.pathText();
+    const f: RunFinding = { line: this.line, severity, rule, subject, message: message + (path ? ` (on the path where ${path})` : '') };
+    if (path) f.path = path;
+    this.findings.push(f);
+  }
+
+  /** The current path condition, minus what the configuration decides. */
+  pathText(): string {
+    return this.pc.kind === 'true' ? '' : describePath(this.pc, this.fixedFor(this.pc));
+  }
+
+  /** Values the configuration gives the predicates of `f`. */
+  private fixedFor(f: Formula): Map<string, boolean> {
+    const a = new Map<string, boolean>();
+    for (const k of predicatesOf(f)) {
+      const v = this.predicate(k);
+      if (v !== undefined) a.set(k, v);
+    }
+    return a;
   }
 
   stepBegin(): void {
@@ -207,6 +110,9 @@ class Interp {
     const changes = this.m.changes.map((c) => ({ ...c, location: displayLocation(c.location) }));
     if (!changes.length && !force) return;
     const s: SimStep = { index: this.steps.length + 1, line: this.line, actor, op, simulated: true, changes, level: this.m.level };
+    s.control = this.m.cfg.vendor === 'svm' ? this.m.currentVmcb() : this.m.currentVmcs();
+    const path = this.pathText();
+    if (path) s.path = path;
     if (explanation) s.explanation = explanation;
     if (source) s.source = source;
     this.steps.push(s);
@@ -249,14 +155,8 @@ class Interp {
   }
 
   private evalFormula(f: Formula): boolean | undefined {
-    const keys = predicatesOf(f);
-    if (!keys.length) return undefined;
-    const a = new Map<string, boolean>();
-    for (const k of keys) {
-      const v = this.predicate(k);
-      if (v !== undefined) a.set(k, v);
-    }
-    return evaluate(f, a);
+    if (!predicatesOf(f).length) return undefined;
+    return evaluate(f, this.fixedFor(f));
   }
 
   /** Configuration variables an int_ctl cell's bits were built from. */
@@ -283,7 +183,8 @@ class Interp {
     const c: Cell = this.m.get(loc);
     if (c.deps) for (const k of c.deps) this.reader.get(k);
     const v: Val = { from: displayLocation(loc) };
-    if (loc.endsWith('int_ctl')) v.src = [{ loc, mask: ALL }];
+    // int_ctl values carry which machine bits they hold; a value KVM stored keeps the provenance it was stored with.
+    if (loc.endsWith('int_ctl')) v.src = this.lastStore.get(loc)?.val.src ?? [{ loc, mask: ALL }];
     if (c.n !== undefined) v.n = c.n;
     if (c.desc) v.desc = c.desc;
     if (c.cpu !== undefined) v.cpu = c.cpu;
@@ -324,7 +225,7 @@ class Interp {
     const objOf = (s: string): string | undefined => {
       if (/^(vmcs12|shadow_vmcs12|get_(shadow_)?vmcs12\(.*\))$/.test(s)) return 'vmcs12';
       if (/^vmcs0[12]$/.test(s)) return s;
-      const k = classifyVmcbObject(s);
+      const k = vmcbRole(s);
       if (k === 'vmcb12-cache' || k === 'vmcb12') return 'vmcb12';
       if (k === 'vmcb01' || k === 'vmcb02') return k;
       if (k === 'vmcb' && /(^|->|\.)vmcb(\.ptr)?$/.test(s)) return this.m.currentVmcb();
@@ -389,15 +290,33 @@ class Interp {
         `${disp} is written although its value is undefined for L1 after this exit (vmcs12 EPT off or L2 not in PAE paging): the copy is unnecessary [${Machine.source('pdptr-exit')}]`);
     }
     this.m.set(loc, this.cellOf(v));
-    this.lastStore.set(loc, { val: v, line: this.line });
+    const path = this.pathText();
+    this.lastStore.set(loc, path ? { val: v, line: this.line, path } : { val: v, line: this.line });
+  }
+
+  /** The machine fields this run wrote, as the engine's abstract values with provenance (engine/values.ts). */
+  fieldValues(): SimFieldValue[] {
+    const out: SimFieldValue[] = [];
+    for (const [loc, st] of this.lastStore) {
+      if (!/^(vmcs0[12]|vmcs12|vmcb0[12]|vmcb12|shadow)\./.test(loc)) continue;
+      const cell = this.m.get(loc);
+      const f: SimFieldValue = { location: displayLocation(loc), status: statusOf(cell, true), line: st.line, by: describe(st.val) };
+      if (st.path) f.path = st.path;
+      out.push(f);
+    }
+    return out.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   }
 
   private checkIntCtlCopy(v: Val): void {
+    // Bits the stored value already carried from vmcb02 were checked where they were copied (`x &= ~MASK` re-stores them).
+    const before = (this.lastStore.get('vmcb12.int_ctl')?.val.src ?? []).filter((s) => s.loc === 'vmcb02.int_ctl').reduce((acc, s) => acc | s.mask, 0n);
     for (const s of v.src ?? []) {
       if (s.loc !== 'vmcb02.int_ctl') continue;
       for (const name of intCtlBitNames()) {
         const mask = intCtlMask(name);
-        if (!(s.mask & mask) || mask === 0n) continue;
+        if (!(s.mask & mask & ~before) || mask === 0n) continue;
+        // Who owns the bit depends on these configuration variables: the sweep must vary them.
+        for (const k of OWNER_VARS[name] ?? []) this.reader.get(k);
         const owner = this.m.intCtlOwnerAtExit(name);
         const bit = name.replace(/_MASK$/, '');
         if (owner === 'L0') {
@@ -420,7 +339,7 @@ class Interp {
     const c = this.m.cfg;
     switch (name) {
       case 'V_TPR_MASK': return 'vmcb12 does not set V_INTR_MASKING: L2\'s TPR is L1\'s TPR, which L0 virtualizes';
-      case 'V_IRQ_MASK': return c.l0IrqWindow && !c.vIntrMasking ? 'L0 set V_IRQ for its own interrupt window' : 'vmcb12 does not set V_INTR_MASKING: V_IRQ is not L1\'s to see';
+      case 'V_IRQ_MASK': return c.l0IrqWindow && !c.l1InterceptVintr ? 'L0, not L1, intercepts VINTR: L0 set V_IRQ for its own interrupt window' : 'vmcb12 does not set V_INTR_MASKING: V_IRQ is not L1\'s to see';
       case 'V_GIF_MASK': return 'nested vGIF is off: V_GIF is L1\'s GIF, managed by L0';
       default: return 'nested vNMI is off';
     }
@@ -444,7 +363,8 @@ class Interp {
         const sw = `sw.${e.text}`;
         if (this.m.has(sw)) return this.readCell(sw);
         if (e.base && f.locals.get(e.base)?.ptr === 'ctx' || !e.base || !f.locals.has(e.base)) {
-          const pred = EXTRA_IDENT_PREDICATES[e.text.replace(/^.*(?:->|\.)/, '')];
+          const last = e.text.replace(/^.*(?:->|\.)/, '');
+          const pred = MEMBER_PREDICATES[last] ?? IDENT_PREDICATES[last];
           if (pred) return this.boolVal(this.predicate(pred));
         }
         return { desc: e.text, ptr: /(vcpu|vmx|svm|kvm)$/.test(e.text) ? 'ctx' : undefined };
@@ -472,6 +392,8 @@ class Interp {
         return v;
       }
       case 'assign': {
+        const sw = e.op === '=' ? switchOfAssignment(exprText(e.l), exprText(e.r)) : undefined;
+        if (sw) this.applySwitch(sw, `${exprText(e.l)} = ${exprText(e.r)}`);
         let v = this.eval(e.r);
         if (e.op !== '=') {
           const cur = this.eval(e.l);
@@ -512,7 +434,7 @@ class Interp {
     const f = this.frame();
     const local = f.locals.get(name);
     if (local) return local;
-    const pred = EXTRA_IDENT_PREDICATES[name] ?? (name === 'enable_ept' ? 'enable_ept' : undefined);
+    const pred = IDENT_PREDICATES[name];
     if (pred) return this.boolVal(this.predicate(pred));
     const ent = entityForIdentifier(name);
     if (ent) {
@@ -636,6 +558,9 @@ class Interp {
   private call(e: Extract<Expr, { k: 'call' }>): Val {
     const fn = e.fn;
     const a = e.args;
+    const sw = switchOfCall(fn, a.map(exprText));
+    // The switch takes effect here; a definition in the document is still followed below (it may do more).
+    if (sw) this.applySwitch(sw, `${fn}()`);
     const acc = /^vmcs_(read|write)(16|32|64|l)$/.exec(fn);
     if (acc) {
       const field = this.fieldArg(a[0]);
@@ -710,15 +635,19 @@ class Interp {
       return {};
     }
     if (/^(likely|unlikely|WARN_ON|WARN_ON_ONCE|__builtin_expect)$/.test(fn) && a[0]) return this.eval(a[0]);
-    // Model predicates (shared mapping, then the ones it does not know yet).
-    const pk = EXTRA_CALL_PREDICATES[fn];
+    // Model predicates (the engine's one table, analysis/engine/facts.ts).
+    const pk = CALL_PREDICATES[fn];
     if (pk) return this.boolVal(this.predicate(pk));
-    const shared = SHARED_CALL_PREDICATES[fn];
-    if (shared) return this.boolVal(this.predicate(shared));
     if (fn === 'svm_is_intercept' || fn === 'vmcb12_is_intercept' || fn === 'vmcb_is_intercept') {
       const bit = a[1] ? exprText(a[1]).replace(/^INTERCEPT_/, '') : '';
       const obj = fn === 'vmcb12_is_intercept' ? '@vmcb12-cache' : '';
       return this.boolVal(this.machineBit(`intercept:${bit}${obj}`));
+    }
+    // Helpers whose effect exists only under a configuration run only under it (engine/facts.ts GATED_HELPERS).
+    const gate = GATED_HELPERS[fn];
+    if (gate && this.predicate(gate) !== true) {
+      this.flows.push(`${fn}() not run: ${gate} off in this configuration`);
+      return { desc: `${fn}() (not run: ${gate} off)` };
     }
     // Functions of the same document: interpret them.
     const callee = this.c.unit.functions.get(fn);
@@ -762,7 +691,7 @@ class Interp {
   }
 
   invoke(fn: CFunction, args: Val[]): Val {
-    const frame: Frame = { locals: new Map() };
+    const frame: Frame = { locals: new Map(), exits: [] };
     fn.params.forEach((p, i) => {
       if (!p) return;
       const v = args[i] ?? defaultParam(p);
@@ -770,15 +699,110 @@ class Interp {
     });
     this.frames.push(frame);
     this.frameOf.set(fn, frame);
-    const savedMay = this.may;
+    const pc0 = this.pc;
     try {
-      this.exec(fn.body);
+      const sig = this.exec(fn.body);
+      // Every path that left the function (returns, and the fall-through) joins at its end.
+      const exits = sig === 'return' ? frame.exits : [...frame.exits, { state: this.saveState(), pc: this.pc, ret: frame.ret }];
+      if (exits.length) {
+        let acc = exits[0];
+        for (const x of exits.slice(1)) acc = { state: this.joinStates(acc, x), pc: pc0, ret: acc.ret || x.ret ? joinVal(acc.ret, x.ret, this.condText(acc.pc), this.condText(x.pc)) : undefined };
+        this.restoreState(acc.state);
+        frame.ret = acc.ret;
+      }
     } finally {
       this.frames.pop();
       this.frameOf.delete(fn);
-      this.may = savedMay;
+      this.pc = pc0;
     }
     return frame.ret ?? {};
+  }
+
+  // -- paths: forks at undecided conditions, joins after them (analysis/engine/paths.ts)
+
+  private saveState(): PathState {
+    return { machine: this.m.snapshot(), locals: new Map(this.frame().locals), lastStore: new Map(this.lastStore), loadedPtr: this.loadedPtr };
+  }
+
+  private restoreState(s: PathState): void {
+    this.m.restore(s.machine);
+    const f = this.frame();
+    f.locals.clear();
+    for (const [k, v] of s.locals) f.locals.set(k, v);
+    this.lastStore = new Map(s.lastStore);
+    this.loadedPtr = s.loadedPtr;
+  }
+
+  private condText(pc: Formula): string {
+    return pc.kind === 'true' ? '' : describePath(pc, this.fixedFor(pc));
+  }
+
+  /** Join two paths' states: equal values stay, differing ones become "one or the other" (undefined if either is). */
+  private joinStates(a: Exit, b: Exit): PathState {
+    const ca = this.condText(a.pc);
+    const cb = this.condText(b.pc);
+    const cells = joinMaps(a.state.machine.cells, b.state.machine.cells, sameCell,
+      (x, y, k) => joinCell(x ?? this.m.defaultFor(k), y ?? this.m.defaultFor(k), ca, cb));
+    const machine = { ...a.state.machine, cells };
+    const locals = joinMaps(a.state.locals, b.state.locals, sameVal, (x, y) => joinVal(x, y, ca, cb));
+    // A store on both arms: one or the other, on the joined path; on one arm only: that arm's store and condition.
+    const lastStore = joinMaps(a.state.lastStore, b.state.lastStore, (x, y) => x === y,
+      (x, y) => (x && y ? { val: joinVal(x.val, y.val, ca, cb), line: Math.max(x.line, y.line) } : x ?? y));
+    return { machine, locals, lastStore, loadedPtr: a.state.loadedPtr ?? b.state.loadedPtr };
+  }
+
+  /**
+   * An undecided branch: each feasible arm runs on its own copy of the state under its path condition; a
+   * configuration-decided or infeasible arm does not run. Arms that return are kept for the function's end.
+   */
+  private fork(cond: Formula, runThen: () => Signal, runElse?: () => Signal): Signal {
+    const pc0 = this.pc;
+    const arms = branchArms(pc0, cond, this.fixedFor(and(pc0, cond)));
+    if (!arms.then && !arms.else) return 'normal';
+    if (!arms.then || !arms.else) {
+      this.pc = arms.then ?? arms.else!;
+      const sig = arms.then ? runThen() : runElse ? runElse() : 'normal';
+      if (sig !== 'return') this.pc = pc0;
+      return sig;
+    }
+    const s0 = this.saveState();
+    this.pc = arms.then;
+    const sigT = runThen();
+    const sT = this.saveState();
+    this.restoreState(s0);
+    this.pc = arms.else;
+    const sigE = runElse ? runElse() : 'normal';
+    if (sigT === 'return' && sigE === 'return') return 'return';
+    if (sigT === 'return') return sigE;
+    if (sigE === 'return') {
+      this.restoreState(sT);
+      this.pc = arms.then;
+      return 'normal';
+    }
+    const joined = this.joinStates({ state: sT, pc: arms.then }, { state: this.saveState(), pc: arms.else });
+    this.restoreState(joined);
+    this.pc = pc0;
+    return sigT === sigE ? sigT : 'normal';
+  }
+
+  /** A change of the current VMCS/VMCB (engine/control.ts): vmx_switch_vmcs, loaded_vmcs, vmcs_load, svm_switch_vmcb. */
+  private applySwitch(sw: ControlSwitch, what: string): void {
+    if (sw.pendingVmcs) this.loadedPtr = sw.pendingVmcs;
+    if (sw.vmcs) {
+      if (sw.vmcs !== 'shadow') this.loadedPtr = sw.vmcs;
+      this.m.loadVmcs(sw.vmcs);
+      this.flows.push(`current VMCS <- ${sw.vmcs} (${what})`);
+    }
+    if (sw.loadPending) {
+      const cur = this.m.currentVmcs();
+      const v = this.loadedPtr ?? (cur === 'shadow' ? 'vmcs01' : cur);
+      this.m.loadVmcs(v);
+      this.flows.push(`current VMCS <- ${v} (${what}: loaded_vmcs)`);
+    }
+    if (sw.vmcb) {
+      this.m.switchVmcb(sw.vmcb);
+      this.flows.push(`svm->vmcb <- ${sw.vmcb} (${what})`);
+    }
   }
 
   // -- statements
@@ -821,9 +845,8 @@ class Interp {
         const t = this.condition(s.cond, condPos(s.cond));
         if (t === true) return this.exec(s.then);
         if (t === false) return s.else ? this.exec(s.else) : 'normal';
-        this.mayBranch(s.condText, () => this.exec(s.then));
-        if (s.else) this.mayBranch(`!(${s.condText})`, () => this.exec(s.else!));
-        return 'normal';
+        const els = s.else;
+        return this.fork(this.formulaOf(s.cond, s.condText), () => this.exec(s.then), els ? () => this.exec(els) : undefined);
       }
       case 'loop': {
         if (s.init) this.exec(s.init);
@@ -832,7 +855,11 @@ class Interp {
             if (!s.cond) { if (i > 0) break; } else {
               const t = this.condition(s.cond, condPos(s.cond));
               if (t === false) break;
-              if (t === undefined) { this.mayBranch('loop condition', () => this.exec(s.body)); break; }
+              if (t === undefined) {
+                const sig = this.fork(this.formulaOf(s.cond, 'loop condition'), () => { const b = this.exec(s.body); return b === 'return' ? b : 'normal'; });
+                if (sig === 'return') return sig;
+                break;
+              }
             }
           }
           const sig = this.exec(s.body);
@@ -842,31 +869,36 @@ class Interp {
         }
         return 'normal';
       }
-      case 'return':
+      case 'return': {
         this.line = s.line;
-        if (s.e) this.frame().ret = this.eval(s.e);
-        return this.may ? 'normal' : 'return';
+        const ret = s.e ? this.eval(s.e) : undefined;
+        if (ret) this.frame().ret = ret;
+        this.frame().exits.push({ state: this.saveState(), pc: this.pc, ret });
+        return 'return';
+      }
       case 'break': return 'break';
       case 'continue': return 'continue';
-      case 'goto': return this.may ? 'normal' : 'return';
-      case 'switch':
-        this.eval(s.e);
-        this.mayBranch('switch case', () => { this.exec(s.body); });
-        return 'normal';
+      case 'goto':
+        // The label's code is not followed: the path leaves here (as a return would).
+        this.frame().exits.push({ state: this.saveState(), pc: this.pc });
+        return 'return';
+      case 'switch': {
+        const v = this.eval(s.e);
+        const subject = exprText(s.e);
+        return this.fork({ kind: 'unknown', key: `?switch:${subject}`, text: `switch (${subject}) takes a case`, start: -1, end: -1 },
+          () => { const sig = this.exec(s.body); void v; return sig === 'return' ? sig : 'normal'; });
+      }
       default: return 'normal';
     }
   }
 
-  private mayBranch(cond: string, fn: () => unknown): void {
-    this.may++;
-    this.mayConds.push(cond.length > 60 ? `${cond.slice(0, 57)}...` : cond);
-    try {
-      const sig = fn();
-      void sig;
-    } finally {
-      this.may--;
-      this.mayConds.pop();
-    }
+  /** Formula of an if/loop condition: the shared mapping when it has one, else an unknown named by its text. */
+  private formulaOf(e: Expr, text: string): Formula {
+    const pos = condPos(e);
+    const f = pos ? posFormulas.get(this.c)?.get(pos) : undefined;
+    if (f) return f;
+    const t = text.replace(/\s+/g, ' ').trim();
+    return { kind: 'unknown', key: `?${t.slice(0, 120)}`, text: t, start: -1, end: -1 };
   }
 
   private flushMachineFindings(): void {
@@ -921,316 +953,32 @@ class Interp {
 
 const locateCache = new Map<string, Map<string, { loc?: string; ptr?: string }>>();
 
-class BudgetError extends Error {
+/** Configuration variables the owner of an int_ctl bit at #VMEXIT depends on (Machine.intCtlOwnerAtExit). */
+const OWNER_VARS: Readonly<Record<string, readonly string[]>> = {
+  V_TPR_MASK: ['v_intr_masking'], V_IRQ_MASK: ['v_intr_masking', 'l0_irq_window', 'l1_intercept_vintr'],
+  V_GIF_MASK: ['nested_vgif'], V_NMI_PENDING_MASK: ['nested_vnmi'], V_NMI_BLOCKING_MASK: ['nested_vnmi'],
+};
+
+export class BudgetError extends Error {
   constructor() { super('interpretation budget exhausted'); }
 }
 
-const SHARED_CALL_PREDICATES: Readonly<Record<string, string>> = {
-  nested_cpu_has_ept: 'nested_ept', is_pae_paging: 'pae_paging', is_long_mode: 'long_mode', is_paging: 'paging', is_pae: 'cr4_pae',
-  nested_vgif_enabled: 'nested_vgif', is_guest_mode: 'guest_mode', nested_cpu_has_vmwrite_any_field: 'vmwrite_any_field',
-};
 
-function defaultParam(name: string): Val {
-  if (/^(shadow_)?vmcs12$/.test(name)) return { ptr: 'vmcs12' };
-  if (/^vmcb12$/.test(name)) return { ptr: 'vmcb12' };
-  if (/^vmcb0[12]$/.test(name)) return { ptr: name };
-  return { ptr: 'ctx', desc: name };
+function sameCell(a: Cell, b: Cell): boolean {
+  return a === b || (a.status === b.status && a.n === b.n && a.desc === b.desc && a.why === b.why && a.cpu === b.cpu && a.cleared === b.cleared);
 }
 
-function exprText(e: Expr): string {
-  switch (e.k) {
-    case 'id': return e.name;
-    case 'path': case 'index': return e.text;
-    case 'call': return e.text;
-    case 'un': return `${e.op}${exprText(e.e)}`;
-    case 'num': return e.v.toString();
-    default: return '…';
+/** Join of a machine cell on two paths (`ca`/`cb`: the paths' conditions). */
+function joinCell(a: Cell, b: Cell, ca: string, cb: string): Cell {
+  if (a.status === 'undefined' || b.status === 'undefined') {
+    const u = a.status === 'undefined' ? a : b;
+    const cond = a.status === 'undefined' ? ca : cb;
+    return { ...u, why: cond ? `${u.why ?? 'undefined'}, on the path where ${cond}` : u.why };
   }
+  if (a.status === 'stale' || b.status === 'stale') return a.status === 'stale' ? a : b;
+  const c: Cell = valueCell(a.n !== undefined && a.n === b.n ? a.n : undefined,
+    a.desc === b.desc ? a.desc : `${a.desc ?? 'value'} or ${b.desc ?? 'value'}`);
+  if (a.cpu !== undefined && a.cpu === b.cpu) c.cpu = a.cpu;
+  if (a.deps || b.deps) c.deps = [...new Set([...(a.deps ?? []), ...(b.deps ?? [])])];
+  return c;
 }
-
-/** Conditions are attached by source position; the IR keeps no positions, so conditions are matched by identity. */
-function condPos(_e: Expr): string | undefined {
-  return (_e as { pos?: string }).pos;
-}
-
-// ---- roles: the hardware event that leads into the function, and what follows it ----------------------------------
-
-type Vendor = 'vmx' | 'svm';
-
-function vendorOf(fn: CFunction, text: string): Vendor {
-  if (/svm|vmcb/.test(fn.name) || /\bvmcb\w*|svm->|\bvmsave\b|\bvmload\b/.test(text)) return 'svm';
-  return 'vmx';
-}
-
-function guessRole(fn: CFunction, text: string, doc: DocumentAnalysis): Role | undefined {
-  const r = roleOfFunction(doc, fn.name);
-  if (r) return r;
-  if (/vmcs12->guest_\w+\s*=\s*vmcs_read/.test(text) || /vmcb12->control\.int_ctl|nested\.ctl\.int_ctl\s*(\||&)?=/.test(text)) return { kind: 'after-l2-exit', label: 'after a VM exit from L2' };
-  if (/vmcs_write\w*\(\s*HOST_/.test(text)) return { kind: 'constant-host-setup', label: 'host state setup' };
-  if (/\bvmsave\b/.test(text)) return { kind: 'vcpu-run', label: 'before VMRUN (host state save)' };
-  return undefined;
-}
-
-function baseConfig(vendor: Vendor, role: Role | undefined): Partial<MachineConfig> {
-  const nested = role?.kind === 'after-l2-exit' || role?.kind === 'nested-entry';
-  return { vendor, nested };
-}
-
-function prelude(it: Interp, role: Role | undefined, vendor: Vendor, fnName: string): void {
-  const m = it.m;
-  switch (role?.kind) {
-    case 'after-l2-exit':
-      if (vendor === 'vmx') {
-        it.event('VM entry into L2 (vmcs02)', () => m.vmxEntry('L2'), 'L2 runs on vmcs02', Machine.source('vmentry'));
-        it.event(`VM exit from L2 (the hardware event that leads into ${fnName})`, () => m.vmxExit(), 'guest state saved into vmcs02 (PDPTRs only with EPT and PAE paging); host state loaded', Machine.source('vmexit'));
-      } else {
-        it.event('nested VMRUN: nested_vmcb02_prepare_control + VMRUN into L2 (vmcb02)', () => m.svmVmrun('L2'), 'vmcb02.int_ctl = vmcb12 bits for L2 | vmcb01 bits for L0', Machine.source('vmrun'));
-        it.event(`#VMEXIT from L2 (the hardware event that leads into ${fnName})`, () => m.svmVmexit(), 'V_TPR, V_IRQ written back (V_GIF only with vGIF, V_NMI_* only with vNMI); GIF cleared', Machine.source('vmexit-svm'));
-        if (!/sync_(int_ctl|control)_from_vmcb02/.test(fnName)) {
-          it.event('svm_vcpu_run: nested_sync_control_from_vmcb02() (KVM summary)', () => m.nestedSyncControlFromVmcb02(), 'int_ctl bits the processor wrote back are copied into the cached vmcb12 control', Machine.source('vmexit-svm'), 'KVM');
-        }
-      }
-      return;
-    case 'nested-entry':
-      if (vendor === 'vmx') {
-        m.level = 'L1';
-        it.event('L1 executes VMLAUNCH/VMRESUME → VM exit to L0', () => m.vmxExit(20), 'KVM emulates the nested entry', Machine.source('vmexit'));
-      } else {
-        m.level = 'L1';
-        it.event('L1 executes VMRUN → #VMEXIT to L0', () => m.svmVmexit(0x80), 'KVM emulates the nested VMRUN', Machine.source('vmexit-svm'));
-      }
-      return;
-    case 'after-vmexit': case 'exit-handler':
-      if (vendor === 'vmx') { it.event('VM entry into L1', () => m.vmxEntry('L1')); it.event('VM exit from L1', () => m.vmxExit(), undefined, Machine.source('vmexit')); } else { it.event('VMRUN into L1', () => m.svmVmrun('L1')); it.event('#VMEXIT from L1', () => m.svmVmexit(), undefined, Machine.source('vmexit-svm')); }
-      return;
-    default:
-      m.level = 'L0';
-  }
-}
-
-function postlude(it: Interp, role: Role | undefined, vendor: Vendor, unit: CompiledUnit, selected: CFunction): void {
-  const m = it.m;
-  if (role?.kind === 'constant-host-setup' || role?.kind === 'per-cpu-load') {
-    if (role.kind === 'constant-host-setup') {
-      it.event('vCPU migrates to another physical CPU', () => m.migrate(), 'per-CPU host-state values written for the old CPU go stale', Machine.source('migrate'), 'KVM');
-      const load = ['vmx_vcpu_load_vmcs', 'vmx_vcpu_load'].map((n) => unit.functions.get(n)).find((f) => f && f !== selected);
-      if (load) {
-        it.event(`${load.name}() on the new CPU (from this document)`, () => { it.invoke(load, []); }, undefined, undefined, 'KVM');
-      }
-    }
-    if (vendor === 'vmx') {
-      it.event('VM entry into L1', () => m.vmxEntry('L1'), undefined, Machine.source('vmentry'));
-      it.event('VM exit: host state loaded from vmcs01', () => m.vmxExit(), 'per-CPU host fields must describe the current CPU', Machine.source('vmexit'));
-    }
-  }
-  if (role?.kind === 'vcpu-run' && vendor === 'svm') {
-    it.event('VMRUN into L1', () => m.svmVmrun('L1'), undefined, Machine.source('vmrun'));
-    it.event('#VMEXIT', () => m.svmVmexit(), 'host state not covered by VMRUN is restored by VMLOAD of the host save area later', Machine.source('vmexit-svm'));
-  }
-}
-
-// ---- sweep ------------------------------------------------------------------------------------------------------
-
-export interface SimulateCOptions { functionName?: string; startLine?: number; endLine?: number }
-
-interface RunResult { it: Interp; assignment: Map<string, VarValue>; read: Set<string>; error?: string }
-
-const MAX_VARS = 12;
-const MAX_CONFIGS = 4096;
-
-function runOnce(c: Compiled, fn: CFunction, role: Role | undefined, vendor: Vendor, a: Map<string, VarValue>, opts: RunOptions): RunResult {
-  const base = baseConfig(vendor, role);
-  const cfg = configFor(base, a);
-  const it = new Interp(c, cfg, a, opts);
-  it.at(fn.line);
-  let error: string | undefined;
-  try {
-    prelude(it, role, vendor, fn.name);
-    it.invoke(fn, fn.params.map(defaultParam));
-    it.at(fn.end);
-    postlude(it, role, vendor, c.unit, fn);
-    it.finish();
-  } catch (e) {
-    error = e instanceof BudgetError ? 'interpretation budget exhausted (very long or looping region); results are partial' : `internal error: ${(e as Error).message}`;
-  }
-  return { it, assignment: a, read: new Set(it.reader.read), error };
-}
-
-function* combos(vars: string[]): Generator<Map<string, VarValue>> {
-  const doms = vars.map((k) => VARS[k]?.domain ?? [false, true]);
-  const idx = vars.map(() => 0);
-  while (true) {
-    yield new Map(vars.map((k, i) => [k, doms[i][idx[i]]]));
-    let i = vars.length - 1;
-    while (i >= 0 && ++idx[i] >= doms[i].length) { idx[i] = 0; i--; }
-    if (i < 0) return;
-  }
-}
-
-function fmtAssign(a: ReadonlyMap<string, VarValue>): string {
-  return [...a].map(([k, v]) => `${k}=${v}`).join(', ');
-}
-
-/** Verb agreement for a summary subject: `x..3` / lists are plural, a single field takes the singular. */
-function agree(phrase: string, subject: string): string {
-  const plural = /\.\.|,| and /.test(subject);
-  if (plural) return phrase;
-  return phrase.replace(/^receive /, 'receives ').replace(/^miss /, 'misses ').replace(/^hold /, 'holds ');
-}
-
-const PHRASE: Record<string, string> = {
-  'undefined-value-copied': 'receive undefined values',
-  'int-ctl-l0-leak': 'receive L0-owned int_ctl state from vmcb02',
-  'int-ctl-not-written-back': 'receive int_ctl bits the processor never writes back',
-  'int-ctl-writeback-lost': 'miss a bit the processor wrote back',
-  'host-state-stale': 'hold a per-CPU value of another CPU after migration (stale)',
-  'vmsave-redundant-save': 'saved by hand although VMSAVE saves them',
-  'vmload-redundant-restore': 'restored by hand although VMLOAD restores them',
-  'vmcs12-pdptr-unneeded': 'written although undefined for L1 (unnecessary copy)',
-  'vmwrite-fails': 'VMWRITE fails',
-  'undefined-value-used': 'tested while undefined',
-};
-
-/** Interpret a function (or the lines of one) of an analysed C document under every relevant configuration. */
-export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions): SimulationResult {
-  const c = compileDoc(doc);
-  attachConditionPositions(c, doc);
-  let fn: CFunction | undefined;
-  if (opts.functionName) fn = c.unit.functions.get(opts.functionName);
-  else if (opts.startLine !== undefined) {
-    const s = opts.startLine;
-    const e = opts.endLine ?? s;
-    const hits = [...c.unit.functions.values()].filter((f) => f.end >= s && f.line <= e);
-    fn = hits.find((f) => roleOfFunction(doc, f.name)) ?? hits[0];
-  } else fn = [...c.unit.functions.values()][0];
-  if (!fn) {
-    const line = opts.startLine ?? 1;
-    return {
-      kind: 'c', title: opts.functionName ?? 'C region', steps: [], markdown: '', summary: ['nothing to simulate: no function found in the selection'],
-      findings: [{ line, severity: 'warning', rule: 'simulate-no-function', message: opts.functionName ? `function ${opts.functionName} not found in this document` : 'the selection contains no function definition' }],
-    };
-  }
-  const text = doc.text.split('\n').slice(fn.line - 1, fn.end).join('\n');
-  const role = guessRole(fn, text, doc);
-  const vendor = vendorOf(fn, text);
-  const region = opts.startLine !== undefined && !opts.functionName && !(opts.startLine <= fn.line && (opts.endLine ?? fn.end) >= fn.end)
-    ? { start: opts.startLine, end: opts.endLine ?? opts.startLine } : undefined;
-  const runOpts: RunOptions = region ? { record: false, region } : { record: false };
-
-  // Discover the variables the region reads, then sweep them to a fixpoint.
-  let vars: string[] = [];
-  const first = runOnce(c, fn, role, vendor, new Map(), runOpts);
-  for (const k of first.read) if (VARS[k] && !vars.includes(k)) vars.push(k);
-  let results: RunResult[] = [];
-  let infeasible = 0;
-  let capped = false;
-  for (let round = 0; round < 6; round++) {
-    if (vars.length > MAX_VARS) { vars = vars.slice(0, MAX_VARS); capped = true; }
-    results = [];
-    infeasible = 0;
-    const added: string[] = [];
-    for (const a of combos(vars)) {
-      if (!feasible(a)) { infeasible++; continue; }
-      const r = runOnce(c, fn, role, vendor, a, runOpts);
-      results.push(r);
-      for (const k of r.read) if (VARS[k] && !vars.includes(k) && !added.includes(k)) added.push(k);
-      if (results.length >= MAX_CONFIGS) { capped = true; break; }
-    }
-    if (!added.length || capped) break;
-    vars = [...vars, ...added];
-  }
-  if (!results.length) results = [first];
-
-  // Configurations, findings, summary.
-  const configurations: SimConfiguration[] = results.map((r) => {
-    const preds: Record<string, boolean | string> = {};
-    for (const k of vars) preds[k] = r.assignment.get(k) ?? VARS[k].dflt(r.it.m.cfg);
-    const fs = dedupe(r.it.findings).map(({ subject: _s, ...f }) => f);
-    if (r.error) fs.push({ line: fn!.line, severity: 'info', rule: 'simulate-partial', message: r.error });
-    return { predicates: preds, findings: fs, flows: r.it.flows };
-  });
-  const total = results.length;
-  const agg = new Map<string, { f: RunFinding; configs: number[] }>();
-  results.forEach((r, i) => {
-    for (const f of dedupe(r.it.findings)) {
-      const key = `${f.line}|${f.rule}|${f.subject}`;
-      const e = agg.get(key);
-      if (e) { if (e.configs[e.configs.length - 1] !== i) e.configs.push(i); } else agg.set(key, { f, configs: [i] });
-    }
-  });
-  const findings: SimFinding[] = [...agg.values()].map(({ f, configs }) => ({
-    line: f.line, severity: f.severity, rule: f.rule,
-    message: total > 1 ? `${f.message} — in ${configs.length} of ${total} configurations${configs.length < total ? ` (e.g. ${fmtAssign(results[configs[0]].assignment)})` : ''}` : f.message,
-  }));
-  findings.sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
-
-  const summary: string[] = [];
-  const bySubject = new Map<string, { rule: string; subjects: Set<string>; configs: Set<number> }>();
-  for (const { f, configs } of agg.values()) {
-    const group = `${f.rule}|${f.subject.replace(/\d+$/, '')}`;
-    const e = bySubject.get(group) ?? { rule: f.rule, subjects: new Set(), configs: new Set() };
-    e.subjects.add(f.subject);
-    for (const i of configs) e.configs.add(i);
-    bySubject.set(group, e);
-  }
-  for (const e of bySubject.values()) {
-    const subs = [...e.subjects].sort();
-    const label = subs.length > 1 && subs.every((s) => /\d$/.test(s)) ? `${subs[0]}..${subs[subs.length - 1].replace(/^.*?(\d+)$/, '$1')}` : subs.join(', ');
-    summary.push(`in ${e.configs.size} of ${total} configurations ${label} ${agree(PHRASE[e.rule] ?? `(${e.rule})`, label)}`);
-  }
-  const roleText = role ? `${role.label}${role.kind === 'after-l2-exit' ? ` (${vendor === 'vmx' ? 'VM exit' : '#VMEXIT'} from L2 first)` : role.kind === 'constant-host-setup' ? ' (followed by a migration to another CPU and a VM entry/exit)' : ''}` : 'no known role: interpreted as is';
-  summary.unshift(`${fn.name}: ${roleText}; ${vendor.toUpperCase()}; ${total} configuration${total === 1 ? '' : 's'} over ${vars.length ? vars.join(', ') : 'no predicates'}${infeasible ? ` (${infeasible} infeasible combinations skipped)` : ''}${capped ? ' (sweep capped)' : ''}`);
-  if (!agg.size) summary.push(`no undefined or wrong values in any of the ${total} configurations`);
-
-  // Steps: one representative configuration (the first with findings), recorded.
-  const rep = results.find((r) => r.it.findings.some((f) => f.severity === 'warning' || f.severity === 'error')) ?? results[0];
-  const shown = runOnce(c, fn, role, vendor, rep.assignment, region ? { record: true, region } : { record: true });
-  const steps = shown.it.steps;
-  if (steps.length) summary.push(`steps shown for ${rep.assignment.size ? fmtAssign(rep.assignment) : 'the default configuration'}`);
-  return { kind: 'c', title: `${fn.name}${region ? ` (lines ${region.start}-${region.end})` : ''}`, steps, findings, configurations, summary, markdown: '' };
-}
-
-function dedupe(fs: RunFinding[]): RunFinding[] {
-  const seen = new Set<string>();
-  const out: RunFinding[] = [];
-  for (const f of fs) {
-    const k = `${f.line}|${f.rule}|${f.subject}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push(f);
-  }
-  return out;
-}
-
-/** Give every compiled if/loop condition the shared formula of its source position. */
-function attachConditionPositions(c: Compiled, doc: DocumentAnalysis): void {
-  if (attached.has(c)) return;
-  attached.add(c);
-  const byPos = posFormulas.get(c);
-  if (!byPos) return;
-  // Walk the tree and the IR in parallel is fragile; match by (line, condition text) instead.
-  const byLineText = new Map<string, string>();
-  for (const n of doc.tree.rootNode.descendantsOfType(['if_statement', 'while_statement', 'for_statement', 'do_statement'])) {
-    const cn = n?.childForFieldName('condition');
-    if (!cn || !n) continue;
-    byLineText.set(`${n.startPosition.row + 1}|${cn.text.replace(/^\(|\)$/g, '').replace(/\s+/g, ' ').trim()}`, `${cn.startIndex}:${cn.endIndex}`);
-  }
-  const visit = (s: Stmt): void => {
-    switch (s.k) {
-      case 'block': s.body.forEach(visit); break;
-      case 'if': {
-        const pos = byLineText.get(`${s.line}|${s.condText}`);
-        if (pos) (s.cond as { pos?: string }).pos = pos;
-        visit(s.then);
-        if (s.else) visit(s.else);
-        break;
-      }
-      case 'loop': if (s.init) visit(s.init); visit(s.body); break;
-      case 'switch': visit(s.body); break;
-      default: break;
-    }
-  };
-  for (const f of c.unit.functions.values()) visit(f.body);
-}
-const attached = new WeakSet<Compiled>();
-

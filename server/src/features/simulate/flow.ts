@@ -313,7 +313,7 @@ class FlowRun {
     const vendor = this.m.cfg.vendor;
     if (insn === 'vmwrite' || insn === 'vmread') {
       const field = parseVmcsField(text);
-      const val = /,\s*(0x[0-9a-f]+|\d+)/i.exec(text);
+      const val = vmwriteValue(text, field);
       this.step(line, tag, `${insn.toUpperCase()} ${field ?? '?'}${val ? `, ${val[1]}` : ''}`, () => {
         if (!field) return { vmExit: true, explanation: 'VMCS field not recognised' };
         if (insn === 'vmread') {
@@ -466,7 +466,7 @@ class FlowRun {
       case 'vmwrite': case 'vmread': {
         const field = parseVmcsField(text);
         const vmcs = this.m.currentVmcs();
-        const val = /,\s*(0x[0-9a-f]+|\d+)/i.exec(text);
+        const val = vmwriteValue(text, field);
         this.step(line, 'HK', `${insn.toUpperCase()} ${field ?? '?'} (${vmcs})`, () => {
           if (!field) return { explanation: 'VMCS field not recognised' };
           if (insn === 'vmread') {
@@ -474,7 +474,13 @@ class FlowRun {
             if (c.status !== 'value') this.m.finding('vmread-undefined', 'warning', `VMREAD ${field} returns ${formatCell(c)}`);
             return { explanation: formatCell(c), source: Machine.source('vmwrite') };
           }
-          const err = this.m.vmwrite(vmcs, field, valueCell(val ? BigInt(val[1]) : undefined, 'written by KVM'));
+          const cell = valueCell(val ? BigInt(val[1]) : undefined, 'written by KVM');
+          // Host-state fields carry the CPU they were written on (per-CPU ones go stale when the vCPU migrates).
+          if (vmcsField(field)?.type === 'host-state') {
+            this.m.writeHostField(vmcs, field, cell);
+            return { explanation: `written on CPU ${this.m.cpu}`, source: Machine.source('vmwrite') };
+          }
+          const err = this.m.vmwrite(vmcs, field, cell);
           if (err) this.m.finding('vmwrite-fails', 'warning', `VMWRITE ${field} fails: VMfailValid, VM-instruction error ${err}`, Machine.source('vmwrite'));
           return { explanation: err ? `VMfailValid, error ${err}` : 'written', source: Machine.source('vmwrite') };
         });
@@ -553,6 +559,12 @@ export function parseMsrOp(text: string): { op: MsrOp; index: number; value?: bi
   let value = v ? BigInt(v[1]) : undefined;
   if (value === undefined && index === XFD_INDEX) value = xfdValueFromPhrase(text.toLowerCase());
   return value === undefined ? { op, index } : { op, index, value };
+}
+
+/** The value of `VMWRITE FIELD, 0x1234` / `VMWRITE FIELD 0x1234` / `VMWRITE FIELD <- 0x1234` (after the field name). */
+function vmwriteValue(text: string, field: string | undefined): RegExpExecArray | null {
+  const at = field ? text.indexOf(field) + field.length : 0;
+  return /^\s*(?:,|<-|=)?\s*(0x[0-9a-f]+|\d+)\b/i.exec(text.slice(at));
 }
 
 function parseVmcsField(text: string): string | undefined {

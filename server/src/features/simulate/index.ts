@@ -3,13 +3,13 @@
 import type { DocumentAnalysis } from '../../analysis/document';
 import { analyzeText } from '../../analysis/document';
 import type { SimulationResult } from '../../protocol/simulation';
-import { simulateCDocument, type SimulateCOptions } from './c';
+import { simulateCDocument, type SimulateCOptions } from './sweep';
 import { simulateFlowLines } from './flow';
 import { renderSimulationMarkdown } from './render';
 
 export { looksLikeFlow, stripMarkers } from './flowParse';
 export { renderSimulationMarkdown } from './render';
-export type { SimulateCOptions } from './c';
+export type { SimulateCOptions } from './sweep';
 
 function failed(kind: SimulationResult['kind'], title: string, line: number, e: unknown): SimulationResult {
   return {

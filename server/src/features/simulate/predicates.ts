@@ -1,6 +1,7 @@
 // Configuration variables of the sweep and how the shared predicate keys (analysis/conditions.ts) read them.
 // A predicate key is evaluated against the machine configuration; every variable it reads is recorded, so the
 // sweep learns which variables a region depends on by running it.
+import { consistentAssignment } from '../../analysis/engine/facts';
 import { DEFAULT_CONFIG, type MachineConfig, type PagingMode } from '../../model/machine/index';
 
 export type VarValue = boolean | string;
@@ -33,20 +34,32 @@ export const VARS: Readonly<Record<string, SweepVar>> = {
   vmwrite_any_field: bool('vmwrite_any_field', (c, v) => { c.vmwriteAnyField = v; }, (c) => c.vmwriteAnyField),
 };
 
-/** Variables without a machine field (plain KVM state the region tests), kept in the assignment only. */
-const FREE_BOOLS = ['guest_mode', 'vgif', 'nested_run_pending', 'nested_posted_intr', 'nested_preemption_timer', 'nested_vid', 'sev_es', 'exit_save_debug', 'exit_save_efer'];
-for (const k of FREE_BOOLS) (VARS as Record<string, SweepVar>)[k] = { key: k, domain: [false, true], apply: () => undefined, dflt: () => k === 'vgif' };
+/**
+ * Variables without a machine field (plain KVM state and configuration the region tests), kept in the assignment only.
+ * Defaults: the configuration-gated features (eVMCS, shadow VMCS, LBR virtualization, SEV-ES) off; L0's vGIF/vNMI on.
+ */
+const FREE_BOOLS = ['guest_mode', 'vgif', 'vnmi', 'nested_run_pending', 'nested_posted_intr', 'nested_preemption_timer', 'nested_vid', 'sev_es',
+  'exit_save_debug', 'exit_save_efer', 'evmcs', 'shadow_vmcs', 'lbrv'];
+const DEFAULT_ON = new Set(['vgif', 'vnmi']);
+for (const k of FREE_BOOLS) (VARS as Record<string, SweepVar>)[k] = { key: k, domain: [false, true], apply: () => undefined, dflt: () => DEFAULT_ON.has(k) };
 
-/** Combinations that KVM cannot produce (skipped by the sweep, counted in the summary). */
+/** The assignment as predicate truth values (paging expands into paging/cr4_pae/pae_paging/long_mode). */
+export function predicateAssignment(a: ReadonlyMap<string, VarValue>): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const [k, v] of a) {
+    if (k === 'paging') {
+      out.set('paging', v !== 'none');
+      out.set('cr4_pae', v === 'pae' || v === '4-level' || v === '5-level');
+      out.set('pae_paging', v === 'pae');
+      out.set('long_mode', v === '4-level' || v === '5-level');
+    } else if (typeof v === 'boolean') out.set(k, v);
+  }
+  return out;
+}
+
+/** Combinations that KVM cannot produce (skipped by the sweep, counted in the summary): the engine's implications. */
 export function feasible(a: ReadonlyMap<string, VarValue>): boolean {
-  // recalc_intercepts(): with V_INTR_MASKING in vmcb12, L0 never keeps its own VINTR intercept while L2 runs.
-  if (a.get('l0_irq_window') === true && a.get('v_intr_masking') === true) return false;
-  // nested_vmx_setup_ctls_msrs() offers SECONDARY_EXEC_ENABLE_EPT to L1 only when enable_ept: nested EPT implies EPT.
-  if (a.get('nested_ept') === true && a.get('enable_ept') === false) return false;
-  // nested NPT (svm_set_cpu_caps) and nested vGIF likewise need the host feature.
-  if (a.get('nested_npt') === true && a.get('npt_enabled') === false) return false;
-  if (a.get('nested_vgif') === true && a.get('vgif') === false) return false;
-  return true;
+  return consistentAssignment(predicateAssignment(a));
 }
 
 /** Reads of configuration variables, recorded per run. */
@@ -82,23 +95,47 @@ export function predicateValue(key: string, r: ConfigReader, machineBit: (key: s
     case 'cr4_pae': { const p = r.get('paging'); return p === 'pae' || p === '4-level' || p === '5-level'; }
     case 'long_mode': { const p = r.get('paging'); return p === '4-level' || p === '5-level'; }
     case 'nested_vgif': return r.get('nested_vgif') === true;
-    case 'nested_vnmi': return r.get('nested_vnmi') === true;
-    case 'vgif': return r.get('vgif') === true;
-    case 'guest_mode': return r.get('guest_mode') === true;
-    case 'vmwrite_any_field': return r.get('vmwrite_any_field') === true;
-    case 'nested_run_pending': case 'nested_posted_intr': case 'nested_preemption_timer': case 'nested_vid': case 'sev_es': return r.get(key) === true;
     default:
       if (key.startsWith('intercept:') || key.startsWith('int_ctl:')) return machineBit(key);
+      // Every other boolean sweep variable is its own predicate (evmcs, shadow_vmcs, vnmi, sev_es, guest_mode, ...).
+      if (VARS[key]?.domain.length === 2 && typeof VARS[key].domain[0] === 'boolean') return r.get(key) === true;
       return undefined;
   }
 }
 
-/** Calls the shared mapping does not know yet but whose meaning is a model predicate key. */
-export const EXTRA_CALL_PREDICATES: Readonly<Record<string, string>> = {
-  nested_vnmi_enabled: 'nested_vnmi', nested_npt_enabled: 'nested_ept', is_la57_mode: 'long_mode',
-  nested_cpu_has_preemption_timer: 'nested_preemption_timer', nested_cpu_has_vid: 'nested_vid',
-  sev_es_guest: 'sev_es', is_sev_es_guest: 'sev_es', nested_cpu_has_posted_intr: 'nested_posted_intr',
-};
-export const EXTRA_IDENT_PREDICATES: Readonly<Record<string, string>> = {
-  npt_enabled: 'enable_ept', nested_run_pending: 'nested_run_pending',
-};
+
+const ALIASES: Readonly<Record<string, string>> = { ept: 'enable_ept', npt: 'enable_ept', nested_npt: 'nested_ept', nept: 'nested_ept' };
+const TRUTH: Readonly<Record<string, boolean>> = { 1: true, on: true, true: true, yes: true, 0: false, off: false, false: false, no: false };
+
+/**
+ * `ept=1,pae=0,evmcs=1,paging=4-level` → the values each sweep variable may take. `pae`/`long_mode` restrict `paging`.
+ * Throws an Error naming the bad item (the CLI turns it into a usage error).
+ */
+export function parseSimConfig(text: string): Map<string, VarValue[]> {
+  const out = new Map<string, VarValue[]>();
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$/.exec(item);
+    if (!m) throw new Error(`--config: '${item}' is not NAME=VALUE`);
+    const name = ALIASES[m[1]] ?? m[1];
+    const raw = m[2].trim();
+    if (name === 'pae' || name === 'long_mode') {
+      const on = TRUTH[raw.toLowerCase()];
+      if (on === undefined) throw new Error(`--config: ${m[1]} takes 0 or 1, got '${raw}'`);
+      const want = name === 'pae' ? 'pae' : '4-level';
+      const prev = out.get('paging') ?? [...PAGING_DOMAIN];
+      out.set('paging', prev.filter((p) => (p === want) === on));
+      continue;
+    }
+    const v = VARS[name];
+    if (!v) throw new Error(`--config: unknown variable '${m[1]}' (known: ept, pae, long_mode, ${Object.keys(VARS).sort().join(', ')})`);
+    if (typeof v.domain[0] === 'boolean') {
+      const on = TRUTH[raw.toLowerCase()];
+      if (on === undefined) throw new Error(`--config: ${m[1]} takes 0 or 1, got '${raw}'`);
+      out.set(name, [on]);
+    } else {
+      if (!v.domain.includes(raw)) throw new Error(`--config: ${m[1]} takes one of ${v.domain.join(', ')}, got '${raw}'`);
+      out.set(name, [raw]);
+    }
+  }
+  return out;
+}

@@ -32,8 +32,17 @@ export function renderSimulationMarkdown(result: SimulationResult, opts: { maxCo
         (s.changes.length > maxCh ? `<br>… ${s.changes.length - maxCh} more` : '');
       const op = s.simulated ? esc(s.op) : `_${esc(s.op)}_`;
       const why = s.explanation ? `<br><sub>${esc(s.explanation)}</sub>` : '';
-      out.push(`| ${s.index} | ${s.line} | ${s.level} | ${s.actor} | ${op}${why} | ${exitCell(s)} | ${ch} |`);
+      const path = s.path ? `<br><sub>when ${esc(s.path)}</sub>` : '';
+      const level = s.control ? `${s.level} · ${s.control}` : s.level;
+      out.push(`| ${s.index} | ${s.line} | ${level} | ${s.actor} | ${op}${why}${path} | ${exitCell(s)} | ${ch} |`);
     }
+    out.push('');
+  }
+  const fields = result.fields ?? [];
+  if (fields.length) {
+    out.push('**Fields written** (shown run)', '', '| field | status | line | value | path |', '|---|---|---|---|---|');
+    for (const f of fields.slice(0, 64)) out.push(`| \`${esc(f.location)}\` | ${f.status} | ${f.line ?? ''} | ${esc(f.by ?? '')} | ${esc(f.path ?? '')} |`);
+    if (fields.length > 64) out.push('', `_${fields.length - 64} more fields not shown_`);
     out.push('');
   }
   const cfgs = result.configurations ?? [];

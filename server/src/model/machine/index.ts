@@ -1,7 +1,7 @@
 // The executable VMX/SVM machine used by simulation (features/simulate). Pure: no parser, no LSP, no I/O.
 export * from './state';
 export * from './facts';
-export { Machine, hwMsrName, type MsrDecision, type IntCtlOwner } from './machine';
+export { Machine, hwMsrName, type MsrDecision, type IntCtlOwner, type MachineSnapshot } from './machine';
 import { vmcsField } from './facts';
 
 /** Display form of a machine location: vmcs12 fields by their struct vmcs12 member (`vmcs12.guest_pdptr0`). */

@@ -23,6 +23,15 @@ const VMCS_OBJECTS = new Set(['vmcs01', 'vmcs02', 'vmcs12']);
 /** Default cells are immutable; shared by all machines. */
 const DEFAULT_CELLS = new Map<string, Cell>();
 
+export interface MachineSnapshot {
+  readonly cells: ReadonlyMap<string, Cell>;
+  level: MachineLevel;
+  cpu: number;
+  exitedFromL2: boolean;
+  loadedVmcs?: 'vmcs01' | 'vmcs02' | 'shadow';
+  vmcbPtr?: 'vmcb01' | 'vmcb02';
+}
+
 export class Machine {
   readonly cfg: MachineConfig;
   level: MachineLevel;
@@ -108,6 +117,17 @@ export class Machine {
     return d;
   }
 
+  /** Value a location holds before anything wrote it (what a path that did not write it has, at a join). */
+  defaultFor(loc: string): Cell {
+    let d = DEFAULT_CELLS.get(loc);
+    if (!d) {
+      d = this.defaultCell(loc);
+      if (DEFAULT_CELLS.size > 20000) DEFAULT_CELLS.clear();
+      DEFAULT_CELLS.set(loc, d);
+    }
+    return d;
+  }
+
   /** Value a location holds before anything in the run wrote it (the same for every machine; cached). */
   private defaultCell(loc: string): Cell {
     const dot = loc.indexOf('.');
@@ -152,13 +172,45 @@ export class Machine {
     return this.cfg.paging;
   }
 
-  /** The VMCS the processor currently uses for the guest at `level` (vmcs02 while L2 runs or just exited). */
-  currentVmcs(): 'vmcs01' | 'vmcs02' {
-    return this.level === 'L2' || this.exitedFromL2 ? 'vmcs02' : 'vmcs01';
+  /**
+   * The current (loaded) VMCS: set by KVM's switches (vmx_switch_vmcs, loaded_vmcs + vmcs_load) through `loadVmcs`;
+   * until KVM switches, the VMCS of the guest that ran (vmcs02 while L2 runs or just exited, else vmcs01).
+   */
+  currentVmcs(): 'vmcs01' | 'vmcs02' | 'shadow' {
+    return this.loadedVmcs ?? (this.level === 'L2' || this.exitedFromL2 ? 'vmcs02' : 'vmcs01');
   }
 
+  /** The VMCB `svm->vmcb` points to: set by svm_switch_vmcb / assignments through `switchVmcb`, else the one that ran. */
   currentVmcb(): 'vmcb01' | 'vmcb02' {
-    return this.level === 'L2' || this.exitedFromL2 ? 'vmcb02' : 'vmcb01';
+    return this.vmcbPtr ?? (this.level === 'L2' || this.exitedFromL2 ? 'vmcb02' : 'vmcb01');
+  }
+
+  /** VMPTRLD by KVM (vmcs_load): the VMCS VMREAD/VMWRITE now access. */
+  loadVmcs(v: 'vmcs01' | 'vmcs02' | 'shadow'): void {
+    this.loadedVmcs = v;
+    this.note('hw.current_vmcs', v, 'value');
+  }
+
+  switchVmcb(v: 'vmcb01' | 'vmcb02'): void {
+    this.vmcbPtr = v;
+    this.note('svm->vmcb', v, 'value');
+  }
+
+  loadedVmcs?: 'vmcs01' | 'vmcs02' | 'shadow';
+  vmcbPtr?: 'vmcb01' | 'vmcb02';
+
+  /** Copy of the mutable state a C path changes (cells, level, CPU, loaded control structures), for path forks. */
+  snapshot(): MachineSnapshot {
+    return { cells: new Map(this.cells), level: this.level, cpu: this.cpu, exitedFromL2: this.exitedFromL2, loadedVmcs: this.loadedVmcs, vmcbPtr: this.vmcbPtr };
+  }
+
+  restore(s: MachineSnapshot): void {
+    this.cells = new Map(s.cells);
+    this.level = s.level;
+    this.cpu = s.cpu;
+    this.exitedFromL2 = s.exitedFromL2;
+    this.loadedVmcs = s.loadedVmcs;
+    this.vmcbPtr = s.vmcbPtr;
   }
 
   /** Set by a hardware exit from L2 until KVM switches back to vmcs01/vmcb01 (nested_vmx_vmexit / nested_svm_vmexit). */
@@ -193,6 +245,7 @@ export class Machine {
     this.loadGuestXfd();
     this.level = target;
     this.exitedFromL2 = false;
+    this.loadedVmcs = vmcs;
   }
 
   /** VM exit from the running guest to L0. SDM §28 (save guest state, record exit information, load host state). */
@@ -216,7 +269,7 @@ export class Machine {
         const d = exitInfoFieldDefined(field, reason);
         if (!d) continue;
         if (d.status === 'unmodified') continue; // failed VM entry: keeps the value of the last exit (SDM §27.8)
-        if (d.status === 'cleared') this.set(`${vmcs}.${field}`, valueCell(0n, `cleared by the exit for reason ${exitReasonLabel(reason)}`));
+        if (d.status === 'cleared') this.set(`${vmcs}.${field}`, { ...valueCell(0n, `cleared by the exit for reason ${exitReasonLabel(reason)}`), cleared: true });
         else if (d.defined) this.set(`${vmcs}.${field}`, valueCell(undefined, `defined for exit reason ${exitReasonLabel(reason)}${d.conditional ? ` (${d.conditional})` : ''}`));
         else this.cells.set(`${vmcs}.${field}`, undefinedCell(`not defined for exit reason ${exitReasonLabel(reason)}`));
       }
@@ -489,9 +542,11 @@ export class Machine {
     const { from12, from01 } = this.intCtlSplit();
     let v = ((this.get('vmcb12.int_ctl').n ?? 0n) & from12) | ((this.get('vmcb01.int_ctl').n ?? 0n) & from01);
     this.set('vmcb02.int_ctl', valueCell(v, 'vmcb12 bits for L2 | vmcb01 bits for L0'));
-    const vintr = this.cfg.l1InterceptVintr || (this.cfg.l0IrqWindow && !this.cfg.vIntrMasking);
+    // L0 may keep its own VINTR intercept (an interrupt window for L1) even when vmcb12 sets V_INTR_MASKING: Linux 7.1.5
+    // nested_vmcb02_recalc_intercepts() clears it only when L1's saved RFLAGS.IF is 0.
+    const vintr = this.cfg.l1InterceptVintr || this.cfg.l0IrqWindow;
     this.set('vmcb02.intercept.VINTR', valueCell(vintr ? 1n : 0n, vintr ? (this.cfg.l1InterceptVintr ? 'L1 intercepts VINTR' : 'L0 interrupt window') : 'clear'));
-    if (this.cfg.l0IrqWindow && !this.cfg.vIntrMasking) {
+    if (this.cfg.l0IrqWindow) {
       v |= intCtlMask('V_IRQ_MASK');
       this.set('vmcb02.int_ctl', valueCell(v, 'L0 set V_IRQ to request an interrupt window (svm_set_vintr)'));
     }
@@ -505,7 +560,10 @@ export class Machine {
     switch (name) {
       // Seed 002: without V_INTR_MASKING in vmcb12, V_TPR/V_IRQ of vmcb02 carry L1's own (L0-virtualized) interrupt
       // state, and an interrupt window L0 opened sets V_IRQ for itself (only possible without V_INTR_MASKING).
-      case 'V_TPR_MASK': case 'V_IRQ_MASK': return this.cfg.vIntrMasking ? 'L1' : 'L0';
+      case 'V_TPR_MASK': return this.cfg.vIntrMasking ? 'L1' : 'L0';
+      // V_IRQ is L0's whenever L0, and not L1, intercepts VINTR — whatever V_INTR_MASKING (Linux 6.4 "KVM: nSVM: Don't
+      // sync vmcb02 V_IRQ back to vmcb12 if KVM (L0) is intercepting VINTR"; 7.1.5 nested_sync_control_from_vmcb02).
+      case 'V_IRQ_MASK': return this.cfg.l0IrqWindow && !this.cfg.l1InterceptVintr ? 'L0' : this.cfg.vIntrMasking ? 'L1' : 'L0';
       case 'V_GIF_MASK': return this.cfg.vgif ? 'L1' : 'L0';
       case 'V_NMI_PENDING_MASK': case 'V_NMI_BLOCKING_MASK': return this.cfg.vnmi ? 'L1' : 'L0';
       default: return 'none';
@@ -526,6 +584,7 @@ export class Machine {
     this.loadGuestXfd();
     this.level = target;
     this.exitedFromL2 = false;
+    this.vmcbPtr = vmcb;
   }
 
   /** #VMEXIT to L0: int_ctl write-back, exit code, GIF cleared, host state from the save area. APM §15.6. */
@@ -537,7 +596,7 @@ export class Machine {
     for (const name of intCtlBitNames()) {
       if (!intCtlWrittenBack(name, ic)) continue;
       const mask = intCtlMask(name);
-      if (name === 'V_IRQ_MASK') out = this.cfg.vIrqPending || (from === 'L2' && this.cfg.l0IrqWindow && !this.cfg.vIntrMasking) ? out | mask : out & ~mask;
+      if (name === 'V_IRQ_MASK') out = this.cfg.vIrqPending || (from === 'L2' && this.cfg.l0IrqWindow) ? out | mask : out & ~mask;
       // The guest ran and may have written its TPR (MOV CR8): model it as a new value, so a lost copy is visible.
       if (name === 'V_TPR_MASK') out = (out & ~mask) | (0x5n & mask);
       this.note(`${vmcb}.int_ctl.${name.replace(/_MASK$/, '')}`, 'written back by #VMEXIT', 'value');

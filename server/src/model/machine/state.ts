@@ -57,6 +57,8 @@ export interface Cell {
   writtenAt?: number;
   /** Configuration variables (simulation sweep keys) the value or its definedness depends on. */
   deps?: string[];
+  /** The hardware cleared the field (zero by rule, e.g. an exit-information field the exit does not define). */
+  cleared?: boolean;
 }
 
 export function valueCell(n: bigint | undefined, desc?: string): Cell {

@@ -1,0 +1,218 @@
+// The configuration sweep of a C simulation: which configuration variables the function reads (learnt by running it),
+// every feasible combination of them (pruned by the engine's implications), findings aggregated over configurations
+// with the minimal condition that produces each (engine/values.ts minimalCondition), and one recorded run as steps.
+import type { DocumentAnalysis } from '../../analysis/document';
+import { minimalCondition, type Config } from '../../analysis/engine/values';
+import { roleOfFunction, type Role } from '../../analysis/roles';
+import type { SimConfiguration, SimFinding, SimulationResult } from '../../protocol/simulation';
+import { BudgetError, Interp, type RunFinding, type RunOptions } from './c';
+import type { CFunction } from './cir';
+import { attachConditionPositions, compileDoc, type Compiled } from './compiled';
+import { baseConfig, guessRole, postlude, prelude, vendorOf, type Surroundings } from './context';
+import { VARS, configFor, feasible, type VarValue } from './predicates';
+import { defaultParam } from './values';
+
+export interface SimulateCOptions {
+  functionName?: string;
+  startLine?: number;
+  endLine?: number;
+  /** Restrict the sweep: variable → the values allowed (`--config ept=1,pae=0`, see parseSimConfig). */
+  config?: ReadonlyMap<string, readonly VarValue[]>;
+}
+
+interface RunResult { it: Interp; assignment: Map<string, VarValue>; read: Set<string>; error?: string }
+
+const MAX_VARS = 12;
+const MAX_CONFIGS = 4096;
+
+function runOnce(c: Compiled, s: Surroundings, a: Map<string, VarValue>, opts: RunOptions): RunResult {
+  const { fn } = s;
+  const base = baseConfig(s.vendor, s.role);
+  const cfg = configFor(base, a);
+  const it = new Interp(c, cfg, a, opts);
+  it.at(fn.line);
+  let error: string | undefined;
+  try {
+    prelude(it, s);
+    it.at(fn.line);
+    it.invoke(fn, fn.params.map(defaultParam));
+    it.at(fn.end);
+    postlude(it, s);
+    it.finish();
+  } catch (e) {
+    error = e instanceof BudgetError ? 'interpretation budget exhausted (very long or looping region); results are partial' : `internal error: ${(e as Error).message}`;
+  }
+  return { it, assignment: a, read: new Set(it.reader.read), error };
+}
+
+function* combos(vars: string[], restrict?: ReadonlyMap<string, readonly VarValue[]>): Generator<Map<string, VarValue>> {
+  const doms = vars.map((k) => restrict?.get(k) ?? VARS[k]?.domain ?? [false, true]);
+  const idx = vars.map(() => 0);
+  while (true) {
+    yield new Map(vars.map((k, i) => [k, doms[i][idx[i]]]));
+    let i = vars.length - 1;
+    while (i >= 0 && ++idx[i] >= doms[i].length) { idx[i] = 0; i--; }
+    if (i < 0) return;
+  }
+}
+
+function fmtAssign(a: ReadonlyMap<string, VarValue>): string {
+  return [...a].map(([k, v]) => `${k}=${v}`).join(', ');
+}
+
+/** Verb agreement for a summary subject: `x..3` / lists are plural, a single field takes the singular. */
+function agree(phrase: string, subject: string): string {
+  const plural = /\.\.|,| and /.test(subject);
+  if (plural) return phrase;
+  return phrase.replace(/^receive /, 'receives ').replace(/^miss /, 'misses ').replace(/^hold /, 'holds ');
+}
+
+const PHRASE: Record<string, string> = {
+  'undefined-value-copied': 'receive undefined values',
+  'int-ctl-l0-leak': 'receive L0-owned int_ctl state from vmcb02',
+  'int-ctl-not-written-back': 'receive int_ctl bits the processor never writes back',
+  'int-ctl-writeback-lost': 'miss a bit the processor wrote back',
+  'host-state-stale': 'hold a per-CPU value of another CPU after migration (stale)',
+  'vmsave-redundant-save': 'saved by hand although VMSAVE saves them',
+  'vmload-redundant-restore': 'restored by hand although VMLOAD restores them',
+  'vmcs12-pdptr-unneeded': 'written although undefined for L1 (unnecessary copy)',
+  'vmwrite-fails': 'VMWRITE fails',
+  'undefined-value-used': 'tested while undefined',
+};
+
+/** Interpret a function (or the lines of one) of an analysed C document under every relevant configuration. */
+export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions): SimulationResult {
+  const c = compileDoc(doc);
+  attachConditionPositions(c, doc);
+  let fn: CFunction | undefined;
+  if (opts.functionName) fn = c.unit.functions.get(opts.functionName);
+  else if (opts.startLine !== undefined) {
+    const s = opts.startLine;
+    const e = opts.endLine ?? s;
+    const hits = [...c.unit.functions.values()].filter((f) => f.end >= s && f.line <= e);
+    fn = hits.find((f) => roleOfFunction(doc, f.name)) ?? hits[0];
+  } else fn = [...c.unit.functions.values()][0];
+  if (!fn) {
+    const line = opts.startLine ?? 1;
+    return {
+      kind: 'c', title: opts.functionName ?? 'C region', steps: [], markdown: '', summary: ['nothing to simulate: no function found in the selection'],
+      findings: [{ line, severity: 'warning', rule: 'simulate-no-function', message: opts.functionName ? `function ${opts.functionName} not found in this document` : 'the selection contains no function definition' }],
+    };
+  }
+  const text = doc.text.split('\n').slice(fn.line - 1, fn.end).join('\n');
+  const role: Role | undefined = guessRole(fn, text, doc);
+  const vendor = vendorOf(fn, text, doc);
+  const sur: Surroundings = { doc, unit: c.unit, fn, role, vendor };
+  const restrict = opts.config;
+  const fixedStart = new Map<string, VarValue>();
+  for (const [k, vs] of restrict ?? []) if (vs.length === 1) fixedStart.set(k, vs[0]);
+  const region = opts.startLine !== undefined && !opts.functionName && !(opts.startLine <= fn.line && (opts.endLine ?? fn.end) >= fn.end)
+    ? { start: opts.startLine, end: opts.endLine ?? opts.startLine } : undefined;
+  const runOpts: RunOptions = region ? { record: false, region } : { record: false };
+
+  // Discover the variables the region reads, then sweep them to a fixpoint.
+  let vars: string[] = [];
+  const first = runOnce(c, sur, fixedStart, runOpts);
+  for (const k of first.read) if (VARS[k] && !vars.includes(k)) vars.push(k);
+  for (const k of restrict?.keys() ?? []) if (VARS[k] && !vars.includes(k)) vars.push(k);
+  let results: RunResult[] = [];
+  let infeasible = 0;
+  let capped = false;
+  for (let round = 0; round < 6; round++) {
+    if (vars.length > MAX_VARS) { vars = vars.slice(0, MAX_VARS); capped = true; }
+    results = [];
+    infeasible = 0;
+    const added: string[] = [];
+    for (const a of combos(vars, restrict)) {
+      if (!feasible(a)) { infeasible++; continue; }
+      const r = runOnce(c, sur, a, runOpts);
+      results.push(r);
+      for (const k of r.read) if (VARS[k] && !vars.includes(k) && !added.includes(k)) added.push(k);
+      if (results.length >= MAX_CONFIGS) { capped = true; break; }
+    }
+    if (!added.length || capped) break;
+    vars = [...vars, ...added];
+  }
+  if (!results.length) results = [first];
+
+  // Configurations, findings, summary.
+  const configurations: SimConfiguration[] = results.map((r) => {
+    const preds: Record<string, boolean | string> = {};
+    for (const k of vars) preds[k] = r.assignment.get(k) ?? VARS[k].dflt(r.it.m.cfg);
+    const fs = dedupe(r.it.findings).map(({ subject: _s, ...f }) => f);
+    if (r.error) fs.push({ line: fn!.line, severity: 'info', rule: 'simulate-partial', message: r.error });
+    return { predicates: preds, findings: fs, flows: r.it.flows };
+  });
+  const total = results.length;
+  const agg = new Map<string, { f: RunFinding; configs: number[] }>();
+  results.forEach((r, i) => {
+    for (const f of dedupe(r.it.findings)) {
+      const key = `${f.line}|${f.rule}|${f.subject}`;
+      const e = agg.get(key);
+      if (e) { if (e.configs[e.configs.length - 1] !== i) e.configs.push(i); } else agg.set(key, { f, configs: [i] });
+    }
+  });
+  const domains: Record<string, readonly VarValue[]> = {};
+  for (const k of vars) domains[k] = restrict?.get(k) ?? VARS[k]?.domain ?? [false, true];
+  const cfgs: Config[] = results.map((r) => {
+    const m = new Map<string, VarValue>();
+    for (const k of vars) m.set(k, r.assignment.get(k) ?? VARS[k].dflt(r.it.m.cfg));
+    return m;
+  });
+  const whenCache = new Map<string, string>();
+  const whenOf = (configs: number[]): string => {
+    const key = configs.join(',');
+    let w = whenCache.get(key);
+    if (w === undefined) {
+      const hit = results.map(() => false);
+      for (const i of configs) hit[i] = true;
+      w = minimalCondition(cfgs, hit, vars, domains);
+      whenCache.set(key, w);
+    }
+    return w;
+  };
+  const findings: SimFinding[] = [...agg.values()].map(({ f, configs }) => ({
+    line: f.line, severity: f.severity, rule: f.rule,
+    message: total > 1 ? `${f.message} — in ${configs.length} of ${total} configurations${configs.length < total ? ` (when ${whenOf(configs)})` : ''}` : f.message,
+  }));
+  findings.sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
+
+  const summary: string[] = [];
+  const bySubject = new Map<string, { rule: string; subjects: Set<string>; configs: Set<number> }>();
+  for (const { f, configs } of agg.values()) {
+    const group = `${f.rule}|${f.subject.replace(/\d+$/, '')}`;
+    const e = bySubject.get(group) ?? { rule: f.rule, subjects: new Set(), configs: new Set() };
+    e.subjects.add(f.subject);
+    for (const i of configs) e.configs.add(i);
+    bySubject.set(group, e);
+  }
+  for (const e of bySubject.values()) {
+    const subs = [...e.subjects].sort();
+    const label = subs.length > 1 && subs.every((s) => /\d$/.test(s)) ? `${subs[0]}..${subs[subs.length - 1].replace(/^.*?(\d+)$/, '$1')}` : subs.join(', ');
+    const when = e.configs.size < total ? whenOf([...e.configs].sort((a, b) => a - b)) : '';
+    summary.push(`in ${e.configs.size} of ${total} configurations ${label} ${agree(PHRASE[e.rule] ?? `(${e.rule})`, label)}${when ? ` — when ${when}` : ''}`);
+  }
+  const roleText = role ? `${role.label}${role.kind === 'after-l2-exit' ? ` (${vendor === 'vmx' ? 'VM exit' : '#VMEXIT'} from L2 first)` : role.kind === 'constant-host-setup' ? ' (followed by a migration to another CPU and a VM entry/exit)' : ''}` : 'no known role: interpreted as is';
+  summary.unshift(`${fn.name}: ${roleText}; ${vendor.toUpperCase()}; ${total} configuration${total === 1 ? '' : 's'} over ${vars.length ? vars.join(', ') : 'no predicates'}${infeasible ? ` (${infeasible} infeasible combinations skipped)` : ''}${capped ? ' (sweep capped)' : ''}`);
+  if (!agg.size) summary.push(`no undefined or wrong values in any of the ${total} configurations`);
+
+  // Steps: one representative configuration (the first with findings), recorded.
+  const rep = results.find((r) => r.it.findings.some((f) => f.severity === 'warning' || f.severity === 'error')) ?? results[0];
+  const shown = runOnce(c, sur, rep.assignment, region ? { record: true, region } : { record: true });
+  const steps = shown.it.steps;
+  if (steps.length) summary.push(`steps shown for ${rep.assignment.size ? fmtAssign(rep.assignment) : 'the default configuration'}`);
+  const fields = shown.it.fieldValues();
+  return { kind: 'c', title: `${fn.name}${region ? ` (lines ${region.start}-${region.end})` : ''}`, steps, findings, configurations, fields, summary, markdown: '' };
+}
+
+function dedupe(fs: RunFinding[]): RunFinding[] {
+  const seen = new Set<string>();
+  const out: RunFinding[] = [];
+  for (const f of fs) {
+    const k = `${f.line}|${f.rule}|${f.subject}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(f);
+  }
+  return out;
+}
