@@ -57,6 +57,16 @@ export class Lsp {
     });
   }
 
+  /** Like request(), but also returns the id (to cancel it with $/cancelRequest). */
+  requestWithId(method, params) {
+    const id = this.id++;
+    const promise = new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.write({ jsonrpc: '2.0', id, method, params });
+    });
+    return { id, promise };
+  }
+
   notify(method, params) { this.write({ jsonrpc: '2.0', method, params }); }
 
   /** Resolves with the first notification from now on that satisfies pred. */

@@ -18,7 +18,7 @@ import { initParser, isParserReady } from './analysis/parser';
 import type { DocumentAnalysis } from './analysis/document';
 import { DocumentStore, offsetIn } from './analysis/store';
 import { workspaceFacts } from './analysis/workspace';
-import { computeDiagnostics, onInternalError } from './features/diagnostics';
+import { computeDiagnostics, diagnosticSteps, onInternalError } from './features/diagnostics';
 import { ruleDocUri } from './docs';
 import type { Finding, RuleSettings, Severity } from './features/findings';
 import { hoverAt } from './features/hover';
@@ -83,7 +83,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     parserFailed = e instanceof Error ? e.message : String(e);
     connection.console.error(`kvm-lens: cannot load the C parser: ${parserFailed}`);
   });
-  const counters = { edits: 0, published: 0, staleChanges: 0, unknownChanges: 0, malformedNotifications: 0, internalErrors: 0 };
+  const counters = { edits: 0, published: 0, stalePublishesDropped: 0, staleChanges: 0, unknownChanges: 0, malformedNotifications: 0, internalErrors: 0 };
   const log = (msg: string): void => { try { connection.console.log(msg); } catch { /* connection gone */ } };
   const logError = (msg: string, e?: unknown): void => {
     counters.internalErrors++;
@@ -300,7 +300,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       entry.hops++;
       if (entry.hops >= 2 && (!entry.dirty || performance.now() - entry.since > MAX_COALESCE_MS)) {
         pending.delete(uri);
-        publish(uri);
+        void publish(uri);
         return;
       }
       entry.dirty = false;
@@ -310,18 +310,48 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     pending.set(uri, entry);
   }
 
+  const findingsKey = (): string => `diagnostics:${JSON.stringify(settings.rules)}`;
+
   function findingsOf(uri: string): Finding[] {
     if (!settings.diagnostics.enabled) return [];
-    const key = `diagnostics:${JSON.stringify(settings.rules)}`;
-    return store.memo(uri, key, (doc) => computeDiagnostics(doc, settings.rules)) ?? [];
+    return store.memo(uri, findingsKey(), (doc) => computeDiagnostics(doc, settings.rules)) ?? [];
   }
 
-  function publish(uri: string): void {
+  /**
+   * Publishes the diagnostics of the current version. The work is cut in steps — parse and analysis, then one rule at
+   * a time — with a macrotask turn between them, so a didChange queued meanwhile is applied (cheaply: the store parses
+   * lazily) and this now-stale work is dropped; the newer version's own publish follows. A code-action request that
+   * computed the findings of this version meanwhile (store memo) is reused.
+   */
+  async function publish(uri: string): Promise<void> {
     try {
+      const version = store.version(uri);
+      const key = findingsKey();
+      const stale = (): boolean => !store.has(uri) || store.version(uri) !== version;
+      let findings = settings.diagnostics.enabled ? store.peekMemo<Finding[]>(uri, key) : [];
+      if (!findings) {
+        const pendingParse = store.isPending(uri);
+        if (!store.analysis(uri)) return;
+        if (pendingParse) {
+          await nextTurn();
+          if (stale()) { counters.stalePublishesDropped++; return; }
+        }
+        const doc = store.analysis(uri);
+        if (!doc) return;
+        const steps = diagnosticSteps(doc, settings.rules);
+        for (;;) {
+          const r = steps.next();
+          if (r.done) { findings = r.value; break; }
+          await nextTurn();
+          if (stale()) { counters.stalePublishesDropped++; return; }
+          const done = store.peekMemo<Finding[]>(uri, key);
+          if (done) { findings = done; break; }
+        }
+        if (key === findingsKey()) store.setMemo(uri, key, findings);
+      }
       const doc = store.analysis(uri);
       if (!doc) return;
-      const version = store.version(uri);
-      const diagnostics = findingsOf(uri).map((f) => toDiagnostic(doc, uri, f));
+      const diagnostics = findings.map((f) => toDiagnostic(doc, uri, f));
       counters.published++;
       void connection.sendDiagnostics({ uri, version, diagnostics }).catch(() => undefined);
     } catch (e) {
@@ -493,6 +523,11 @@ function forceGc(): void {
     }
     gcFn();
   } catch { /* not available: report memory as it is */ }
+}
+
+/** One macrotask turn: messages that arrived meanwhile are handled first. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Two macrotask turns: queued messages (e.g. a didChange right behind this request) are handled first. */

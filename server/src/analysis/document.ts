@@ -172,9 +172,12 @@ export function analyzeText(text: string, uri = 'file:///untitled.c', oldTree?: 
 }
 
 export function fromTree(text: string, uri: string, tree: Tree): DocumentAnalysis {
+  // The parse-error count walks the whole tree and no rule reads it: computed when someone asks (stats does).
+  let parseErrors: number | undefined;
   return {
     uri, text, tree, lines: new LineIndex(text), functions: allFunctions(text, tree), refs: findRefs(text, tree),
-    parseErrors: countErrors(tree),
+    get parseErrors(): number { return (parseErrors ??= countErrors(tree)); },
+    set parseErrors(n: number) { parseErrors = n; },
   };
 }
 

@@ -15,6 +15,7 @@ import type { Node, Range as TsRange, Tree } from 'web-tree-sitter';
 import { LineIndex, findFunctions, type DocumentAnalysis, type FunctionInfo } from './document';
 import { findRefs, type FieldRef } from './refs';
 import type { Finding } from '../features/findings';
+import { detachStrings, detached } from './detach';
 
 /** One replacement, in the coordinates of the text it is applied to: [start, oldEnd) becomes [start, newEnd). */
 export interface Edit { start: number; oldEnd: number; newEnd: number }
@@ -154,7 +155,7 @@ export function fullAnalysis(text: string, uri: string, tree: Tree, caches: Anal
   // Re-analysed from scratch (opened, or replaced as a whole): the per-function memo still applies to the functions
   // outside the part that differs from the previous version.
   const env = caches.lastText !== undefined ? diffEnvelope(caches.lastText, text) : undefined;
-  return makeAnalysis(uri, text, tree, lines, findFunctions(tree, text), findRefs(text, tree), caches, env);
+  return makeAnalysis(uri, text, tree, lines, findFunctions(tree, text), detachRefs(findRefs(text, tree)), caches, env);
 }
 
 /** Context the reference classifier reads around a name without looking at the tree (text fallbacks). */
@@ -180,10 +181,23 @@ export function incrementalAnalysis(prev: DocumentAnalysis, text: string, tree: 
   const old = prev.refs;
   let i = 0;
   while (i < old.length && old[i].start < rs) refs.push(old[i++]);
-  for (const r of findRefs(text, tree, { start: rs, end: re })) refs.push(r);
+  for (const r of detachRefs(findRefs(text, tree, { start: rs, end: re }))) refs.push(r);
   while (i < old.length && old[i].start < oldRe) i++;
   for (; i < old.length; i++) refs.push(d === 0 ? old[i] : shiftRef(old[i], d));
   return makeAnalysis(prev.uri, text, tree, lineIndexFromStarts(starts), findFunctions(tree, text), refs, caches, env);
+}
+
+/** References are reused by later versions: their strings must not keep this version's text alive (detach.ts). */
+function detachRefs(refs: FieldRef[]): FieldRef[] {
+  for (const r of refs) {
+    // Every string field (name, objectText, subMember, structType, ...); entities and accessors are model objects.
+    const o = r as unknown as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      const v = o[k];
+      if (typeof v === 'string') o[k] = detached(v);
+    }
+  }
+  return refs;
 }
 
 function shiftRef(r: FieldRef, d: number): FieldRef {
@@ -238,7 +252,8 @@ export function cachedFunctionValue<T>(doc: DocumentAnalysis, key: string, fn: F
   const len = fn.end - fn.start;
   const hit = slot.byStart.get(fn.start);
   if (hit && hit.len === len) return shift(hit.value as T, fn.start - hit.at, fn);
-  const value = compute();
+  // Detached: the entry outlives this version, and must not keep its text alive (see detach.ts).
+  const value = detachStrings(compute());
   slot.byStart.set(fn.start, { len, at: fn.start, value });
   return value;
 }

@@ -1,6 +1,9 @@
 // Open documents with incremental sync: LSP content changes are applied to the text, to the line index (patched,
 // not rebuilt) and, as tree-sitter edits, to the previous tree, so a one-character edit costs an incremental
 // re-parse plus a rescan of the declarations the edit touched (analysis/incremental.ts) rather than a full one.
+//
+// The re-parse is lazy: change() only records the edits; the first analysis() (or memo()) of the new version parses
+// and analyses it. Keystrokes that arrive while the server is busy therefore cost one parse together, not one each.
 import type { Point, Tree } from 'web-tree-sitter';
 import type { DocumentAnalysis } from './document';
 import { composeEnvelope, fullAnalysis, incrementalAnalysis, lineStartsOf, newCaches, patchLineStarts, type AnalysisCaches, type Envelope } from './incremental';
@@ -22,6 +25,8 @@ interface Entry {
   caches: AnalysisCaches;
   /** Memo for derived results of this version (e.g. diagnostics); cleared on change. */
   memo: Map<string, unknown>;
+  /** Edits not analysed yet: `tree` has been edited (tree.edit) by `env` but not re-parsed; full = parse from scratch. */
+  pending?: { env?: Envelope; full: boolean };
 }
 
 /** Documents larger than this are kept but not analysed (answers stay empty rather than slow). */
@@ -54,11 +59,13 @@ export class DocumentStore {
     const wasBig = e.text.length > MAX_ANALYSED_CHARS;
     let text = e.text;
     let starts = e.starts;
-    let tree: Tree | undefined = wasBig ? undefined : e.tree;
-    let env: Envelope | undefined;
-    let full = wasBig;
+    const tree: Tree | undefined = wasBig ? undefined : e.tree;
+    let env = e.pending?.env;
+    let full = wasBig || (e.pending?.full ?? false);
+    let edited = false;
     for (const c of changes) {
       if (!c || typeof c.text !== 'string') continue;
+      edited = true;
       if (!c.range) {
         text = c.text;
         starts = lineStartsOf(text);
@@ -79,6 +86,21 @@ export class DocumentStore {
       text = text.slice(0, start) + c.text + text.slice(oldEnd);
       starts = patchLineStarts(starts, start, oldEnd, c.text);
     }
+    e.version = typeof version === 'number' ? version : e.version + 1;
+    if (!edited) return 'applied';
+    e.text = text;
+    e.starts = starts;
+    e.pending = { env, full };
+    e.memo = new Map();
+    return 'applied';
+  }
+
+  /** Parse and analyse the edits change() recorded (once per version, on first use). */
+  private refresh(uri: string, e: Entry): void {
+    const p = e.pending;
+    if (!p) return;
+    e.pending = undefined;
+    const text = e.text;
     const big = text.length > MAX_ANALYSED_CHARS;
     const old = e.tree;
     let next: Tree;
@@ -86,21 +108,21 @@ export class DocumentStore {
     if (big) {
       next = parseC('');
       analysis = fullAnalysis('', uri, next, e.caches);
-    } else if (full || !env) {
+    } else if (p.full || !p.env) {
       next = parseC(text);
-      analysis = fullAnalysis(text, uri, next, e.caches, starts);
+      analysis = fullAnalysis(text, uri, next, e.caches, e.starts);
     } else {
       next = parseC(text, old);
-      analysis = incrementalAnalysis(e.analysis, text, next, starts, env, old.getChangedRanges(next));
+      analysis = incrementalAnalysis(e.analysis, text, next, e.starts, p.env, old.getChangedRanges(next));
     }
     if (next !== old) old.delete();
-    e.text = text;
-    e.starts = starts;
     e.tree = next;
     e.analysis = analysis;
-    e.version = typeof version === 'number' ? version : e.version + 1;
-    e.memo = new Map();
-    return 'applied';
+  }
+
+  /** Whether the current version has edits that are not parsed yet (the next analysis() parses them). */
+  isPending(uri: string): boolean {
+    return !!this.docs.get(uri)?.pending;
   }
 
   close(uri: string): void {
@@ -114,7 +136,20 @@ export class DocumentStore {
   }
 
   analysis(uri: string): DocumentAnalysis | undefined {
-    return this.docs.get(uri)?.analysis;
+    const e = this.docs.get(uri);
+    if (!e) return undefined;
+    this.refresh(uri, e);
+    return e.analysis;
+  }
+
+  /** The memo value of the current version for `key`, if one was computed (see memo); never computes. */
+  peekMemo<T>(uri: string, key: string): T | undefined {
+    return this.docs.get(uri)?.memo.get(key) as T | undefined;
+  }
+
+  /** Store a value derived from the current version (see memo). */
+  setMemo(uri: string, key: string, value: unknown): void {
+    this.docs.get(uri)?.memo.set(key, value);
   }
 
   /** A value derived from the current version, computed once per version (and per key). */
@@ -122,6 +157,7 @@ export class DocumentStore {
     const e = this.docs.get(uri);
     if (!e) return undefined;
     if (e.memo.has(key)) return e.memo.get(key) as T;
+    this.refresh(uri, e);
     const v = compute(e.analysis);
     e.memo.set(key, v);
     return v;

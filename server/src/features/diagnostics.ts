@@ -32,6 +32,18 @@ export function disabledLines(doc: DocumentAnalysis): Map<number, Set<string>> {
 }
 
 export function computeDiagnostics(doc: DocumentAnalysis, settings: RuleSettings = {}, only?: Set<string>, ctx?: RuleContext): Finding[] {
+  const steps = diagnosticSteps(doc, settings, only, ctx);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * computeDiagnostics() one rule at a time: the generator yields after each rule and returns the findings, so a caller
+ * (the server) can give queued messages a turn between rules and drop the work when the document changed.
+ */
+export function* diagnosticSteps(doc: DocumentAnalysis, settings: RuleSettings = {}, only?: Set<string>, ctx?: RuleContext): Generator<void, Finding[], void> {
   const disabled = disabledLines(doc);
   const out: Finding[] = [];
   for (const rule of RULES) {
@@ -56,6 +68,7 @@ export function computeDiagnostics(doc: DocumentAnalysis, settings: RuleSettings
       if (d && (d.has('*') || d.has(rule.id))) continue;
       out.push(sev ? { ...f, severity: sev } : f);
     }
+    yield;
   }
   out.sort((a, b) => a.start - b.start || a.rule.localeCompare(b.rule));
   return out;
