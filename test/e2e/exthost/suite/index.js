@@ -181,15 +181,16 @@ test('F12 (vscode.executeDefinitionProvider) on GUEST_PDPTR0: the enum member, t
     return d && d.length >= 3 ? d : undefined;
   }, 60000, 500);
   assert.ok(defs, 'definitions');
-  const where = defs.map(locText);
-  assert.deepEqual(where.slice(0, 2), ['arch/x86/include/asm/vmx.h:8', 'arch/x86/kvm/vmx/vmcs12.h:7'], `definitions: ${where}`);
+  // (VS Code orders the locations itself; the card document is one of them)
+  const where = defs.filter((l) => (l.uri || l.targetUri).scheme === 'file').map(locText).sort();
+  assert.deepEqual(where, ['arch/x86/include/asm/vmx.h:8', 'arch/x86/kvm/vmx/vmcs12.h:7'], `definitions: ${defs.map(locText)}`);
   const card = defs.map((l) => l.uri || l.targetUri).find((u) => u.scheme === 'kvm-lens-explain');
   assert.ok(card, `a read-only card document; got ${where}`);
   const cardDoc = await vscode.workspace.openTextDocument(card);
   assert.match(cardDoc.getText(), /0x280a/);
   // from the vmcs12 member form too
   const member = await vscode.commands.executeCommand('vscode.executeDefinitionProvider', doc.uri, positionOf(doc, 'guest_pdptr0'));
-  assert.deepEqual(member.map(locText).slice(0, 2), where.slice(0, 2), `from the member: ${member.map(locText)}`);
+  assert.deepEqual(member.filter((l) => (l.uri || l.targetUri).scheme === 'file').map(locText).sort(), where, `from the member: ${member.map(locText)}`);
 });
 
 test('Shift+F12 (vscode.executeReferenceProvider): every form across the indexed tree', async () => {
