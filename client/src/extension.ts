@@ -36,6 +36,8 @@ let lastResult: SimulationResult | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<KvmLensApi> {
   const output = vscode.window.createOutputChannel('KVM Lens', { log: true });
   context.subscriptions.push(output);
+  const version = String((context.extension?.packageJSON as { version?: unknown } | undefined)?.version ?? '?');
+  output.appendLine(`[client] KVM Lens ${version}; VS Code ${vscode.version}; workspace: ${vscode.workspace.workspaceFolders?.map((f) => f.uri.fsPath).join(', ') || '(none: open files only)'}`);
   let review: vscode.OutputChannel | undefined;
   const reviewChannel = (): vscode.OutputChannel => {
     if (!review) { review = vscode.window.createOutputChannel('KVM Lens Review'); context.subscriptions.push(review); }
@@ -64,11 +66,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<KvmLen
     synchronize: { configurationSection: 'kvmLens' },
     outputChannel: output,
     traceOutputChannel: output,
-    progressOnInitialization: true,
+    // One status item (ours) shows starting/indexing/ready; the server skips its own progress reports for this client.
+    progressOnInitialization: false,
+    // Hover cards end with a link that runs only this command.
+    markdown: { isTrusted: { enabledCommands: ['kvmLens.explainField'] }, supportHtml: false },
+    initializationOptions: { client: { explainCommand: 'kvmLens.explainField', cardScheme: EXPLAIN_SCHEME, status: true } },
   };
   // The id `kvmLens` makes the client honour the `kvmLens.trace.server` setting.
   const lc = new LanguageClient('kvmLens', 'KVM Lens', serverOptions, clientOptions);
   client = lc;
+  registerExplainProvider(lc);
+  context.subscriptions.push({ dispose: () => { explainProvider?.dispose(); explainProvider = undefined; } });
 
   context.subscriptions.push(
     lc.onDidChangeState((e) => {
@@ -76,9 +84,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<KvmLen
       else if (e.newState === State.Stopped) setStatus(status, '$(error) KVM Lens: stopped', 'The language server stopped; see the output channel');
     }),
     vscode.commands.registerCommand('kvmLens.showOutput', () => output.show(true)),
-    vscode.commands.registerCommand('kvmLens.simulateSelection', () => simulateSelection(lc, output)),
+    vscode.commands.registerCommand('kvmLens.simulateSelection', () => simulateSelection(lc, output, status)),
     vscode.commands.registerCommand('kvmLens.simulateFunction', (uri?: unknown, functionName?: unknown) =>
-      simulateFunction(lc, output, uri, functionName)),
+      simulateFunction(lc, output, status, uri, functionName)),
     vscode.commands.registerCommand('kvmLens.explainField', (name?: unknown) => explainField(lc, output, name)),
     vscode.commands.registerCommand('kvmLens.reviewWorkingChanges', () => reviewWorkingChanges(lc, reviewChannel())),
   );
@@ -92,7 +100,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<KvmLen
         setStatus(status, statusText(p.text), typeof p.tooltip === 'string' ? p.tooltip : undefined);
       }),
     );
-    output.appendLine(`[client] language server started (${serverModule})`);
+    const info = lc.initializeResult?.serverInfo;
+    output.appendLine(`[client] language server ${info?.name ?? 'kvm-lens'} ${info?.version ?? ''} started (${serverModule})`);
   } catch (err) {
     output.appendLine(`[client] language server failed to start: ${describe(err)}`);
     setStatus(status, '$(error) KVM Lens: failed to start', describe(err));
@@ -133,27 +142,30 @@ function describe(err: unknown): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Simulation
 
-async function runSimulation(lc: LanguageClient, output: vscode.OutputChannel, params: SimulateParams, source: vscode.Uri): Promise<SimulationResult | undefined> {
+async function runSimulation(lc: LanguageClient, output: vscode.OutputChannel, status: vscode.StatusBarItem, params: SimulateParams, source: vscode.Uri): Promise<SimulationResult | undefined> {
+  const before = { text: status.text, tooltip: status.tooltip };
+  setStatus(status, '$(sync~spin) KVM Lens: simulating', 'KVM Lens is simulating the selection');
+  const t0 = Date.now();
   try {
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: 'KVM Lens: simulating' },
-      () => lc.sendRequest<SimulationResult | null>(SIMULATE_REQUEST, params),
-    );
+    const result = await lc.sendRequest<SimulationResult | null>(SIMULATE_REQUEST, params);
+    output.appendLine(`[client] simulation of ${source.fsPath}${params.functionName ? ` ${params.functionName}()` : ''}${params.configuration ? ` (configuration ${JSON.stringify(params.configuration)})` : ''}: ${Date.now() - t0} ms`);
     if (!result) {
       SimulationPanel.showMessage('KVM Lens Simulation', 'Nothing to simulate here: select a KVM function, a C region or a written flow.');
       return undefined;
     }
     lastResult = result;
-    SimulationPanel.show(result, source);
+    SimulationPanel.show(result, source, (configuration) => runSimulation(lc, output, status, { ...params, configuration }, source));
     return result;
   } catch (err) {
     output.appendLine(`[client] ${SIMULATE_REQUEST} failed: ${describe(err)}`);
     void vscode.window.showErrorMessage(`KVM Lens: simulation failed: ${describe(err)}`);
     return undefined;
+  } finally {
+    setStatus(status, String(before.text), typeof before.tooltip === 'string' ? before.tooltip : undefined);
   }
 }
 
-async function simulateSelection(lc: LanguageClient, output: vscode.OutputChannel): Promise<SimulationResult | undefined> {
+async function simulateSelection(lc: LanguageClient, output: vscode.OutputChannel, status: vscode.StatusBarItem): Promise<SimulationResult | undefined> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
     void vscode.window.showWarningMessage('KVM Lens: open a C file or a .kvmflow file and select what to simulate.');
@@ -171,17 +183,17 @@ async function simulateSelection(lc: LanguageClient, output: vscode.OutputChanne
     },
   };
   if (doc.languageId === 'kvmflow') params.mode = 'flow';
-  return runSimulation(lc, output, params, doc.uri);
+  return runSimulation(lc, output, status, params, doc.uri);
 }
 
-async function simulateFunction(lc: LanguageClient, output: vscode.OutputChannel, uri: unknown, functionName: unknown): Promise<SimulationResult | undefined> {
+async function simulateFunction(lc: LanguageClient, output: vscode.OutputChannel, status: vscode.StatusBarItem, uri: unknown, functionName: unknown): Promise<SimulationResult | undefined> {
   const target = typeof uri === 'string' ? vscode.Uri.parse(uri) : uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
   if (!target || typeof functionName !== 'string' || functionName === '') {
     void vscode.window.showWarningMessage('KVM Lens: simulateFunction needs a document and a function name.');
     return undefined;
   }
   const params: SimulateParams = { textDocument: { uri: lc.code2ProtocolConverter.asUri(target) }, functionName, mode: 'c' };
-  return runSimulation(lc, output, params, target);
+  return runSimulation(lc, output, status, params, target);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -231,12 +243,31 @@ const explainDocs = new Map<string, string>();
 const explainChanged = new vscode.EventEmitter<vscode.Uri>();
 let explainProvider: vscode.Disposable | undefined;
 
-/** Shows markdown in VS Code's own (sanitising) markdown preview; plain text in a message if that is unavailable. */
-async function showMarkdown(markdown: string, name: string): Promise<void> {
+/**
+ * The provider of the read-only card documents: explain views, and the card go-to-definition offers next to the
+ * field's definition in the tree. A card not shown before is fetched from the server by its name.
+ */
+function registerExplainProvider(lc: LanguageClient): void {
   explainProvider ??= vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, {
     onDidChange: explainChanged.event,
-    provideTextDocumentContent: (uri) => explainDocs.get(uri.path) ?? '',
+    provideTextDocumentContent: async (uri) => {
+      const known = explainDocs.get(uri.path);
+      if (known !== undefined) return known;
+      const name = decodeURIComponent(uri.path.replace(/^\//, '').replace(/\.md$/, ''));
+      try {
+        const reply = await lc.sendRequest<ExplainReply | null>(EXPLAIN_REQUEST, { name });
+        const md = typeof reply?.markdown === 'string' ? reply.markdown : `No field, bit, MSR or instruction named \`${name}\`.`;
+        explainDocs.set(uri.path, md);
+        return md;
+      } catch (err) {
+        return `KVM Lens: cannot explain ${name}: ${describe(err)}`;
+      }
+    },
   });
+}
+
+/** Shows markdown in VS Code's own (sanitising) markdown preview; plain text in a message if that is unavailable. */
+async function showMarkdown(markdown: string, name: string): Promise<void> {
   const uri = vscode.Uri.from({ scheme: EXPLAIN_SCHEME, path: `/${name.replace(/[^A-Za-z0-9_.>-]/g, '_').slice(0, 80) || 'card'}.md` });
   explainDocs.set(uri.path, markdown);
   explainChanged.fire(uri);

@@ -12,6 +12,7 @@ import type {
   SimStep,
   SimulationResult,
 } from '../../server/src/protocol/simulation';
+import { exitCount, faultOf, isExitStep } from '../../server/src/protocol/simulationView';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
 
@@ -69,13 +70,13 @@ function levelOf(step: SimStep): Level {
 // ---------------------------------------------------------------------------------------------------------------
 // Timeline: x = step, y = level; a polyline through the steps, arrows where the level changes.
 
-function renderTimeline(steps: SimStep[]): string {
+function renderTimeline(steps: SimStep[], findings: SimFinding[]): string {
   if (steps.length === 0) return '<p class="muted">No steps.</p>';
   const left = 96, top = 18, dx = Math.max(22, Math.min(56, Math.floor(900 / Math.max(1, steps.length)))), dy = 44;
   const width = left + dx * steps.length + 24;
-  const height = top + dy * (LEVELS.length - 1) + 34;
+  const height = top + 12 + dy * (LEVELS.length - 1) + 34;
   const x = (i: number) => left + dx * i + dx / 2;
-  const y = (l: Level) => top + dy * LEVELS.indexOf(l);
+  const y = (l: Level) => top + 12 + dy * LEVELS.indexOf(l);
   const parts: string[] = [];
   parts.push(
     `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Timeline of transitions across L2, L1, host user space and host kernel">`,
@@ -105,10 +106,13 @@ function renderTimeline(steps: SimStep[]): string {
         );
       }
     }
-    const cls = ['step-dot', s.simulated === false ? 'narration' : 'simulated', s.vmExit === true ? 'vmexit' : s.vmExit === false ? 'noexit' : ''].join(' ').trim();
-    const tip = `#${num(s.index)} line ${num(s.line)} (${String(s.actor ?? '')}) ${String(s.op ?? '')}${s.vmExit === true ? ' — VM exit' : ''}${s.simulated === false ? ' — not simulated' : ''}`;
-    parts.push(`<g class="step-mark" data-step="${i}" data-line="${num(s.line)}"><circle class="${esc(cls)}" cx="${x(i)}" cy="${y(l)}" r="${s.vmExit === true ? 7 : 5}"><title>${esc(tip)}</title></circle>`);
-    if (s.vmExit === true) parts.push(`<text class="vmexit-label" x="${x(i)}" y="${y(l) - 11}" text-anchor="middle">exit</text>`);
+    const fault = faultOf(s, findings);
+    const exit = isExitStep(s);
+    const cls = ['step-dot', s.simulated === false ? 'narration' : 'simulated', exit ? 'vmexit' : s.vmExit === false ? 'noexit' : '', fault ? 'fault' : ''].join(' ').replace(/\s+/g, ' ').trim();
+    const tip = `#${num(s.index)} line ${num(s.line)} (${String(s.actor ?? '')}) ${String(s.op ?? '')}${exit ? ' — VM exit' : ''}${s.simulated === false ? ' — not simulated' : ''}${fault ? ` — fault: ${fault}` : ''}`;
+    parts.push(`<g class="step-mark${fault ? ' fault' : ''}" data-step="${i}" data-line="${num(s.line)}"><circle class="${esc(cls)}" cx="${x(i)}" cy="${y(l)}" r="${exit || fault ? 7 : 5}"><title>${esc(tip)}</title></circle>`);
+    if (fault) parts.push(`<text class="fault-label" x="${x(i)}" y="${y(l) - 11}" text-anchor="middle">⚠<title>${esc(`fault: ${fault}`)}</title></text>`);
+    else if (exit) parts.push(`<text class="vmexit-label" x="${x(i)}" y="${y(l) - 11}" text-anchor="middle">exit</text>`);
     parts.push('</g>');
     if (i === 0 || i === steps.length - 1 || i % Math.max(1, Math.ceil(steps.length / 20)) === 0) {
       parts.push(`<text class="step-num" x="${x(i)}" y="${height - 6}" text-anchor="middle">${num(s.index)}</text>`);
@@ -116,7 +120,8 @@ function renderTimeline(steps: SimStep[]): string {
     prev = { i, l };
   });
   parts.push('</svg>');
-  parts.push('<p class="legend"><span class="key exit">●</span> guest operation that exits <span class="key noexit">●</span> guest operation without exit ' +
+  parts.push('<p class="legend"><span class="key fault">⚠ ●</span> fault: a value becomes undefined or stale, or a finding is on the line ' +
+    '<span class="key exit">●</span> VM exit <span class="key noexit">●</span> guest operation without exit ' +
     '<span class="key simulated">●</span> simulated step <span class="key narration">○</span> narration (not simulated) ' +
     '<span class="key exit">↘</span> exit to the host <span class="key entry">↗</span> entry/return</p>');
   return parts.join('');
@@ -125,16 +130,17 @@ function renderTimeline(steps: SimStep[]): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Step list and per-step state.
 
-function renderSteps(steps: SimStep[]): string {
+function renderSteps(steps: SimStep[], findings: SimFinding[]): string {
   if (steps.length === 0) return '';
   const rows = steps.map((s, i) => {
     const narration = s.simulated === false;
-    const exit = s.vmExit === true ? '<span class="badge exit">VM exit</span>' : s.vmExit === false ? '<span class="badge noexit">no exit</span>' : '';
+    const fault = faultOf(s, findings);
+    const exit = isExitStep(s) ? '<span class="badge exit">VM exit</span>' : s.vmExit === false ? '<span class="badge noexit">no exit</span>' : '';
     const explanation = narration
       ? '<span class="muted">not simulated</span>'
       : `${esc(s.explanation ?? '')}${s.source ? ` <span class="source">${esc(s.source)}</span>` : ''}`;
-    return `<tr class="step-row${narration ? ' narration' : ''}" id="step-${i}" data-step="${i}" data-line="${num(s.line)}">` +
-      `<td class="num">${num(s.index)}</td>` +
+    return `<tr class="step-row${narration ? ' narration' : ''}${fault ? ' fault' : ''}" id="step-${i}" data-step="${i}" data-line="${num(s.line)}">` +
+      `<td class="num">${fault ? '<span class="fault-icon" title="fault: a value becomes undefined or stale, or a finding is on this line">⚠</span> ' : ''}${num(s.index)}</td>` +
       `<td class="num"><a href="#" class="line-link" data-line="${num(s.line)}">${num(s.line)}</a></td>` +
       `<td><span class="actor actor-${esc(token(s.actor, ['G', 'L1', 'L2', 'HK', 'HU', 'HW', 'KVM'] as const, 'KVM'))}">${esc(s.actor)}</span></td>` +
       `<td class="op">${esc(s.op)}</td><td>${exit}</td><td>${explanation}</td></tr>`;
@@ -197,7 +203,7 @@ function renderFindings(findings: SimFinding[], emptyText = 'No findings.'): str
   return `<ul class="findings">${items.join('')}</ul>`;
 }
 
-function renderConfigurations(configs: SimConfiguration[]): string {
+function renderConfigurations(configs: SimConfiguration[], shown?: Record<string, boolean | string>): string {
   if (configs.length === 0) return '';
   const keys: string[] = [];
   for (const c of configs) for (const k of Object.keys(c?.predicates ?? {})) if (!keys.includes(k)) keys.push(k);
@@ -217,9 +223,12 @@ function renderConfigurations(configs: SimConfiguration[]): string {
     const flowCell = flows.length
       ? `<details><summary>${flows.length} flow${flows.length === 1 ? '' : 's'}</summary><ul class="flows">${flows.map((f) => `<li><code>${esc(f)}</code></li>`).join('')}</ul></details>`
       : '<span class="muted">none</span>';
-    return `<tr class="${findings.length ? 'has-findings' : ''}"><td class="num">${i + 1}</td>${cells.join('')}<td class="num">${findingCell}</td><td>${flowCell}</td></tr>`;
+    const isShown = !!shown && keys.every((k) => c.predicates?.[k] === shown[k]);
+    return `<tr class="config-row${findings.length ? ' has-findings' : ''}${isShown ? ' shown' : ''}" data-config="${i}" tabindex="0" title="Show the steps of this configuration">` +
+      `<td class="num">${isShown ? '▶ ' : ''}${i + 1}</td>${cells.join('')}<td class="num">${findingCell}</td><td>${flowCell}</td></tr>`;
   });
-  return `<table class="sweep"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+  return '<p class="muted">Click a row to show the steps of that configuration.</p>' +
+    `<table class="sweep"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -247,7 +256,15 @@ tr.status-undefined td.val, tr.status-stale td.val { color: var(--vscode-errorFo
 .actor { font-weight: 600; }
 .source { opacity: 0.7; font-size: 0.9em; }
 ul.summary li { margin: 2px 0; }
-.timeline-wrap { overflow-x: auto; }
+.timeline-wrap { overflow-x: auto; overflow-y: hidden; max-width: 100%; }
+svg.timeline { max-width: none; flex-shrink: 0; display: block; }
+svg .step-dot.fault { fill: var(--vscode-editorWarning-foreground, #d80); stroke: var(--vscode-errorForeground, #c00); stroke-width: 2.5; }
+svg .fault-label { fill: var(--vscode-editorWarning-foreground, #d80); font-size: 14px; font-weight: bold; }
+tr.step-row.fault td { background: var(--vscode-inputValidation-warningBackground, #fd82); }
+tr.step-row.fault td:first-child { border-left: 3px solid var(--vscode-editorWarning-foreground, #d80); }
+.fault-icon, .key.fault { color: var(--vscode-editorWarning-foreground, #d80); font-weight: bold; }
+tr.config-row { cursor: pointer; } tr.config-row:hover td { background: var(--vscode-list-hoverBackground, #8882); }
+tr.config-row.shown td { background: var(--vscode-list-activeSelectionBackground, #06c3); font-weight: 600; }
 svg.timeline { background: var(--vscode-editorWidget-background, #8881); border: 1px solid var(--vscode-panel-border, #8884); }
 svg .lane { stroke: var(--vscode-panel-border, #8886); stroke-dasharray: 3 4; }
 svg .lane-label, svg .step-num, svg .vmexit-label { fill: var(--vscode-foreground, #222); font-size: 11px; }
@@ -281,7 +298,16 @@ const SCRIPT = `
     const row = document.getElementById('step-' + step);
     if (row) { row.classList.add('selected'); row.scrollIntoView({ block: 'nearest' }); }
   }
+  function pickConfig(row) {
+    if (vscode) vscode.postMessage({ type: 'configuration', index: Number(row.getAttribute('data-config')) });
+  }
+  document.addEventListener('keydown', function (ev) {
+    const row = ev.target instanceof Element ? ev.target.closest('tr.config-row') : null;
+    if (row && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); pickConfig(row); }
+  });
   document.addEventListener('click', function (ev) {
+    const row = ev.target instanceof Element ? ev.target.closest('tr.config-row') : null;
+    if (row && !(ev.target instanceof Element && ev.target.closest('summary, details > *:not(summary)'))) { pickConfig(row); return; }
     const el = ev.target instanceof Element ? ev.target.closest('[data-line]') : null;
     if (!el) return;
     if (el.tagName === 'A') ev.preventDefault();
@@ -304,7 +330,7 @@ export function renderSimulationHtml(result: SimulationResult, nonce: string, cs
   const configs = Array.isArray(result?.configurations) ? result.configurations : [];
   const summary = Array.isArray(result?.summary) ? result.summary : [];
   const safeNonce = nonce.replace(/[^A-Za-z0-9+/=]/g, '');
-  const exits = steps.filter((s) => s.vmExit === true).length;
+  const exits = exitCount(steps);
   const narration = steps.filter((s) => s.simulated === false).length;
   const kind = result?.kind === 'c' ? 'C code' : 'written flow';
 
@@ -316,10 +342,11 @@ export function renderSimulationHtml(result: SimulationResult, nonce: string, cs
       `${configs.length ? `, ${configs.length} configuration${configs.length === 1 ? '' : 's'}` : ''}.</p>`,
   );
   if (summary.length) body.push(`<section id="summary"><h2>Summary</h2><ul class="summary">${summary.map((s) => `<li>${esc(s)}</li>`).join('')}</ul></section>`);
-  body.push(`<section id="timeline"><h2>Timeline</h2><div class="timeline-wrap">${renderTimeline(steps)}</div></section>`);
+  const faults = steps.filter((s) => faultOf(s, findings)).length;
+  body.push(`<section id="timeline"><h2>Timeline${faults ? ` <span class="fault-icon">⚠ ${faults} fault${faults === 1 ? '' : 's'}</span>` : ''}</h2><div class="timeline-wrap">${renderTimeline(steps, findings)}</div></section>`);
   body.push(`<section id="findings"><h2>Findings</h2>${renderFindings(findings)}</section>`);
-  if (configs.length) body.push(`<section id="sweep"><h2>Configuration sweep</h2>${renderConfigurations(configs)}</section>`);
-  body.push(`<section id="steps"><h2>Steps</h2>${renderSteps(steps)}</section>`);
+  if (configs.length) body.push(`<section id="sweep"><h2>Configuration sweep</h2>${renderConfigurations(configs, result?.shownConfiguration)}</section>`);
+  body.push(`<section id="steps"><h2>Steps</h2>${renderSteps(steps, findings)}</section>`);
   body.push(`<section id="state"><h2>State after each step</h2>${renderStates(steps)}</section>`);
 
   return [

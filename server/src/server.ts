@@ -75,6 +75,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   /** What the client offers: its own explain view (a command) and a scheme for read-only card documents. */
   let clientExplain: string | undefined;
   let clientCardScheme: string | undefined;
+  /** The client shows `kvmLens/status` in its own status item: no second progress item from workDoneProgress. */
+  let clientStatus = false;
   const startedAt = performance.now();
   const pending = new Map<string, PendingPublish>();
   const parserReady = initParser();
@@ -142,7 +144,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
     const req: Omit<IndexRequest, 'only'> = { root, include: settings.index.include, exclude: filesExclude };
     lastProgressPct = -1;
-    void connection.window.createWorkDoneProgress().then((p) => {
+    if (!clientStatus) void connection.window.createWorkDoneProgress().then((p) => {
       progress = p;
       p.begin('kvm-lens: indexing', 0, undefined, false);
     }, () => undefined);
@@ -175,6 +177,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const cl = init && typeof init === 'object' ? init.client : undefined;
     if (typeof cl?.explainCommand === 'string' && /^[A-Za-z0-9_.]+$/.test(cl.explainCommand)) clientExplain = cl.explainCommand;
     if (typeof cl?.cardScheme === 'string' && /^[a-z][a-z0-9+.-]*$/.test(cl.cardScheme)) clientCardScheme = cl.cardScheme;
+    clientStatus = (cl as { status?: unknown } | undefined)?.status === true;
     const folder = params?.workspaceFolders?.[0]?.uri ?? params?.rootUri ?? undefined;
     try {
       if (typeof folder === 'string' && folder.startsWith('file:')) root = fileURLToPath(folder);

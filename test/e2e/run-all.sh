@@ -2,7 +2,8 @@
 # Real-editor test suites. Builds, packages kvm-lens.vsix, then runs:
 #   grammar    the kvmflow TextMate grammar through VS Code's own tokenizer (vscode-textmate from code-server)
 #   security   the simulation panel's HTML with hostile names in chromium: nothing executes or loads
-#   nvim       Neovim (Debian's 0.7.2) as an LSP client of `node dist/server.js --stdio`
+#   nvim       Neovim (Debian's 0.7.2) as an LSP client of `node dist/server.js --stdio`; the documented init.lua
+#   emacs      Emacs 28 + eglot with the documented init.el
 #   workbench  the .vsix installed in code-server, driven with mouse and keyboard through chromium
 #   exthost    extension tests via @vscode/test-electron runTests() in code-server's extension host
 # Ends with "N passed, N failed"; exit code 0 only when nothing failed. Logs and screenshots: test-artifacts/e2e/.
@@ -19,7 +20,7 @@ ARTIFACTS=$REPO/test-artifacts/e2e
 mkdir -p "$ARTIFACTS"
 rm -f "$ARTIFACTS"/*.png "$ARTIFACTS"/*.log   # no stale screenshots from an earlier run
 SUITES=("$@")
-[ ${#SUITES[@]} -eq 0 ] && SUITES=(grammar security nvim workbench exthost)
+[ ${#SUITES[@]} -eq 0 ] && SUITES=(grammar security nvim emacs workbench exthost)
 T0=$SECONDS
 passed=0
 failed=0
@@ -71,10 +72,11 @@ for s in "${SUITES[@]}"; do
   case $s in
     grammar)   suite grammar 60 node test/e2e/grammar.test.mjs ;;
     security)  suite security 180 node test/e2e/security.test.mjs ;;
-    nvim)      suite nvim 90 bash test/e2e/nvim/run.sh ;;
+    nvim)      suite nvim 180 bash test/e2e/nvim/run.sh ;;
+    emacs)     suite emacs 180 bash test/e2e/emacs/run.sh ;;
     workbench) suite workbench 900 node test/e2e/workbench.test.mjs "$REPO/kvm-lens.vsix" ;;
     exthost)   suite exthost 600 node test/e2e/exthost/runTests.mjs ;;
-    *) say "unknown suite: $s (grammar security nvim workbench exthost)"; failed=$((failed + 1)) ;;
+    *) say "unknown suite: $s (grammar security nvim emacs workbench exthost)"; failed=$((failed + 1)) ;;
   esac
 done
 

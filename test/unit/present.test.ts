@@ -59,3 +59,12 @@ test('concise cards: head line kept, at most 8 lines after it, an explain link, 
 test('wrap keeps spacing and indents continuation lines', () => {
   assert.deepEqual(wrap('  1  line 13  a b c d e f g h i j k l m n o p', 24, '      '), ['  1  line 13  a b c d e', '      f g h i j k l m n', '      o p']);
 });
+
+test('Settings list every rule id with its severities (package.json kvmLens.rules)', async () => {
+  const { RULES } = await import('../../server/src/features/diagnostics');
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { properties?: Record<string, { enum?: string[] }> }> } } };
+  const props = pkg.contributes.configuration.properties['kvmLens.rules'].properties ?? {};
+  for (const r of RULES) {
+    assert.deepEqual(props[r.id]?.enum, ['error', 'warning', 'info', 'hint', 'off'], `${r.id} missing from package.json: run npm run build && node scripts/sync-rule-settings.mjs`);
+  }
+});

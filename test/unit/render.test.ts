@@ -135,3 +135,48 @@ test('a trailing [source] citation in a finding is set apart, still escaped', ()
   const html = renderSimulationHtml(result, NONCE, CSP_SOURCE);
   assert.match(html, /IA32_XFD is stale &lt;b&gt; — in 1 of 2 configurations <span class="source">\[LKML &quot;\[PATCH v5 21\/21\] kvm: x86&quot; &lt;i&gt;\]<\/span>/);
 });
+
+function cResult(): SimulationResult {
+  return {
+    kind: 'c',
+    title: 'sync_vmcs02_to_vmcs12',
+    steps: [
+      { index: 1, line: 10, actor: 'HW', op: 'VM entry into L2 (vmcs02)', simulated: true, level: 'L2', changes: [] },
+      { index: 2, line: 10, actor: 'HW', op: 'VM exit from L2', simulated: true, level: 'L0',
+        changes: [{ location: 'vmcs02.GUEST_PDPTR0', value: 'undefined (L2 not in PAE paging)', status: 'undefined' }] },
+      { index: 3, line: 12, actor: 'KVM', op: 'vmcs12->guest_cr3 = vmcs_readl(GUEST_CR3);', simulated: true, level: 'L0', changes: [{ location: 'vmcs12.guest_cr3', value: 'vmcs02.GUEST_CR3', status: 'copied' }] },
+      { index: 4, line: 13, actor: 'KVM', op: 'vmcs12->guest_pdptr0 = vmcs_read64(GUEST_PDPTR0);', simulated: true, level: 'L0', changes: [] },
+    ],
+    findings: [{ line: 13, severity: 'warning', rule: 'undefined-value-copied', message: 'vmcs12.guest_pdptr0 receives an undefined value' }],
+    configurations: [
+      { predicates: { enable_ept: false, paging: 'none' }, findings: [], flows: [] },
+      { predicates: { enable_ept: true, paging: 'none' }, findings: [{ line: 13, severity: 'warning', rule: 'undefined-value-copied', message: 'm' }], flows: [] },
+    ],
+    summary: [],
+    markdown: '',
+    shownConfiguration: { enable_ept: true, paging: 'none' },
+  };
+}
+
+test('counts agree with what is drawn: the hardware VM exit is counted', () => {
+  const html = renderSimulationHtml(cResult(), NONCE, CSP_SOURCE);
+  assert.match(html, /4 steps, 1 VM exit,/);
+  assert.equal((html.match(/<circle class="[^"]*\bvmexit\b/g) ?? []).length, 1);
+});
+
+test('faults are marked on the timeline and in the steps (colour class, ⚠ icon, legend)', () => {
+  const html = renderSimulationHtml(cResult(), NONCE, CSP_SOURCE);
+  // step 2 (undefined value) and step 4 (finding on its line)
+  assert.deepEqual([...html.matchAll(/<g class="step-mark fault" data-step="(\d+)"/g)].map((m) => m[1]), ['1', '3']);
+  assert.equal((html.match(/<text class="fault-label"[^>]*>⚠/g) ?? []).length, 2);
+  assert.deepEqual([...html.matchAll(/<tr class="step-row fault" id="step-(\d+)"/g)].map((m) => m[1]), ['1', '3']);
+  assert.match(html, /class="legend"><span class="key fault">⚠ ●<\/span> fault/);
+  assert.match(html, /<h2>Timeline <span class="fault-icon">⚠ 2 faults<\/span><\/h2>/);
+});
+
+test('sweep rows are clickable and the shown configuration is highlighted', () => {
+  const html = renderSimulationHtml(cResult(), NONCE, CSP_SOURCE);
+  assert.deepEqual([...html.matchAll(/<tr class="config-row[^"]*" data-config="(\d+)" tabindex="0"/g)].map((m) => m[1]), ['0', '1']);
+  assert.match(html, /<tr class="config-row has-findings shown" data-config="1"/);
+  assert.match(html, /vscode\.postMessage\(\{ type: 'configuration', index: /);
+});

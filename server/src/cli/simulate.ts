@@ -2,7 +2,7 @@
 import { readSourceFile } from '../workspace/fsaccess';
 import { analyzeText } from '../analysis/document';
 import { initParser } from '../analysis/parser';
-import { simulateTarget } from '../features/simulateRequest';
+import { baseName, simulateTarget } from '../features/simulateRequest';
 import { parseSimConfig, type VarValue } from '../features/simulate/predicates';
 import { CliError, parseArgs, type CliIO } from './io';
 import { renderSimulationText } from './simulateText';
@@ -45,7 +45,7 @@ export async function runSimulate(args: string[], io: CliIO): Promise<number> {
     throw new CliError(`no function '${fn}' in ${file}${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`);
   }
   const mode = flags.has('flow') ? 'flow' : flags.has('c') ? 'c' : undefined;
-  const result = simulateTarget(doc, { mode, functionName: fn, startLine, endLine, isFlowDocument: /\.kvmflow$/i.test(file), config });
+  const result = simulateTarget(doc, { mode, functionName: fn, startLine, endLine, isFlowDocument: /\.kvmflow$/i.test(file), config, name: baseName(file) });
   if (flags.has('json')) {
     const { markdown: _markdown, ...rest } = result;
     io.out(JSON.stringify(rest, null, 2));

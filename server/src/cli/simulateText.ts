@@ -3,6 +3,7 @@
 // undefined or stale, or that carry a finding, are marked with `!`.
 import type { SimFinding, SimStep, SimulationResult } from '../protocol/simulation';
 import { presentFinding, wrap } from '../features/present';
+import { exitCount, faultOf } from '../protocol/simulationView';
 
 export interface TextOptions { verbose: boolean; columns: number }
 
@@ -12,14 +13,8 @@ function count(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** VM exits drawn in the timeline: guest operations that exit, and hardware VM exit / #VMEXIT events. */
-export function exitCount(steps: readonly SimStep[]): number {
-  return steps.filter((s) => s.vmExit === true || (s.actor === 'HW' && /^(VM exit|#VMEXIT)\b/.test(s.op))).length;
-}
-
 export function isFaultStep(s: SimStep, findings: readonly SimFinding[]): boolean {
-  return s.changes.some((c) => c.status === 'undefined' || c.status === 'stale')
-    || findings.some((f) => f.line === s.line && (f.severity === 'error' || f.severity === 'warning'));
+  return faultOf(s, findings) !== undefined;
 }
 
 function findingLines(f: SimFinding, o: TextOptions): string[] {

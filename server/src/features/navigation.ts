@@ -52,6 +52,7 @@ export function definitions(t: Target, facts: WorkspaceFacts, open: OpenDocs): S
   for (const path of indexedPaths(facts, open)) {
     for (const d of facts.file(path)?.defs ?? []) if (d.key === t.key) out.push({ file: { path }, line: d.line, character: d.character, length: d.length });
   }
+  sortSites(out, open);
   if (out.length === 0 && t.entity?.kind === 'accessor') {
     // KVM's accessors are functions (vmx_ops.h): their definitions are in the index's function table.
     for (const path of facts.definedIn(t.name)) {
@@ -81,6 +82,12 @@ export function references(t: Target, facts: WorkspaceFacts, open: OpenDocs, inc
   const seen = new Set(out.map(siteId));
   for (const d of definitions(t, facts, open)) if (!seen.has(siteId(d))) out.push(d);
   return out;
+}
+
+/** Stable order: by workspace-relative path (an open document outside the workspace by its URI), then position. */
+function sortSites(sites: Site[], open: OpenDocs): Site[] {
+  const key = (s: Site): string => ('uri' in s.file ? open.pathOf(s.file.uri) ?? s.file.uri : s.file.path);
+  return sites.sort((a, b) => key(a).localeCompare(key(b)) || a.line - b.line || a.character - b.character);
 }
 
 function siteId(s: Site): string {

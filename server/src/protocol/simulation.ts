@@ -74,6 +74,8 @@ export interface SimulationResult {
   summary: string[];
   /** The whole result rendered as markdown, for editors without webviews. */
   markdown: string;
+  /** The configuration whose steps are shown, when the request named one (SimulateParams.configuration). */
+  shownConfiguration?: Record<string, boolean | string>;
 }
 
 export interface SimulateParams {
@@ -84,6 +86,8 @@ export interface SimulateParams {
   mode?: 'flow' | 'c';
   /** Simulate the function with this name (code lens). */
   functionName?: string;
+  /** Show the steps of this configuration (predicate values, as in SimConfiguration.predicates): a clicked sweep row. */
+  configuration?: Record<string, boolean | string>;
 }
 
 export const SIMULATE_REQUEST = 'kvmLens/simulate';

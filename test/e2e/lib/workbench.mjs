@@ -194,3 +194,25 @@ export async function panelScreenshot(page, file, section = '#timeline') {
   await runCommand(page, 'View: Toggle Maximize Editor Group').catch(() => page.keyboard.press('Escape'));
   await sleep(300);
 }
+
+/** Opens a workspace file by its relative path with Quick Open (Ctrl+P), as a user would for a file deep in a tree. */
+export async function quickOpen(page, relPath, mode) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(relPath);
+  const base = relPath.split('/').pop();
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: base }).first().waitFor({ timeout: 15_000 });
+  await sleep(300);
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab.active', { hasText: base }).waitFor({ timeout: 30_000 });
+  if (mode) await page.locator('[id="status.editor.mode"]').filter({ hasText: mode }).waitFor({ timeout: 60_000 });
+}
+
+/** Status-bar items that belong to KVM Lens (its own item, or a progress item naming it). */
+export async function kvmLensStatusItems(page) {
+  const items = await page.locator('.statusbar-item').evaluateAll((els) => els
+    .filter((e) => e.offsetParent !== null)
+    .map((e) => `${e.innerText} ${e.getAttribute('aria-label') ?? ''}`.replace(/\s+/g, ' ').trim()));
+  return items.filter((t) => /kvm[- ]?lens/i.test(t));
+}

@@ -108,10 +108,14 @@ export const exitInfoSynthesis: Rule = {
     if (!svm && !vmx && !nrip) return out;
     for (const fn of doc.functions) {
       const raw = t.slice(fn.bodyStart, fn.bodyEnd);
+      const doSvm = svm && raw.includes('exit_code') && /vmcb12|nested_vmcb/.test(raw);
+      const doVmx = vmx && raw.includes('vm_exit_reason') && raw.includes('vmcs12');
+      const doNrip = nrip && raw.includes('next_rip');
+      if (!doSvm && !doVmx && !doNrip) continue;
       const body = codeOnly(raw);
-      if (svm && raw.includes('exit_code')) svmSynthesis(fn, body, out);
-      if (vmx && raw.includes('vmcs12')) vmxFailedEntry(doc, fn, body, out);
-      if (nrip && raw.includes('next_rip')) nextRipReads(doc, fn, body, out);
+      if (doSvm) svmSynthesis(fn, body, out);
+      if (doVmx) vmxFailedEntry(doc, fn, body, out);
+      if (doNrip) nextRipReads(doc, fn, body, out);
     }
     return out;
   },

@@ -93,14 +93,18 @@ export const fieldWidth: Rule = {
     const out: Finding[] = [];
     const t = doc.text;
     const svm = t.includes('control.') || t.includes('save.');
-    const err = t.includes('ERROR_CODE') || t.includes('error_code');
+    const err = t.includes('VM_ENTRY_EXCEPTION_ERROR_CODE') || t.includes('vm_exit_intr_error_code');
     if (!svm && !err) return out;
     for (const fn of doc.functions) {
       const raw = t.slice(fn.bodyStart, fn.bodyEnd);
+      const doHi = raw.includes('exit_code_hi');
+      const doErr = err && /VM_ENTRY_EXCEPTION_ERROR_CODE|vm_exit_intr_error_code/.test(raw);
+      const doNarrow = svm && /\b(u8|u16|u32|int|unsigned|s32|__u32)\s+\w+\s*=[^;]*(control|save)\s*\./.test(raw);
+      if (!doHi && !doErr && !doNarrow) continue;
       const body = codeOnly(raw);
-      if (raw.includes('exit_code_hi')) exitCodeHi(fn, body, out);
-      if (err && /error_code|ERROR_CODE/.test(raw)) errorCodes(doc, fn, body, out);
-      if (svm && /control\s*\.|save\s*\./.test(raw)) narrowLocals(fn, body, out);
+      if (doHi) exitCodeHi(fn, body, out);
+      if (doErr) errorCodes(doc, fn, body, out);
+      if (doNarrow) narrowLocals(fn, body, out);
     }
     return out;
   },

@@ -18,7 +18,12 @@ export interface SimulateCOptions {
   endLine?: number;
   /** Restrict the sweep: variable → the values allowed (`--config ept=1,pae=0`, see parseSimConfig). */
   config?: ReadonlyMap<string, readonly VarValue[]>;
+  /** Record the steps of this configuration (a clicked sweep row) instead of the representative one. */
+  show?: Readonly<Record<string, boolean | string>>;
 }
+
+/** Sweep variables of configuration-gated features: a representative trace keeps them at their defaults. */
+const GATED = ['evmcs', 'shadow_vmcs', 'lbrv', 'sev_es'];
 
 interface RunResult { it: Interp; assignment: Map<string, VarValue>; read: Set<string>; error?: string }
 
@@ -196,13 +201,20 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   summary.unshift(`${fn.name}: ${roleText}; ${vendor.toUpperCase()}; ${total} configuration${total === 1 ? '' : 's'} over ${vars.length ? vars.join(', ') : 'no predicates'}${infeasible ? ` (${infeasible} infeasible combinations skipped)` : ''}${capped ? ' (sweep capped)' : ''}`);
   if (!agg.size) summary.push(`no undefined or wrong values in any of the ${total} configurations`);
 
-  // Steps: one representative configuration (the first with findings), recorded.
-  const rep = results.find((r) => r.it.findings.some((f) => f.severity === 'warning' || f.severity === 'error')) ?? results[0];
+  // Steps: the configuration asked for (a clicked sweep row); else a representative one — the first with findings,
+  // else the one that runs the most (the interesting branch taken), recorded.
+  const wanted = opts.show ? configurations.findIndex((cf) => Object.entries(opts.show!).every(([k, v]) => cf.predicates[k] === v)) : -1;
+  // (configuration-gated features — eVMCS, shadow VMCS, LBR virtualization, SEV-ES — stay at their defaults, off)
+  const ordinary = results.filter((r) => GATED.every((k) => !r.assignment.has(k) || r.assignment.get(k) === VARS[k]?.dflt(r.it.m.cfg)));
+  const pool = ordinary.length ? ordinary : results;
+  const most = pool.reduce((best, r) => (r.it.flows.length > best.it.flows.length ? r : best), pool[0]);
+  const rep = wanted >= 0 ? results[wanted] : results.find((r) => r.it.findings.some((f) => f.severity === 'warning' || f.severity === 'error')) ?? most;
+  const shownConfiguration = configurations[results.indexOf(rep)]?.predicates;
   const shown = runOnce(c, sur, rep.assignment, region ? { record: true, region } : { record: true });
   const steps = shown.it.steps;
   if (steps.length) summary.push(`steps shown for ${rep.assignment.size ? fmtAssign(rep.assignment) : 'the default configuration'}`);
   const fields = shown.it.fieldValues();
-  return { kind: 'c', title: `${fn.name}${region ? ` (lines ${region.start}-${region.end})` : ''}`, steps, findings, configurations, fields, summary, markdown: '' };
+  return { kind: 'c', title: `${fn.name}${region ? ` (lines ${region.start}-${region.end})` : ''}`, steps, findings, configurations, fields, summary, markdown: '', shownConfiguration };
 }
 
 function dedupe(fs: RunFinding[]): RunFinding[] {

@@ -170,6 +170,101 @@ test("executeCommand('kvmLens.explainField', 'MSR_IA32_XFD') answers with the ca
   assert.ok(result && /0x1c4/.test(result.markdown), `markdown: ${result && result.markdown}`);
 });
 
+const locText = (l) => `${vscode.workspace.asRelativePath(l.uri || l.targetUri)}:${(l.range || l.targetRange).start.line + 1}`;
+
+test('F12 (vscode.executeDefinitionProvider) on GUEST_PDPTR0: the enum member, the vmcs12 member and the card', async () => {
+  const { doc } = await open('arch/x86/kvm/vmx/nested.c');
+  const pos = positionOf(doc, 'GUEST_PDPTR0');
+  // the index runs in the background: wait until the definitions in the headers are known
+  const defs = await until(async () => {
+    const d = await vscode.commands.executeCommand('vscode.executeDefinitionProvider', doc.uri, pos);
+    return d && d.length >= 3 ? d : undefined;
+  }, 60000, 500);
+  assert.ok(defs, 'definitions');
+  // (VS Code orders the locations itself; the card document is one of them)
+  const where = defs.filter((l) => (l.uri || l.targetUri).scheme === 'file').map(locText).sort();
+  assert.deepEqual(where, ['arch/x86/include/asm/vmx.h:8', 'arch/x86/kvm/vmx/vmcs12.h:7'], `definitions: ${defs.map(locText)}`);
+  const card = defs.map((l) => l.uri || l.targetUri).find((u) => u.scheme === 'kvm-lens-explain');
+  assert.ok(card, `a read-only card document; got ${where}`);
+  const cardDoc = await vscode.workspace.openTextDocument(card);
+  assert.match(cardDoc.getText(), /0x280a/);
+  // from the vmcs12 member form too
+  const member = await vscode.commands.executeCommand('vscode.executeDefinitionProvider', doc.uri, positionOf(doc, 'guest_pdptr0'));
+  assert.deepEqual(member.filter((l) => (l.uri || l.targetUri).scheme === 'file').map(locText).sort(), where, `from the member: ${member.map(locText)}`);
+});
+
+test('Shift+F12 (vscode.executeReferenceProvider): every form across the indexed tree', async () => {
+  const { doc } = await open('arch/x86/kvm/vmx/nested.c');
+  const refs = await until(async () => {
+    const r = await vscode.commands.executeCommand('vscode.executeReferenceProvider', doc.uri, positionOf(doc, 'GUEST_PDPTR0'));
+    return r && r.some((l) => /vmx\.c$/.test(l.uri.path)) ? r : undefined;
+  }, 60000, 500);
+  assert.ok(refs, 'references in vmx.c (indexed, not open)');
+  const got = refs.map(locText).sort();
+  // nested.c: enum name + vmcs12 member; vmx.c: enum name + vmcs12 member; declarations in vmx.h and vmcs12.h
+  for (const want of ['arch/x86/kvm/vmx/nested.c:9', 'arch/x86/kvm/vmx/vmx.c:7', 'arch/x86/include/asm/vmx.h:8', 'arch/x86/kvm/vmx/vmcs12.h:7']) {
+    assert.ok(got.includes(want), `${want} in ${got}`);
+  }
+  assert.equal(got.filter((g) => g === 'arch/x86/kvm/vmx/nested.c:9').length, 2, 'enum name and vmcs12 member on the same line');
+  assert.ok(!got.some((g) => /nested\.c:10/.test(g)), 'GUEST_PDPTR1 is another field');
+});
+
+test('workspace symbols (vscode.executeWorkspaceSymbolProvider) find fields and functions', async () => {
+  const syms = await until(async () => {
+    const s = await vscode.commands.executeCommand('vscode.executeWorkspaceSymbolProvider', 'pdptr0');
+    return s && s.some((x) => x.name === 'GUEST_PDPTR0') ? s : undefined;
+  }, 30000, 500);
+  assert.ok(syms, 'GUEST_PDPTR0 found');
+  assert.ok(syms.some((x) => x.name === 'guest_pdptr0' && /vmcs12\.h$/.test(x.location.uri.path)), syms.map((x) => x.name).join(','));
+  const fns = await vscode.commands.executeCommand('vscode.executeWorkspaceSymbolProvider', 'prepare_vmcs02_pdptrs');
+  assert.ok(fns.some((x) => x.name === 'prepare_vmcs02_pdptrs' && x.kind === vscode.SymbolKind.Function));
+});
+
+test('code actions on the accessor of an undefined read: guard (applied, finding gone), suppress, explain', async () => {
+  const { doc } = await open('arch/x86/kvm/vmx/nested.c');
+  const pos = positionOf(doc, 'vmcs_read64(GUEST_PDPTR0)', 0, 3);
+  const codeOf = (x) => (typeof x.code === 'object' ? x.code.value : x.code);
+  const undefinedReads = () => vscode.languages.getDiagnostics(doc.uri).filter((d) => codeOf(d) === 'vmcs-undefined-read');
+  assert.ok(await until(() => undefinedReads().length === 2), `findings: ${vscode.languages.getDiagnostics(doc.uri).map(codeOf)}`);
+  const d = undefinedReads()[0];
+  assert.ok(d.message.length <= 160, d.message);
+  assert.ok((d.relatedInformation || []).some((r) => /^Source: Intel SDM/.test(r.message)), 'the citation is one level down');
+  assert.match(String(d.code.target), /rules\.md#L\d+$/);
+  const actions = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', doc.uri, new vscode.Range(pos, pos));
+  const titles = actions.map((a) => a.title);
+  for (const t of ['Guard with is_pae_paging(vcpu)', 'Suppress vmcs-undefined-read on this line (kvm-lens-disable-next-line)', 'Explain GUEST_PDPTR0']) {
+    assert.ok(titles.includes(t), `${t} in ${titles}`);
+  }
+  const explain = actions.find((a) => a.title === 'Explain GUEST_PDPTR0');
+  assert.equal(explain.command.command, 'kvmLens.explainField');
+  const card = await vscode.commands.executeCommand(explain.command.command, ...explain.command.arguments);
+  assert.ok(card && /0x280a/.test(card.markdown));
+  const suppress = actions.find((a) => /^Suppress/.test(a.title));
+  assert.ok(await vscode.workspace.applyEdit(suppress.edit));
+  assert.ok(await until(() => undefinedReads().length === 1), 'suppressed one');
+  await vscode.window.showTextDocument(doc, vscode.ViewColumn.One); // the explain view took the focus
+  await vscode.commands.executeCommand('undo');
+  assert.ok(await until(() => undefinedReads().length === 2), 'undo brings it back');
+  const again = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', doc.uri, new vscode.Range(pos, pos));
+  const guard = again.find((a) => a.title === 'Guard with is_pae_paging(vcpu)');
+  assert.ok(await vscode.workspace.applyEdit(guard.edit));
+  assert.match(doc.getText(), /\t\tif \(is_pae_paging\(vcpu\)\) \{\n\t\t\tvmcs12->guest_pdptr0 = vmcs_read64\(GUEST_PDPTR0\);\n\t\t\tvmcs12->guest_pdptr1/);
+  assert.ok(await until(() => undefinedReads().length === 0), `after the guard: ${undefinedReads().length}`);
+  await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+  await vscode.commands.executeCommand('undo');
+  await doc.save();
+});
+
+test('the hover card is concise and links to the explain view', async () => {
+  const { doc } = await open('nested_pdptr.c');
+  const text = await until(async () => hoverText(await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, positionOf(doc, 'GUEST_PDPTR0'))));
+  const lines = text.split('\n').filter((l) => l.trim());
+  assert.ok(lines.length <= 10, `${lines.length} lines`);
+  assert.match(lines[0], /GUEST_PDPTR0.*0x280a.*64-bit/);
+  assert.match(text, /\[Explain GUEST_PDPTR0…\]\(command:kvmLens\.explainField\?/);
+  assert.doesNotMatch(text, /--json/);
+});
+
 async function run() {
   let failed = 0;
   const t0 = Date.now();
