@@ -16,7 +16,7 @@
 //                                       (svm->vmcb->control.int_ctl & V_X_MASK) → int_ctl:V_X
 // `@object` is omitted when the object is the current VMCB (`svm->vmcb`); objects are those of classifyVmcbObject.
 import type { Node } from 'web-tree-sitter';
-import { functionAt, type DocumentAnalysis, type FunctionInfo } from './document';
+import { functionAt, nodesAt, type DocumentAnalysis, type FunctionInfo } from './document';
 import { cachedFunctionValue } from './incremental';
 import { classifyVmcbObject } from './refs';
 import { CALL_PREDICATES, IDENT_PREDICATES, MEMBER_PREDICATES } from './engine/facts';
@@ -739,14 +739,8 @@ function computeGuardsAt(doc: DocumentAnalysis, lc: LazyConditions, offset: numb
   const body = lc.body;
   if (!body || offset < body.startIndex || offset >= body.endIndex) return [];
   // The nodes containing the character at `offset`, innermost first, up to the body.
-  const chain: Node[] = [];
-  let reached = false;
-  for (let n: Node | null = doc.tree.rootNode.descendantForIndex(offset, offset + 1); n; n = n.parent) {
-    chain.push(n);
-    if (n.id === body.id && n.startIndex === body.startIndex && n.endIndex === body.endIndex) { reached = true; break; }
-  }
-  if (!reached) return functionConditions(doc, lc.fn).guards.filter((g) => g.start <= offset && offset < g.end);
-  chain.reverse();
+  // (root-first, walked down with a cursor: climbing with Node.parent is quadratic in the depth)
+  const chain: Node[] = nodesAt(body, offset);
   const out: Guard[] = [];
   for (const n of chain) {
     if (!GUARD_NODE_TYPES.has(n.type)) continue;

@@ -208,3 +208,23 @@ export function refAt(doc: Pick<DocumentAnalysis, 'refs'>, offset: number): Fiel
   }
   return undefined;
 }
+
+/**
+ * The nodes containing the character at `offset`, from `top` down to the innermost, walked down from `top`:
+ * O(depth × children). (Node.parent in web-tree-sitter walks down from the root each time, so climbing from the innermost node
+ * is O(depth²) — seconds on 5 000-deep expressions.) Matches the chain of `descendantForIndex(offset, offset + 1)`
+ * followed by `.parent` up to `top`.
+ */
+export function nodesAt(top: Node, offset: number): Node[] {
+  const out: Node[] = [top];
+  if (offset < top.startIndex || offset >= top.endIndex) return out;
+  // firstChildForIndex looks only at the node's own children (a TreeCursor's gotoFirstChildForIndex would too, but
+  // web-tree-sitter 0.25 reports its result wrongly). Any child counts, named or not, as with descendantForIndex.
+  for (let n: Node | null = top; n; ) {
+    const c: Node | null = n.firstChildForIndex(offset);
+    if (!c || c.startIndex > offset || c.endIndex <= offset) break;
+    out.push(c);
+    n = c;
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
 //  (b) Exit-information fields read in an exit handler (role from the file's exit-handler table, or a path
 //      guarded by an exit-reason test / `case EXIT_REASON_*:`) whose exit reason leaves them undefined
 //      (SDM Vol.3C §28.2.1-§28.2.5). Only flagged when the exit reason is known and the model says undefined.
-import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
+import { nodesAt, type DocumentAnalysis, type FunctionInfo } from '../../analysis/document';
 import type { FieldRef } from '../../analysis/refs';
 import { cachedFunctionValue, cachedPerFunction, scanSegments, shiftFinding } from '../../analysis/incremental';
 import { mayBeTrue, mustHold, or, pred, predicatesOf, formulaToString, type Formula } from '../../analysis/conditions';
@@ -93,9 +93,14 @@ function addGuardFixes(doc: DocumentAnalysis, fn: FunctionInfo, flagged: Readonl
   const fnText = doc.text.slice(fn.start, fn.end);
   const has = (id: string): boolean => new RegExp(`\\b${id}\\b`).test(fnText);
   const stmtOf = (offset: number): { start: number; end: number } | undefined => {
-    let n = doc.tree.rootNode.descendantForIndex(offset, offset);
-    while (n && n.type !== 'expression_statement' && n.type !== 'declaration' && n.type !== 'return_statement') n = n.parent;
-    return n && n.parent?.type === 'compound_statement' ? { start: n.startIndex, end: n.endIndex } : undefined;
+    // innermost statement holding the read, found walking down (Node.parent is quadratic in the depth)
+    const chain = nodesAt(doc.tree.rootNode, offset);
+    for (let i = chain.length - 1; i > 0; i--) {
+      const n = chain[i];
+      if (n.type !== 'expression_statement' && n.type !== 'declaration' && n.type !== 'return_statement') continue;
+      return chain[i - 1].type === 'compound_statement' ? { start: n.startIndex, end: n.endIndex } : undefined;
+    }
+    return undefined;
   };
   const stmts = flagged.map((x) => stmtOf(x.r.start));
   const starts = doc.lines.starts;
