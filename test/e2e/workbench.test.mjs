@@ -282,7 +282,7 @@ try {
     // file rows end with their reference count ("vmx.c arch/x86/kvm/vmx 2")
     const files = await until(async () => {
       const rows = (await peek.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
-      const f = rows.filter((t) => /\.[ch]\b.* \d+$/.test(t));
+      const f = rows.filter((t) => /^[\w.-]+\.[ch].* \d+$/.test(t));
       return f.some((x) => /^vmx\.c/.test(x)) && f.some((x) => /^nested\.c/.test(x)) ? f : undefined;
     }, { timeoutMs: 20_000 });
     assert(files, `peek rows: ${JSON.stringify(await peek.locator('.monaco-list-row').allInnerTexts())}`);
@@ -381,10 +381,12 @@ try {
     });
     assert(after, `row ${before.clean} clicked, shown stays ${before.shown}`);
     // back to a configuration with findings, then a fault step's line link reveals its source line
-    const f2 = await findFrame(page, 'tr.config-row');
-    await f2.locator(`tr.config-row[data-config="${before.shown}"] td.pred`).first().click();
-    const f3 = await readPanel(page, async (f) => ((await f.locator('tr.step-row.fault').count()) ? f : undefined));
-    await f3.locator('tr.step-row.fault[data-line="9"] a.line-link').first().click();
+    await until(async () => { const f = await findFrame(page, 'tr.config-row'); await f.locator(`tr.config-row[data-config="${before.shown}"] td.pred`).first().click(); return true; }, { timeoutMs: 15_000 });
+    await until(async () => {
+      const f = await findFrame(page, 'tr.step-row.fault[data-line="9"]');
+      await f.locator('tr.step-row.fault[data-line="9"] a.line-link').first().click();
+      return true;
+    }, { timeoutMs: 20_000 });
     const ln = await until(async () => {
       const t = await page.locator('[id="status.editor.selection"]').innerText().catch(() => '');
       return /Ln 9\b/.test(t) ? t : undefined;
