@@ -4,6 +4,7 @@
 import type { Entity } from '../model/index';
 import { VMCS_BY_VMCS12_MEMBER, entityForIdentifier, findVmcbField } from '../model/index';
 import type { FieldRef, RefForm } from './refs';
+import { lineStarts, positionIn } from './document';
 
 /** One identity per entity: a vmcs12 member and its VMCS enum name share it. */
 export function entityKey(e: Entity): string {
@@ -26,23 +27,6 @@ const ENUMERATOR = /^[ \t]*([A-Z][A-Z0-9_]*)[ \t]*(?:=[^,\n]*)?,/gm;
 /** `u32 int_ctl;`, `struct vmcb_seg es;`, `u8 reserved_1[0x3c - 0x2c];` — the member name before `[...]`/`;`. */
 const MEMBER = /^[ \t]*(?:(?:struct|union|enum)[ \t]+)?[A-Za-z_][A-Za-z0-9_]*[ \t*]+([a-z_][A-Za-z0-9_]*)[ \t]*(?:\[[^\]\n]*\])?[ \t]*(?::[ \t]*\d+[ \t]*)?;/gm;
 
-function lineStarts(text: string): number[] {
-  const out = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) out.push(i + 1);
-  return out;
-}
-
-function position(starts: number[], offset: number): { line: number; character: number } {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo, character: offset - starts[lo] };
-}
-
 /** The matching `}` of the `{` at `open` (comments and strings are not skipped: struct bodies hold neither braces). */
 function closeBrace(text: string, open: number): number {
   let depth = 0;
@@ -58,7 +42,7 @@ export function definitionSites(text: string, starts = lineStarts(text)): DefSit
   const out: DefSite[] = [];
   const add = (e: Entity | undefined, name: string, offset: number, kind: DefKind): void => {
     if (!e) return;
-    out.push({ key: entityKey(e), name, kind, ...position(starts, offset), length: name.length });
+    out.push({ key: entityKey(e), name, kind, ...positionIn(starts, offset), length: name.length });
   };
   if (text.includes('define')) {
     DEFINE.lastIndex = 0;
@@ -95,7 +79,7 @@ export function referenceSites(refs: readonly FieldRef[], text: string, starts =
   const out: RefSite[] = [];
   for (const r of refs) {
     if (r.inComment) continue;
-    out.push({ key: entityKey(r.entity), form: r.form, ...position(starts, r.start), length: r.end - r.start });
+    out.push({ key: entityKey(r.entity), form: r.form, ...positionIn(starts, r.start), length: r.end - r.start });
   }
   return out;
 }

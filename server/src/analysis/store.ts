@@ -5,7 +5,7 @@
 // The re-parse is lazy: change() only records the edits; the first analysis() (or memo()) of the new version parses
 // and analyses it. Keystrokes that arrive while the server is busy therefore cost one parse together, not one each.
 import type { Point, Tree } from 'web-tree-sitter';
-import type { DocumentAnalysis } from './document';
+import { positionIn, type DocumentAnalysis } from './document';
 import { composeEnvelope, fullAnalysis, incrementalAnalysis, lineStartsOf, newCaches, patchLineStarts, type AnalysisCaches, type Envelope } from './incremental';
 import { parseC } from './parser';
 
@@ -197,14 +197,8 @@ export function offsetIn(starts: number[], length: number, p: { line: number; ch
 }
 
 function pointOf(starts: number[], offset: number): Point {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { row: lo, column: offset - starts[lo] };
+  const p = positionIn(starts, offset);
+  return { row: p.line, column: p.character };
 }
 
 function advance(p: Point, inserted: string): Point {

@@ -96,7 +96,7 @@ export function auditMarkdown(r: AuditReport): string {
     out.push('## vmcs12 field coverage', '', '| field | member | type | layout | read eager | read rare | vmcs02 write | sync eager | sync rare | other writers | shadow | eVMCS group | capability | anomalies |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const c of r.vmcs12) {
-      out.push(`| ${c.field} | ${c.member} | ${c.type} | ${c.inLayout ? 'yes' : 'no'} | ${locs(c.readEager)} | ${locs(c.readRare)} | ${c.vmcs02Eager.length ? 'eager' : c.vmcs02Rare.length ? 'rare' : '-'}${c.verbatim ? ' (verbatim)' : ''} | ${locs(c.syncEager)} | ${locs(c.syncRare)} | ${locs(c.otherWriters)} | ${c.shadow ?? '-'} | ${c.evmcsGroup ?? '(pending i13)'} | ${c.capability ?? '-'} | ${esc(c.anomalies.join('; '))} |`);
+      out.push(`| ${c.field} | ${c.member} | ${c.type} | ${c.inLayout ? 'yes' : 'no'} | ${locs(c.readEager)} | ${locs(c.readRare)} | ${c.vmcs02Eager.length ? 'eager' : c.vmcs02Rare.length ? 'rare' : '-'}${c.verbatim ? ' (verbatim)' : ''} | ${locs(c.syncEager)} | ${locs(c.syncRare)} | ${locs(c.otherWriters)} | ${c.shadow ?? '-'} | ${c.evmcsGroup?.replace('HV_VMX_ENLIGHTENED_CLEAN_FIELD_', '') ?? '-'} | ${c.capability ?? '-'} | ${esc(c.anomalies.join('; '))} |`);
     }
     out.push('');
   }

@@ -3,7 +3,7 @@
 // capability exposes it — plus the anomalies the model can prove. Input: source texts; output: plain data.
 import { allFunctions } from '../analysis/document';
 import { parseC } from '../analysis/parser';
-import { VMCB_FIELDS, VMCS_FIELDS, VMEXIT_UPDATED_CONTROLS, type VmcbField, type VmcsField } from '../model/index';
+import { VMCB_FIELDS, VMCS_FIELDS, VMEXIT_UPDATED_CONTROLS, evmcsGroupOf, type VmcbField, type VmcsField } from '../model/index';
 import { ZEROED_WITH } from '../model/nestedExit';
 import type { SourceFile } from '../analysis/nestedChecks';
 
@@ -196,7 +196,7 @@ export function vmxCoverage(input: VmxCoverageInput): VmcsCoverage[] {
       vmcs02Eager: vmcs02.eager.get(f.name) ?? [], vmcs02Rare: vmcs02.rare.get(f.name) ?? [],
       verbatim: verbatim.has(`${f.name}=${member}`),
       syncEager: get('syncEager', 'write'), syncRare: get('syncRare', 'write'), otherWriters: other.get(member) ?? [],
-      shadow: shadow.get(f.name), capability: capabilityOf(f), entryRule: f.entryRule, exitRule: f.exitRule, anomalies: [],
+      shadow: shadow.get(f.name), evmcsGroup: evmcsGroupOf(f.name), capability: capabilityOf(f), entryRule: f.entryRule, exitRule: f.exitRule, anomalies: [],
     };
     if (row.inLayout) row.anomalies.push(...vmcsAnomalies(f, row, input.exposed));
     out.push(row);

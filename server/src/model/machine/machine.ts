@@ -106,15 +106,7 @@ export class Machine {
   }
 
   get(loc: string): Cell {
-    const c = this.cells.get(loc);
-    if (c) return c;
-    let d = DEFAULT_CELLS.get(loc);
-    if (!d) {
-      d = this.defaultCell(loc);
-      if (DEFAULT_CELLS.size > 20000) DEFAULT_CELLS.clear();
-      DEFAULT_CELLS.set(loc, d);
-    }
-    return d;
+    return this.cells.get(loc) ?? this.defaultFor(loc);
   }
 
   /** Value a location holds before anything wrote it (what a path that did not write it has, at a join). */
