@@ -61,9 +61,17 @@ export async function lineText(page, lineIncludes) {
 
 /** Clicks into the editor on `word` (places the caret there). */
 export async function clickWord(page, lineIncludes, word, { offset = 0.5, modifiers } = {}) {
-  const box = await until(() => wordBox(page, lineIncludes, word), { timeoutMs: 10_000 });
-  assert(box, `"${word}" not visible on a line with "${lineIncludes}"`);
-  await page.mouse.click(box.x + box.width * offset, box.y + box.height / 2, { modifiers });
+  // Code lenses and inlay hints can appear after the file opens and move the lines: click, then re-measure, and click
+  // again while the word moved (a stale click lands on the line above).
+  let box;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    box = await until(() => wordBox(page, lineIncludes, word), { timeoutMs: 10_000 });
+    assert(box, `"${word}" not visible on a line with "${lineIncludes}"`);
+    await page.mouse.click(box.x + box.width * offset, box.y + box.height / 2, { modifiers });
+    await new Promise((r) => setTimeout(r, 400));
+    const now = await wordBox(page, lineIncludes, word);
+    if (now && Math.abs(now.x - box.x) < 2 && Math.abs(now.y - box.y) < 2) break;
+  }
   return box;
 }
 

@@ -298,7 +298,7 @@ export const vmcbCleanBits: Rule = {
       reported.add(key);
       out.push({
         rule: 'vmcb-clean-bits', severity: 'warning', start: r.start, end: r.end, source: SOURCE,
-        message: `${r.objectText ?? 'vmcb'}.${r.name}${r.subMember ? `.${r.subMember}` : ''} is in clean-bit group ${group}, but neither ${fn.name}() nor the functions it calls or that call it mark ${group} dirty (vmcb_mark_dirty(vmcb, ${group}) or vmcb_mark_all_dirty()); with the clean bit set the processor may keep using its cached copy on the next VMRUN. [${SOURCE}]`,
+        message: `${r.objectText ?? 'vmcb'}.${r.name}${r.subMember ? `.${r.subMember}` : ''} is written but its clean-bit group ${group} is not marked dirty here or in callers/callees; neither ${fn.name}() nor the functions it calls or that call it mark ${group} dirty (vmcb_mark_dirty(vmcb, ${group}) or vmcb_mark_all_dirty()), and with the clean bit set the processor may keep using its cached copy on the next VMRUN. [${SOURCE}]`,
       });
     }
     return out;

@@ -71,7 +71,7 @@ function pdptrFindingsIn(doc: DocumentAnalysis, fn: FunctionInfo, refs: readonly
     flagged.push({ r, missingEpt: !mustHold(ctx, EPT_FORMULA), missingPae: !mustHold(ctx, PAE_FORMULA), copy: !!copy });
     out.push({
       rule: RULE_ID, severity: 'warning', start: r.start, end: r.end, source,
-      message: `${field} is read on a path where the VM exit may have left it undefined: the CPU stores the PDPTEs into GUEST_PDPTR0-3 only when "enable EPT" is 1 and the guest was using PAE paging, and this path does not establish ${missing.join(' or ')}.${copyNote} Guard the read with is_pae_paging(vcpu) under EPT (nested: nested_cpu_has_ept(vmcs12) && is_pae_paging(vcpu)). [${source}]`,
+      message: `${field} is read on a path not guarded by ${missing.map((m) => m.replace(/ \(.*\)$/, '')).join(' or ')}, where the VM exit may have left it undefined: the CPU stores the PDPTEs into GUEST_PDPTR0-3 only when "enable EPT" is 1 and the guest was using PAE paging, and this path does not establish ${missing.join(' or ')}.${copyNote} Guard the read with is_pae_paging(vcpu) under EPT (nested: nested_cpu_has_ept(vmcs12) && is_pae_paging(vcpu)). [${source}]`,
       related: guards.map((g) => ({
         start: g.condStart, end: g.condEnd,
         message: `enclosing guard \`${guardText(g)}\` establishes ${describe(g.formula)} but not ${missing.join(' or ')}`,
