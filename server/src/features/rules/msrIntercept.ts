@@ -207,12 +207,12 @@ export const msrIntercept: Rule = {
   run(doc: DocumentAnalysis): Finding[] {
     const out: Finding[] = [];
     const t = doc.text;
-    if (!/intercept|msr_bitmap/.test(t)) return out;
+    if (!t.includes('intercept') && !t.includes('msr_bitmap')) return out;
     let regions: Array<[number, number]> | undefined;
     const getRegions = (): Array<[number, number]> => (regions ??= x86_64Regions(doc));
     for (const fn of doc.functions) {
       const raw = t.slice(fn.bodyStart, fn.bodyEnd);
-      if (!/intercept|msr_bitmap/.test(raw)) continue;
+      if (!raw.includes('intercept') && !raw.includes('msr_bitmap')) continue;
       const pass = /_intercept_for_msr|set_msr_interception/.test(raw);
       // The findings depend on the function's text and tree, and, for passthroughs, on which parts of the body lie in
       // a 64-bit-only #ifdef, which may open outside it: the key names those parts relative to the body.
