@@ -9,7 +9,8 @@ import { initParser } from '../../server/src/analysis/parser';
 import { LineIndex, findFunctions } from '../../server/src/analysis/document';
 import { findRefs } from '../../server/src/analysis/refs';
 import { DocumentStore, offsetIn, type ContentChange } from '../../server/src/analysis/store';
-import { cachedPerFunction, composeEnvelope, countParseErrors, lineStartsOf, patchLineStarts } from '../../server/src/analysis/incremental';
+import { cachedPerFunction, composeEnvelope, countParseErrors, fullAnalysis, lineStartsOf, patchLineStarts } from '../../server/src/analysis/incremental';
+import { computeDiagnostics } from '../../server/src/features/diagnostics';
 import { rng, synthFile } from '../../bench/synth.mjs';
 import { ROOT } from '../paths';
 
@@ -151,4 +152,67 @@ test('cachedPerFunction reuses results of unchanged functions, shifted', () => {
   const doc = store.analysis(uri)!;
   assert.equal(second[1].start, doc.functions[1].bodyStart, 'reused finding shifted to the new offset');
   assert.equal(second[1].start, first[1].start + 2);
+});
+
+// A KVM-style file where an unterminated comment typed into the first function swallows its closing braces and the
+// next function, up to the comment before the last one: the last function's text is unchanged but it now parses
+// inside the first one (error recovery), so its path conditions — and findings — change.
+const RESHAPE = `static bool is_ext_field(unsigned long field)
+{
+	switch (field) {
+${Array.from({ length: 12 }, (_, i) => `\tcase GUEST_FIELD_${i}:`).join('\n')}
+	case GUEST_TR_SELECTOR:
+		return false;
+	default:
+		return true;
+	}
+}
+
+static void sync_rare(struct kvm_vcpu *vcpu, struct vmcs12 *vmcs12)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+
+	vmcs12->guest_es_selector = vmcs_read16(GUEST_ES_SELECTOR);
+	vmx->nested.need_sync = false;
+}
+
+/*
+ * Update the guest state fields of vmcs12 after L2 ran.
+ */
+static void sync_vmcs02_to_vmcs12(struct kvm_vcpu *vcpu, struct vmcs12 *vmcs12)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+
+	if (vmx->nested.need_sync)
+		sync_rare(vcpu, vmcs12);
+
+	if (enable_ept) {
+		vmcs12->guest_cr3 = vmcs_readl(GUEST_CR3);
+		if (nested_cpu_has_ept(vmcs12) && is_pae_paging(vcpu)) {
+			vmcs12->guest_pdptr0 = vmcs_read64(GUEST_PDPTR0);
+			vmcs12->guest_pdptr1 = vmcs_read64(GUEST_PDPTR1);
+		}
+	}
+}
+`;
+
+test('per-function memos follow syntax changes: diagnostics after an edit equal a fresh analysis of the same tree', () => {
+  const key = (f: { rule: string; start: number; end: number; message: string }): string => `${f.rule}@${f.start}-${f.end} ${f.message}`;
+  const from = RESHAPE.indexOf('case GUEST_FIELD_0');
+  const to = RESHAPE.indexOf('static void sync_rare');
+  let reshaped = 0;
+  for (let at = from; at < to; at += 7) {
+    const store = new DocumentStore();
+    const uri = 'file:///memo/nested.c';
+    store.open(uri, 'c', 1, RESHAPE);
+    assert.deepEqual(computeDiagnostics(store.analysis(uri)!), [], 'the guarded reads are not flagged');
+    const p = positionAt(RESHAPE, at);
+    store.change(uri, 2, [{ range: { start: p, end: p }, text: '/*' }]);
+    const doc = store.analysis(uri)!;
+    const incremental = computeDiagnostics(doc).map(key);
+    const fresh = computeDiagnostics(fullAnalysis(doc.text, 'file:///fresh/nested.c', doc.tree)).map(key);
+    assert.deepEqual(incremental, fresh, `"/*" typed at offset ${at}`);
+    if (fresh.length) reshaped++;
+  }
+  assert.ok(reshaped > 0, 'some edits reshape the last function (otherwise this test checks nothing)');
 });

@@ -69,23 +69,34 @@ export function findFunctions(tree: Tree, text?: string): FunctionInfo[] {
   return treeFunctions(tree);
 }
 
-/** Definitions as tree-sitter parsed them. */
+/** Containers whose children may hold definitions (walked to depth 3). */
+const DEFINITION_CONTAINERS = new Set(['ERROR', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'linkage_specification', 'declaration_list']);
+
+/**
+ * Definitions as tree-sitter parsed them. Walked with a cursor: only definitions and containers become Node objects
+ * (marshalling every top-level child of a large file as a Node cost more than the rest of this function).
+ */
 export function treeFunctions(tree: Tree): FunctionInfo[] {
   const out: FunctionInfo[] = [];
-  const stack: Array<{ node: Node; depth: number }> = [{ node: tree.rootNode, depth: 0 }];
-  while (stack.length) {
-    const { node, depth } = stack.pop()!;
-    for (const child of node.namedChildren) {
-      if (!child) continue;
-      if (child.type === 'function_definition') {
-        const fn = functionInfo(child);
-        if (fn) out.push(fn);
-      } else if (depth < 3 && (child.type === 'ERROR' || child.type === 'preproc_if' || child.type === 'preproc_ifdef' ||
-        child.type === 'preproc_else' || child.type === 'preproc_elif' || child.type === 'linkage_specification' ||
-        child.type === 'declaration_list')) {
-        stack.push({ node: child, depth: depth + 1 });
-      }
-    }
+  const cursor = tree.walk();
+  try {
+    const visit = (depth: number): void => {
+      if (!cursor.gotoFirstChild()) return;
+      do {
+        if (!cursor.nodeIsNamed) continue;
+        const type = cursor.nodeType;
+        if (type === 'function_definition') {
+          const fn = functionInfo(cursor.currentNode);
+          if (fn) out.push(fn);
+        } else if (depth < 3 && DEFINITION_CONTAINERS.has(type)) {
+          visit(depth + 1);
+        }
+      } while (cursor.gotoNextSibling());
+      cursor.gotoParent();
+    };
+    visit(0);
+  } finally {
+    cursor.delete();
   }
   out.sort((a, b) => a.start - b.start);
   return out;

@@ -102,6 +102,8 @@ export interface AnalysisCaches {
   edits: Map<number, Envelope | undefined>;
   /** Text of the newest analysis (to diff against when a version is analysed from scratch). */
   lastText?: string;
+  /** Whether the newest analysis's tree had syntax errors (error recovery can reshape unchanged text). */
+  lastHadErrors?: boolean;
   /** Per-function memo (cachedFunctionValue): key → entries by function start, valid in generation `gen`. */
   perFunction: Map<string, MemoSlot>;
   /** Whole-document values handed from one version to the next (rememberValue / previousValue). */
@@ -134,6 +136,7 @@ function makeAnalysis(uri: string, text: string, tree: Tree, lines: LineIndex, f
   caches.edits.set(gen, env);
   caches.edits.delete(gen - MAX_HISTORY);
   caches.lastText = text;
+  caches.lastHadErrors = tree.rootNode.hasError;
   cachesOf.set(doc, caches);
   generationOf.set(doc, gen);
   return doc;
@@ -154,7 +157,10 @@ export function fullAnalysis(text: string, uri: string, tree: Tree, caches: Anal
   const lines = lineIndexFromStarts(starts ?? lineStartsOf(text));
   // Re-analysed from scratch (opened, or replaced as a whole): the per-function memo still applies to the functions
   // outside the part that differs from the previous version.
-  const env = caches.lastText !== undefined ? diffEnvelope(caches.lastText, text) : undefined;
+  // Error recovery can parse unchanged text differently (an unterminated comment or #if before it): with errors in
+  // either tree, everything from the first difference on counts as changed.
+  let env = caches.lastText !== undefined ? diffEnvelope(caches.lastText, text) : undefined;
+  if (env && (caches.lastHadErrors || tree.rootNode.hasError)) env = { start: env.start, oldEnd: caches.lastText!.length, newEnd: text.length };
   return makeAnalysis(uri, text, tree, lines, findFunctions(tree, text), detachRefs(findRefs(text, tree)), caches, env);
 }
 
@@ -184,7 +190,12 @@ export function incrementalAnalysis(prev: DocumentAnalysis, text: string, tree: 
   for (const r of detachRefs(findRefs(text, tree, { start: rs, end: re }))) refs.push(r);
   while (i < old.length && old[i].start < oldRe) i++;
   for (; i < old.length; i++) refs.push(d === 0 ? old[i] : shiftRef(old[i], d));
-  return makeAnalysis(prev.uri, text, tree, lineIndexFromStarts(starts), findFunctions(tree, text), refs, caches, env);
+  // The per-function memos follow this envelope: it covers the edit and every range whose syntax changed, so a
+  // function whose text is unchanged but whose tree is not (error recovery after an unterminated comment, an
+  // unbalanced brace or #if) is recomputed. Widening keeps the envelope valid: old and new still agree outside it.
+  const newEnd = Math.max(env.newEnd, de);
+  const memoEnv: Envelope = { start: Math.min(env.start, ds), newEnd, oldEnd: newEnd - d };
+  return makeAnalysis(prev.uri, text, tree, lineIndexFromStarts(starts), findFunctions(tree, text), refs, caches, memoEnv);
 }
 
 /** References are reused by later versions: their strings must not keep this version's text alive (detach.ts). */

@@ -53,8 +53,22 @@ export function cParser(): Parser {
   return shared;
 }
 
+/** Characters handed to the parser per read (web-tree-sitter copies at most 10 KiB of UTF-16 per callback). */
+const CHUNK = 4096;
+
+/** The read at `i`: up to CHUNK characters, never ending between the two halves of a surrogate pair. */
+function chunkAt(text: string, i: number): string {
+  if (i >= text.length) return '';
+  let end = Math.min(text.length, i + CHUNK);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff && end < text.length) end++;
+  return text.slice(i, end);
+}
+
 export function parseC(text: string, old?: Tree): Tree {
-  const tree = cParser().parse(text, old ?? null);
+  // Bounded chunks rather than the string: for a string, web-tree-sitter slices the whole rest of the text on every
+  // read, which an incremental re-parse (many short reads at scattered offsets) pays for on each edit.
+  const tree = cParser().parse((i: number) => chunkAt(text, i), old ?? null);
   if (!tree) throw new Error('kvm-lens: tree-sitter returned no tree');
   return tree;
 }

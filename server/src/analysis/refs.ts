@@ -3,7 +3,7 @@
 // to text patterns when the grammar misparsed the surrounding code (kernel macros, asm).
 import type { Node, Tree } from 'web-tree-sitter';
 import {
-  ACCESSORS, GHCB_FIELDS, INSTRUCTIONS, VMCB_FIELDS, VMCS_BY_VMCS12_MEMBER, VMSA_FIELDS, entityForIdentifier, findGhcbField, findVmcbField,
+  ACCESSORS, GHCB_FIELDS, INSTRUCTIONS, VMCB_FIELDS, VMCS_BY_VMCS12_MEMBER, VMSA_FIELDS, entityForIdentifier, entityIdentifiers, findGhcbField, findVmcbField,
   findVmsaField, type AccessorInfo, type Entity, type VmcbArea, type VmcbField,
 } from '../model/index';
 
@@ -41,11 +41,39 @@ export interface FieldRef {
 
 const ACCESSOR_BY_NAME = new Map(ACCESSORS.map((a) => [a.name, a]));
 const INSTRUCTION_NAMES = new Map(INSTRUCTIONS.flatMap((i) => [i.name, ...i.aliases].map((n) => [n, i] as const)));
-const IDENT = /[A-Za-z_][A-Za-z0-9_]*/g;
 /** Member names worth classifying: vmcs12 members and VMCB member names (plus area names). */
 const MEMBER_NAMES = new Set<string>([...VMCS_BY_VMCS12_MEMBER.keys(), ...VMCB_FIELDS.flatMap((f) => [f.name, ...f.aliases]), 'intercepts',
   ...VMSA_FIELDS.map((f) => f.name), ...GHCB_FIELDS.map((f) => f.name)]);
-const ASM_INSN = /\b(vmsave|vmload|vmrun|stgi|clgi|vmmcall|invlpga|vmlaunch|vmresume|vmread|vmwrite|vmptrld|vmclear|vmxon|vmxoff|invept|invvpid)\b/g;
+
+/**
+ * The identifiers findRefs classifies (entity names, member names, instruction names) by their first two characters
+ * (an ASCII pair; the second is 0 for a one-character name): a kernel file's other identifiers — most of them —
+ * are skipped without a substring or a lookup.
+ */
+const CANDIDATE_PREFIX = (() => {
+  const t = new Uint8Array(128 * 128);
+  const mark = (n: string): void => {
+    const a = n.charCodeAt(0);
+    const b = n.length > 1 ? n.charCodeAt(1) : 0;
+    if (a < 128 && b < 128) t[a * 128 + b] = 1;
+  };
+  for (const n of entityIdentifiers()) mark(n);
+  for (const n of MEMBER_NAMES) mark(n);
+  for (const n of INSTRUCTION_NAMES.keys()) mark(n);
+  return t;
+})();
+
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+function isIdentPart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57);
+}
+
+/** Instruction mnemonics looked for inside asm strings. */
+const ASM_MNEMONICS = ['vmsave', 'vmload', 'vmrun', 'stgi', 'clgi', 'vmmcall', 'invlpga', 'vmlaunch', 'vmresume', 'vmread', 'vmwrite', 'vmptrld',
+  'vmclear', 'vmxon', 'vmxoff', 'invept', 'invvpid'];
 
 function formOf(e: Entity): RefForm {
   switch (e.kind) {
@@ -89,15 +117,23 @@ export function findRefs(text: string, tree: Tree, opts: RefScanOptions = {}): F
   const from = opts.start ?? 0;
   const to = opts.end ?? text.length;
   const lexer = lexerFor(text);
-  IDENT.lastIndex = from;
-  let m: RegExpExecArray | null;
-  while ((m = IDENT.exec(text)) !== null && m.index < to) {
-    const name = m[0];
-    const start = m.index;
-    const end = start + name.length;
+  const len = text.length;
+  // Identifiers ([A-Za-z_][A-Za-z0-9_]*) starting in [from, to), scanned by hand: most are skipped by their first two
+  // characters (CANDIDATE_PREFIX) before a substring is made.
+  let next = from;
+  while (next < to) {
+    const c0 = text.charCodeAt(next);
+    if (!isIdentStart(c0)) { next++; continue; }
+    const start = next;
+    let end = start + 1;
+    while (end < len && isIdentPart(text.charCodeAt(end))) end++;
+    next = end;
+    const c1 = end > start + 1 ? text.charCodeAt(start + 1) : 0;
+    if (c1 < 128 && !CANDIDATE_PREFIX[c0 * 128 + c1]) continue;
     const prev = start > 0 ? text.charCodeAt(start - 1) : 0;
     // Skip the tail of a number literal like 0x1f or a preprocessor-pasted token.
     if (prev >= 48 && prev <= 57) continue;
+    const name = text.slice(start, end);
     const direct = entityForIdentifier(name);
     const memberish = MEMBER_NAMES.has(name) &&
       (prev === 46 /* . */ || (prev === 62 /* > */ && text.charCodeAt(start - 2) === 45) || isMemberAfterSpace(text, start));
@@ -468,15 +504,22 @@ function markWrite(r: FieldRef, expr: Node | undefined): void {
 
 /** `asm volatile("vmsave %0" ...)`, `__ex("vmload")`, `asm volatile(__ex("vmsave") ...)`. */
 function scanAsm(text: string, root: Node, from: number, to: number, refs: FieldRef[]): void {
-  ASM_INSN.lastIndex = from;
-  let m: RegExpExecArray | null;
-  while ((m = ASM_INSN.exec(text)) !== null && m.index < to) {
-    const start = m.index;
-    const end = start + m[1].length;
+  // Each mnemonic found with indexOf (a literal search) rather than one \b(a|b|...)\b regex over the text.
+  const sites: Array<{ start: number; name: string }> = [];
+  for (const name of ASM_MNEMONICS) {
+    for (let i = text.indexOf(name, from); i >= 0 && i < to; i = text.indexOf(name, i + 1)) {
+      const end = i + name.length;
+      if ((i > 0 && isIdentPart(text.charCodeAt(i - 1))) || (end < text.length && isIdentPart(text.charCodeAt(end)))) continue;
+      sites.push({ start: i, name });
+    }
+  }
+  sites.sort((a, b) => a.start - b.start);
+  for (const { start, name } of sites) {
+    const end = start + name.length;
     const node = root.descendantForIndex(start, end);
     if (!node || (node.type !== 'string_content' && node.type !== 'string_literal')) continue;
-    const insn = INSTRUCTION_NAMES.get(m[1]);
-    if (insn) refs.push({ start, end, name: m[1], form: 'instruction', entity: insn, inComment: false, isWrite: false });
+    const insn = INSTRUCTION_NAMES.get(name);
+    if (insn) refs.push({ start, end, name, form: 'instruction', entity: insn, inComment: false, isWrite: false });
   }
 }
 

@@ -39,6 +39,11 @@ for (const a of ACCESSORS) add(a.name, a);
 for (const i of INSTRUCTIONS) { add(i.name, i); for (const a of i.aliases) add(a, i); }
 for (const y of SYMBOLS) { add(y.name, y); for (const a of y.aliases) add(a, y); }
 
+/** Every identifier entityForIdentifier() answers (for scanners that pre-filter candidates). */
+export function entityIdentifiers(): Iterable<string> {
+  return BY_IDENT.keys();
+}
+
 /** Entity named by a C identifier as it appears in KVM code (e.g. `GUEST_PDPTR0`, `V_IRQ_MASK`, `MSR_IA32_XFD`). */
 export function entityForIdentifier(ident: string): Entity | undefined {
   return BY_IDENT.get(ident);

@@ -13,6 +13,7 @@ import { guardsAt } from '../../analysis/conditions';
 import { APM_VMCB02_CONTROLS, L0_ONLY_INT_CTL, SDM_ENTRY_EVERY_TIME, SHARED_ENABLE_FIELDS } from '../../model/stateSwitch';
 import type { Finding, Rule } from '../findings';
 import { codeOnly } from './nestedWriteback';
+import { cachedPerFunction } from '../../analysis/incremental';
 
 const RULE = 'always-provided';
 const RARE = /^prepare_vmcs02_(rare|full)$/;
@@ -76,10 +77,17 @@ export const alwaysProvided: Rule = {
     if (t.includes('vmcb02') || t.includes('nested.ctl')) {
       for (const fn of doc.functions) {
         const raw = t.slice(fn.bodyStart, fn.bodyEnd);
-        if (!raw.includes('control')) continue;
-        const body = codeOnly(raw);
-        if (raw.includes('vmcb01')) svmSharedEnables(fn, body, out);
-        if (raw.includes('int_ctl')) svmIntCtlFromL1(fn, body, out);
+        const shared = raw.includes('vmcb01');
+        const intCtl = raw.includes('int_ctl');
+        if (!raw.includes('control') || (!shared && !intCtl)) continue;
+        // Depends on the function's text only.
+        out.push(...cachedPerFunction(doc, `${RULE}:svm`, fn, () => {
+          const found: Finding[] = [];
+          const body = codeOnly(raw);
+          if (shared) svmSharedEnables(fn, body, found);
+          if (intCtl) svmIntCtlFromL1(fn, body, found);
+          return found;
+        }));
       }
     }
     return out;

@@ -11,6 +11,7 @@ import { findVmcbField } from '../../model/vmcb';
 import { SDM_ERROR_CODE, APM_EXITCODE, ERROR_CODE_FIELDS } from '../../model/fieldWidths';
 import type { Finding, Rule } from '../findings';
 import { codeOnly } from './nestedWriteback';
+import { cachedPerFunction } from '../../analysis/incremental';
 
 /** Places an exception error code is stored into a field whose bits 31:16 must be 0. */
 const ERROR_CODE_SINKS: ReadonlyArray<{ name: string; pattern: RegExp }> = [
@@ -51,7 +52,7 @@ function exitCodeHi(fn: FunctionInfo, body: string, out: Finding[]): void {
   }
 }
 
-function errorCodes(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out: Finding[]): void {
+function errorCodes(fn: FunctionInfo, body: string, out: Finding[]): void {
   for (const sink of ERROR_CODE_SINKS) {
     for (const m of body.matchAll(sink.pattern)) {
       const value = (m.groups?.value ?? '').trim();
@@ -63,7 +64,6 @@ function errorCodes(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out: 
       });
     }
   }
-  void doc;
 }
 
 const NARROW_DECL = /\b(u8|u16|u32|int|unsigned int|unsigned|s32|__u32)\s+(\w+)\s*=\s*([^;,]*?(?:->|\.)\s*(control|save)\s*\.\s*([a-z_0-9]+))\s*;/g;
@@ -96,15 +96,21 @@ export const fieldWidth: Rule = {
     const err = t.includes('VM_ENTRY_EXCEPTION_ERROR_CODE') || t.includes('vm_exit_intr_error_code');
     if (!svm && !err) return out;
     for (const fn of doc.functions) {
-      const raw = t.slice(fn.bodyStart, fn.bodyEnd);
-      const doHi = raw.includes('exit_code_hi');
-      const doErr = err && /VM_ENTRY_EXCEPTION_ERROR_CODE|vm_exit_intr_error_code/.test(raw);
-      const doNarrow = svm && /\b(u8|u16|u32|int|unsigned|s32|__u32)\s+\w+\s*=[^;]*(control|save)\s*\./.test(raw);
-      if (!doHi && !doErr && !doNarrow) continue;
-      const body = codeOnly(raw);
-      if (doHi) exitCodeHi(fn, body, out);
-      if (doErr) errorCodes(doc, fn, body, out);
-      if (doNarrow) narrowLocals(fn, body, out);
+      // Depends on the function's text and the two document flags above (the key).
+      out.push(...cachedPerFunction(doc, `${RULE}:${svm}:${err}`, fn, () => {
+        const raw = t.slice(fn.bodyStart, fn.bodyEnd);
+        const doHi = raw.includes('exit_code_hi');
+        const doErr = err && /VM_ENTRY_EXCEPTION_ERROR_CODE|vm_exit_intr_error_code/.test(raw);
+        const doNarrow = svm && (raw.includes('control') || raw.includes('save')) &&
+          /\b(u8|u16|u32|int|unsigned|s32|__u32)\s+\w+\s*=[^;]*(control|save)\s*\./.test(raw);
+        const found: Finding[] = [];
+        if (!doHi && !doErr && !doNarrow) return found;
+        const body = codeOnly(raw);
+        if (doHi) exitCodeHi(fn, body, found);
+        if (doErr) errorCodes(fn, body, found);
+        if (doNarrow) narrowLocals(fn, body, found);
+        return found;
+      }));
     }
     return out;
   },

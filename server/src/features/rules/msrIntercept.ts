@@ -16,6 +16,8 @@ import {
 } from '../../model/msrIntercepts';
 import type { Finding, Rule } from '../findings';
 import { codeOnly } from './nestedWriteback';
+import { callSites } from './textScan';
+import { cachedPerFunction, scanSegments } from '../../analysis/incremental';
 
 const RULE = 'msr-intercept';
 const CALLS = /\b(vmx_disable_intercept_for_msr|svm_disable_intercept_for_msr|vmx_set_intercept_for_msr|svm_set_intercept_for_msr|set_msr_interception)\s*\(/g;
@@ -72,15 +74,25 @@ function passthroughs(fn: FunctionInfo, body: string): Passthrough[] {
   return out;
 }
 
+interface Directive { index: number; kw: string; rest: string }
+
+/** Conditional-compilation directives of [from, to), with absolute offsets. */
+function directives(text: string, from: number, to: number): Directive[] {
+  const out: Directive[] = [];
+  const re = /^[ \t]*#[ \t]*(ifdef|ifndef|if|elif|else|endif)\b([^\n]*)/gm;
+  const part = text.slice(from, to);
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(part)) !== null) out.push({ index: from + m.index, kw: m[1], rest: m[2] });
+  return out;
+}
+
 /** Offsets [start, end) where `#ifdef CONFIG_X86_64` (or an equivalent #if) is in force. */
-function x86_64Regions(text: string): Array<[number, number]> {
+function x86_64Regions(doc: DocumentAnalysis): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   const stack: Array<{ x64: boolean; start: number }> = [];
-  const re = /^[ \t]*#[ \t]*(ifdef|ifndef|if|elif|else|endif)\b([^\n]*)/gm;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    const kw = m[1];
-    const rest = m[2];
+  // Scanned per function (and gap): a directive line never spans two segments.
+  for (const m of scanSegments(doc, `${RULE}:directives`, directives)) {
+    const { kw, rest } = m;
     if (kw === 'ifdef' || kw === 'if' || kw === 'ifndef') {
       const x64 = kw !== 'ifndef' && /CONFIG_X86_64\b/.test(rest) && !/!\s*(defined\s*\(\s*)?CONFIG_X86_64|IS_ENABLED\s*\(\s*CONFIG_X86_32/.test(rest);
       stack.push({ x64, start: m.index });
@@ -148,13 +160,11 @@ function nestedMerge(doc: DocumentAnalysis, out: Finding[]): void {
   }
   for (const [name, consultsL0] of helpers) {
     if (consultsL0) continue;
-    const re = new RegExp(`\\b${name}\\s*\\(`, 'g');
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(doc.text)) !== null) {
-      const fn = doc.functions.find((f) => m!.index >= f.bodyStart && m!.index < f.bodyEnd);
+    for (const m of scanSegments(doc, `${RULE}:calls:${name}`, (text, from, to) => callSites(text.slice(from, to), [name]).map((c) => ({ index: c.index + from })))) {
+      const fn = doc.functions.find((f) => m.index >= f.bodyStart && m.index < f.bodyEnd);
       if (!fn || fn.name === name) continue;
       if (/_l01\b|vmcs01/.test(guardText(doc, m.index))) continue;
-      const parsed = callArgs(doc.text, m.index + m[0].length - 1);
+      const parsed = callArgs(doc.text, doc.text.indexOf('(', m.index + name.length));
       const msr = parsed?.args[2] ?? 'the MSR';
       if (/X2APIC_MSR|APIC_BASE_MSR/.test(msr)) continue; // x2APIC: L2's APIC virtualization is vmcs12's, not vmcs01's
       out.push({
@@ -197,16 +207,25 @@ export const msrIntercept: Rule = {
   run(doc: DocumentAnalysis): Finding[] {
     const out: Finding[] = [];
     const t = doc.text;
-    if (!/intercept|msr_bitmap/.test(t)) return out;
+    if (!t.includes('intercept') && !t.includes('msr_bitmap')) return out;
     let regions: Array<[number, number]> | undefined;
-    const getRegions = (): Array<[number, number]> => (regions ??= x86_64Regions(t));
+    const getRegions = (): Array<[number, number]> => (regions ??= x86_64Regions(doc));
     for (const fn of doc.functions) {
       const raw = t.slice(fn.bodyStart, fn.bodyEnd);
-      if (!/intercept|msr_bitmap/.test(raw)) continue;
-      const body = codeOnly(raw);
-      if (/_intercept_for_msr|set_msr_interception/.test(raw)) checkPassthroughs(doc, fn, body, getRegions, out);
-      if (raw.includes('msr_bitmap')) currentVmcsQuery(fn, body, out);
-      if (raw.includes('intercepts')) nestedInstructionIntercepts(fn, body, out);
+      if (!raw.includes('intercept') && !raw.includes('msr_bitmap')) continue;
+      const pass = /_intercept_for_msr|set_msr_interception/.test(raw);
+      // The findings depend on the function's text and tree, and, for passthroughs, on which parts of the body lie in
+      // a 64-bit-only #ifdef, which may open outside it: the key names those parts relative to the body.
+      const in64 = pass ? getRegions().filter(([s, e]) => e > fn.bodyStart && s < fn.bodyEnd)
+        .map(([s, e]) => `${Math.max(0, s - fn.bodyStart)}-${Math.min(fn.bodyEnd, e) - fn.bodyStart}`).join(',') : '';
+      out.push(...cachedPerFunction(doc, `${RULE}:${pass}:${in64}`, fn, () => {
+        const found: Finding[] = [];
+        const body = codeOnly(raw);
+        if (pass) checkPassthroughs(doc, fn, body, getRegions, found);
+        if (raw.includes('msr_bitmap')) currentVmcsQuery(fn, body, found);
+        if (raw.includes('intercepts')) nestedInstructionIntercepts(fn, body, found);
+        return found;
+      }));
     }
     if (t.includes('nested_vmx_')) nestedMerge(doc, out);
     return out;

@@ -10,6 +10,7 @@
 import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
 import { guardsAt } from '../../analysis/conditions';
 import { roleOfFunction } from '../../analysis/roles';
+import { cachedPerFunction } from '../../analysis/incremental';
 import { APM_VMEXIT, SDM_EXIT_SAVE, VMX_CONDITIONAL_SAVES, ZEROED_WITH, vmexitWriteOf } from '../../model/nestedExit';
 import type { Finding, Rule } from '../findings';
 
@@ -59,7 +60,6 @@ function svmFindings(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out:
 }
 
 function vmxFindings(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out: Finding[]): void {
-  if (roleOfFunction(doc, fn.name)?.kind !== 'after-l2-exit') return;
   VMCS12_WRITE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = VMCS12_WRITE.exec(body)) !== null) {
@@ -86,9 +86,25 @@ export const nestedWriteback: Rule = {
     const hasVmx = doc.text.includes('vmcs12');
     if (!hasSvm && !hasVmx) return out;
     for (const fn of doc.functions) {
-      const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
-      if (hasSvm && /control\s*\./.test(raw) && /vmcb12|nested_vmcb/.test(raw)) svmFindings(doc, fn, codeOnly(raw), out);
-      if (hasVmx && raw.includes('vmcs12')) vmxFindings(doc, fn, codeOnly(raw), out);
+      // Each part depends on the function's text and tree only; the VMX part applies to an emulated VM exit, a role
+      // that depends on the callers, so it is asked only of functions with candidate findings.
+      if (hasSvm) {
+        out.push(...cachedPerFunction(doc, 'nested-writeback:svm', fn, () => {
+          const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
+          const found: Finding[] = [];
+          if (/control\s*\./.test(raw) && /vmcb12|nested_vmcb/.test(raw)) svmFindings(doc, fn, codeOnly(raw), found);
+          return found;
+        }));
+      }
+      if (hasVmx) {
+        const found = cachedPerFunction(doc, 'nested-writeback:vmx', fn, () => {
+          const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
+          const vmx: Finding[] = [];
+          if (raw.includes('vmcs12')) vmxFindings(doc, fn, codeOnly(raw), vmx);
+          return vmx;
+        });
+        if (found.length && roleOfFunction(doc, fn.name)?.kind === 'after-l2-exit') out.push(...found);
+      }
     }
     return out;
   },

@@ -9,6 +9,7 @@ import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
 import { APM_LBRV_DEBUGCTL, HOST_OWNED_BITS, SDM_DEBUGCTL_LOAD, VMRUN_FEATURE_LOADED } from '../../model/stateSwitch';
 import type { Finding, Rule } from '../findings';
 import { codeOnly } from './nestedWriteback';
+import { cachedFunctionValue, cachedPerFunction } from '../../analysis/incremental';
 
 const RULE = 'unswitched-state';
 const RUN_FN = /^svm_vcpu_run$/;
@@ -20,7 +21,12 @@ function svmFeatureLoaded(doc: DocumentAnalysis, out: Finding[]): void {
   for (const s of VMRUN_FEATURE_LOADED) {
     // A guest value stored into the save-area field (not a copy between VMCBs, not a clear).
     const guestStore = new RegExp(`save\\s*\\.\\s*${s.field}\\s*=\\s*(data|val|value|msr_info->data)\\s*;`);
-    if (!guestStore.test(codeOnly(doc.text))) continue;
+    // Stores are statements, so inside functions: each function's answer is kept while its text is unchanged.
+    const stores = (fn: FunctionInfo): boolean => cachedFunctionValue(doc, `${RULE}:store:${s.field}`, fn, () => {
+      const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
+      return raw.includes(s.field) && guestStore.test(codeOnly(raw));
+    }, (v) => v);
+    if (!doc.functions.some(stores)) continue;
     if (s.manualLoad.test(runBody)) continue;
     const m = /\b(svm_vcpu_enter_exit|__svm_vcpu_run|__svm_sev_es_vcpu_run)\s*\(/.exec(runBody);
     const start = run.bodyStart + (m ? m.index : 0);
@@ -57,7 +63,12 @@ export const unswitchedState: Rule = {
     if (t.includes('GUEST_IA32_DEBUGCTL')) {
       for (const fn of doc.functions) {
         const raw = t.slice(fn.bodyStart, fn.bodyEnd);
-        if (raw.includes('GUEST_IA32_DEBUGCTL')) hostOwned(fn, codeOnly(raw), out);
+        if (!raw.includes('GUEST_IA32_DEBUGCTL')) continue;
+        out.push(...cachedPerFunction(doc, `${RULE}:host-owned`, fn, () => {
+          const found: Finding[] = [];
+          hostOwned(fn, codeOnly(raw), found);
+          return found;
+        }));
       }
     }
     return out;

@@ -1,211 +1,25 @@
 // Executes a written flow (seed 004 notation) on the machine, line by line. The model decides every transition
 // itself (does this WRMSR exit? is the fpstate big enough?) and checks the ones the author wrote.
 import {
-  DEFAULT_CONFIG, Machine, hwMsrName, XFD_INDEX, XFEATURE_XTILEDATA, displayLocation, formatCell, hex, msrByIndex, msrByName,
-  registersFor, valueCell, vmcsField, PAGING_MODES,
-  type MachineConfig, type MachineLevel, type MsrOp, type PagingMode,
+  Machine, hwMsrName, XFD_INDEX, XFEATURE_XTILEDATA, formatCell, hex, registersFor, valueCell, vmcsField, PAGING_MODES,
+  type MachineLevel, type MsrOp, type PagingMode,
 } from '../../model/machine/index';
-import type { Actor, SimFinding, SimStep, SimulationResult } from '../../protocol/simulation';
+import type { Actor, SimFinding, SimulationResult } from '../../protocol/simulation';
 import { parseFlowLines, type FlowLine, type FlowTag } from './flowParse';
+import { findMsrIn, flowConfig, msrName, parseMsrOp, parseVmcsField, vmwriteValue, xfdValueFromPhrase } from './flowText';
+import { FlowTransitions } from './flowTransitions';
 
-interface PendingExit { line: number; reason: string; code?: number; what: string; msr?: { op: MsrOp; index: number; value?: bigint } }
+// A run's state and transitions are in flowTransitions.ts, reading MSR operations and `# config:` lines in
+// flowText.ts; here the tagged lines (guest and host operations), the end-of-flow checks and the entry point.
+export { flowConfig, parseMsrOp } from './flowText';
 
 const GUEST_TAGS = new Set<FlowTag>(['G', 'L1', 'L2']);
 
-class FlowRun {
-  readonly m: Machine;
-  readonly steps: SimStep[] = [];
-  readonly findings: SimFinding[] = [];
-  private pending?: PendingExit;
-  /** The last guest instruction the model executed (for checking a written trap). */
-  private lastGuest?: { line: number; op: string; exited: boolean; why: string };
-  /** Guest MSR write that trapped and is being emulated by the host. */
-  private trapped?: { index: number; value?: bigint; line: number };
+/** A flow run: the operations of tagged lines on top of the transitions. */
+class FlowRun extends FlowTransitions {
   private passthroughLine?: number;
   private firstDirectXfdLine?: number;
   private synced = false;
-
-  constructor(cfg: MachineConfig) {
-    this.m = new Machine(cfg);
-    this.m.level = cfg.nested ? 'L2' : 'L1';
-  }
-
-  /** The vCPU starts where the flow's first tagged line runs: (L1) in L1 even on a nested config, (HK) in the host. */
-  startAt(tag: FlowTag | undefined): void {
-    if (tag === 'L1') this.m.level = 'L1';
-    else if (tag === 'L2') this.m.level = 'L2';
-    else if (tag === 'HK') this.m.level = 'L0';
-    else if (tag === 'HU') this.m.level = 'HU';
-  }
-
-  private get guestLevel(): 'L1' | 'L2' {
-    return this.m.cfg.nested ? 'L2' : 'L1';
-  }
-
-  find(line: number, severity: SimFinding['severity'], rule: string, message: string): void {
-    this.findings.push({ line, severity, rule, message });
-  }
-
-  /** Run `fn` as one step on `line`; collects the machine's changes and findings. */
-  step(line: number, actor: Actor, op: string, fn: () => { vmExit?: boolean; explanation?: string; source?: string } | void, simulated = true): SimStep {
-    this.m.begin(this.steps.length + 1);
-    const r = fn() ?? {};
-    const s: SimStep = {
-      index: this.steps.length + 1, line, actor, op, simulated,
-      changes: this.m.changes.map((c) => ({ ...c, location: displayLocation(c.location) })),
-      level: this.m.level,
-    };
-    if (r.vmExit !== undefined) s.vmExit = r.vmExit;
-    if (r.explanation) s.explanation = r.explanation;
-    if (r.source) s.source = r.source;
-    this.steps.push(s);
-    for (const f of this.m.findings) this.find(line, f.severity, f.rule, f.source ? `${f.message} [${f.source}]` : f.message);
-    return s;
-  }
-
-  narration(line: number, actor: Actor, text: string): void {
-    this.step(line, actor, text, () => undefined, false);
-  }
-
-  // ---- transitions ------------------------------------------------------------------------------------------------
-
-  vmExit(line: number, written: boolean, reason?: string, code?: number): void {
-    const vendor = this.m.cfg.vendor;
-    this.step(line, 'HW', `${vendor === 'vmx' ? 'VM exit' : '#VMEXIT'}${reason ? ` (${reason})` : ''}${written ? '' : ' [inserted by the model]'}`, () => {
-      if (vendor === 'vmx') this.m.vmxExit(code);
-      else this.m.svmVmexit(code);
-      return {
-        explanation: `${this.m.exitedFromL2 ? 'L2' : 'guest'} → L0: guest state saved, exit information recorded, host state loaded${vendor === 'svm' ? ', GIF cleared' : ''}`,
-        source: Machine.source(vendor === 'vmx' ? 'vmexit' : 'vmexit-svm'),
-      };
-    });
-  }
-
-  vmEntry(line: number, target: 'L1' | 'L2', written: boolean): void {
-    const vendor = this.m.cfg.vendor;
-    this.step(line, 'HW', `${vendor === 'vmx' ? 'VM entry' : 'VMRUN'} into ${target}${written ? '' : ' [inserted by the model]'}`, () => {
-      if (vendor === 'vmx') this.m.vmxEntry(target);
-      else this.m.svmVmrun(target);
-      return { explanation: `guest state loaded from ${vendor === 'vmx' ? (target === 'L2' ? 'vmcs02' : 'vmcs01') : (target === 'L2' ? 'vmcb02' : 'vmcb01')}`, source: Machine.source(vendor === 'vmx' ? 'vmentry' : 'vmrun') };
-    });
-  }
-
-  /** A written line needs the vCPU in `want`; if it is elsewhere, report and let the model move it there. */
-  ensureLevel(line: number, want: 'host' | 'user' | 'guest', label: string): void {
-    const lvl = this.m.level;
-    const isGuest = lvl === 'L1' || lvl === 'L2';
-    if (want === 'guest' && isGuest) return;
-    if (want === 'host' && lvl === 'L0') return;
-    if (want === 'user' && lvl === 'HU') return;
-    if (want === 'host' && isGuest) {
-      if (this.pending) { this.resolvePendingExit(line, false); return; }
-      this.find(line, 'warning', 'flow-missing-transition', `${label} runs in the host kernel, but the vCPU is still in the guest: a trap/VM exit transition is missing before this line`);
-      this.vmExit(line, false);
-      return;
-    }
-    if (want === 'guest') {
-      if (lvl === 'HU') this.step(line, 'HU', 'KVM_RUN ioctl [inserted by the model]', () => { this.m.level = 'L0'; });
-      this.find(line, 'warning', 'flow-missing-transition', `${label} runs in the guest, but the vCPU is in ${lvl === 'HU' ? 'host user space' : 'the host kernel'}: an "--enter guest--" transition is missing before this line`);
-      this.vmEntry(line, this.guestLevel, false);
-      return;
-    }
-    if (want === 'user') {
-      this.find(line, 'warning', 'flow-missing-transition', `${label} runs in host user space, but the vCPU is ${isGuest ? 'in the guest' : 'in the host kernel'}: "--exit to userspace--" is missing before this line`);
-      if (isGuest) this.vmExit(line, false);
-      this.step(line, 'KVM', 'return to user space [inserted by the model]', () => { this.m.level = 'HU'; });
-      return;
-    }
-    // want host, in user space
-    this.find(line, 'warning', 'flow-missing-transition', `${label} runs in the host kernel, but the vCPU is in host user space: "--back to kernel via kvm_run--" is missing before this line`);
-    this.step(line, 'HU', 'KVM_RUN ioctl [inserted by the model]', () => { this.m.level = 'L0'; });
-  }
-
-  /** The guest did something the model says exits, and the next line is not a trap. */
-  private resolvePendingExit(nextLine: number, continuesInGuest: boolean): void {
-    const p = this.pending!;
-    this.pending = undefined;
-    this.find(p.line, 'warning', 'flow-missing-trap',
-      `the model says ${p.what} causes a VM exit (${p.reason}), but the flow ${continuesInGuest ? 'continues in the guest' : 'has no trap'} after it`);
-    this.vmExit(nextLine, false, p.reason, p.code);
-    if (p.msr && p.msr.op === 'write') {
-      this.trapped = { index: p.msr.index, value: p.msr.value, line: p.line };
-      if (continuesInGuest) {
-        this.step(nextLine, 'KVM', `emulate WRMSR ${msrName(p.msr.index)} [inserted by the model]`, () => {
-          const r = this.m.emulateWrmsr(p.msr!.index, p.msr!.value);
-          if (r.fpstate === 'too-small') { this.m.reallocFpstate(); this.m.completeWrmsr(); }
-        });
-      }
-    }
-    if (continuesInGuest) this.vmEntry(nextLine, this.guestLevel, false);
-  }
-
-  transition(l: Extract<FlowLine, { kind: 'transition' }>): void {
-    const t = l.transition;
-    if (!t) { this.narration(l.line, 'KVM', `--${l.text}--`); return; }
-    const lvl = this.m.level;
-    const inGuest = lvl === 'L1' || lvl === 'L2';
-    switch (t) {
-      case 'exit': case 'exit-to-l1': {
-        if (!inGuest) {
-          this.find(l.line, 'warning', 'flow-unexpected-trap', `"--${l.text}--" but the vCPU is not in a guest (it is in ${lvl === 'HU' ? 'host user space' : 'the host kernel'})`);
-          this.narration(l.line, 'HW', `--${l.text}-- (no guest running)`);
-          return;
-        }
-        const p = this.pending;
-        this.pending = undefined;
-        if (!p && this.lastGuest && !this.lastGuest.exited) {
-          this.find(l.line, 'warning', 'flow-unexpected-trap',
-            `"--${l.text}--" is written, but the model says the preceding ${this.lastGuest.op} (line ${this.lastGuest.line}) does not exit: ${this.lastGuest.why}`);
-        }
-        if (p?.msr?.op === 'write') this.trapped = { index: p.msr.index, value: p.msr.value, line: p.line };
-        this.vmExit(l.line, true, p?.reason ?? (this.lastGuest && !this.lastGuest.exited ? 'no exit condition in the model; reason not stated' : 'reason not stated'), p?.code);
-        this.lastGuest = undefined;
-        if (t === 'exit-to-l1') this.reflectToL1(l.line);
-        return;
-      }
-      case 'to-user':
-        if (this.pending) this.resolvePendingExit(l.line, false);
-        if (this.m.level !== 'L0') this.ensureLevel(l.line, 'host', `"--${l.text}--"`);
-        this.step(l.line, 'KVM', 'exit to user space (KVM_RUN returns)', () => {
-          this.m.hostUsesFpstate('exit to user space');
-          this.m.level = 'HU';
-        });
-        return;
-      case 'to-kernel':
-        if (lvl !== 'HU') this.find(l.line, 'warning', 'flow-unexpected-transition', `"--${l.text}--" but the vCPU is not in host user space`);
-        this.step(l.line, 'HU', 'KVM_RUN ioctl: back to the host kernel', () => { this.m.level = 'L0'; });
-        return;
-      case 'enter': case 'enter-l2': {
-        if (this.pending) this.resolvePendingExit(l.line, false);
-        if (inGuest) {
-          this.find(l.line, 'warning', 'flow-unexpected-transition', `"--${l.text}--" but the vCPU is already in the guest`);
-          this.narration(l.line, 'HW', `--${l.text}--`);
-          return;
-        }
-        if (lvl === 'HU') this.ensureLevel(l.line, 'host', `"--${l.text}--"`);
-        const target: 'L1' | 'L2' = t === 'enter-l2' || (this.m.cfg.nested && this.m.level === 'L0' && !/\bl1\b/i.test(l.text)) ? 'L2' : 'L1';
-        if (this.trapped && this.m.pendingWrmsr) {
-          this.find(l.line, 'info', 'flow-incomplete-emulation', `the guest is re-entered while the WRMSR from line ${this.trapped.line} is still waiting for completion`);
-        }
-        this.vmEntry(l.line, target, true);
-        return;
-      }
-      case 'migrate':
-        this.step(l.line, 'KVM', `vCPU migrates to another physical CPU`, () => {
-          this.m.migrate();
-          return { explanation: 'per-CPU host state (HOST_TR_BASE, HOST_GDTR_BASE) must be rewritten for the new CPU (vmx_vcpu_load_vmcs)', source: Machine.source('migrate') };
-        });
-        return;
-    }
-  }
-
-  private reflectToL1(line: number): void {
-    this.step(line, 'KVM', this.m.cfg.vendor === 'vmx' ? 'nested_vmx_vmexit: sync vmcs02 → vmcs12, load vmcs12 host state' : 'nested_svm_vmexit: sync vmcb02 → vmcb12, GIF = 0', () => {
-      if (this.m.cfg.vendor === 'vmx') this.m.nestedVmxVmexit();
-      else this.m.nestedSvmVmexit();
-      return { source: Machine.source(this.m.cfg.vendor === 'vmx' ? 'vmexit' : 'vmexit-svm') };
-    });
-  }
 
   // ---- tagged lines -----------------------------------------------------------------------------------------------
 
@@ -523,99 +337,6 @@ class FlowRun {
       this.find(anchor, 'warning', 'msr-passthrough-sync',
         `after WRMSR interception for IA32_XFD is disabled${this.passthroughLine ? ` (line ${this.passthroughLine})` : ''}, guest writes${this.firstDirectXfdLine ? ` from line ${this.firstDirectXfdLine} on` : ''} change IA32_XFD without a VM exit; the host software state (fpstate->xfd and the per-CPU xfd cache) stays stale until KVM re-reads the MSR after the next VM exit (fpu_sync_guest_vmexit_xfd_state()); the flow never re-syncs it [${Machine.source('xfd')}]`);
     }
-  }
-}
-
-function msrName(index: number): string {
-  return (msrByIndex(index)?.name ?? `MSR ${hex(BigInt(index))}`).replace(/^MSR_/, '');
-}
-
-function findMsrIn(text: string): number | undefined {
-  const hexm = /\b(?:msr\s*)?(0x[0-9a-f]{2,8})\b/i.exec(text);
-  for (const m of text.matchAll(/\b(?:MSR_)?((?:IA32_)?[A-Z][A-Z0-9_]{2,})\b/g)) {
-    const info = msrByName(m[0]) ?? msrByName(`MSR_${m[1]}`) ?? msrByName(`MSR_IA32_${m[1]}`);
-    if (info) return info.index;
-  }
-  if (/\bxfd_err\b/i.test(text)) return msrByName('MSR_IA32_XFD_ERR')?.index;
-  if (/\bxfd\b/i.test(text)) return XFD_INDEX;
-  return hexm ? Number(hexm[1]) : undefined;
-}
-
-/** "enables AMX" → XFD[18] = 0; "disables AMX" → XFD[18] = 1. */
-function xfdValueFromPhrase(t: string): bigint | undefined {
-  if (/\bdisabl\w*\s+(the\s+)?amx|amx\s+disabl|xtiledata\s+disabl|\bset\w*\s+(xfd\s*)?\[?18/.test(t)) return XFEATURE_XTILEDATA;
-  if (/\benabl\w*\s+(the\s+)?amx|amx\s+enabl|xtiledata\s+enabl|\bclear\w*\s+(xfd\s*)?\[?18/.test(t)) return 0n;
-  return undefined;
-}
-
-export function parseMsrOp(text: string): { op: MsrOp; index: number; value?: bigint } | undefined {
-  const m = /\b(wrmsr|rdmsr)\w*\b/i.exec(text);
-  if (!m) return undefined;
-  const op: MsrOp = m[1].toLowerCase() === 'wrmsr' ? 'write' : 'read';
-  const rest = text.slice(m.index + m[0].length);
-  const index = findMsrIn(rest) ?? findMsrIn(text);
-  if (index === undefined) return undefined;
-  const v = /(?:,|<-|=|:=|\bvalue\b)\s*(0x[0-9a-f]+|\d+)\b/i.exec(rest);
-  let value = v ? BigInt(v[1]) : undefined;
-  if (value === undefined && index === XFD_INDEX) value = xfdValueFromPhrase(text.toLowerCase());
-  return value === undefined ? { op, index } : { op, index, value };
-}
-
-/** The value of `VMWRITE FIELD, 0x1234` / `VMWRITE FIELD 0x1234` / `VMWRITE FIELD <- 0x1234` (after the field name). */
-function vmwriteValue(text: string, field: string | undefined): RegExpExecArray | null {
-  const at = field ? text.indexOf(field) + field.length : 0;
-  return /^\s*(?:,|<-|=)?\s*(0x[0-9a-f]+|\d+)\b/i.exec(text.slice(at));
-}
-
-function parseVmcsField(text: string): string | undefined {
-  for (const m of text.matchAll(/\b[A-Z][A-Z0-9_]{3,}\b/g)) if (vmcsField(m[0])) return m[0];
-  return undefined;
-}
-
-const BOOL: Record<string, boolean> = { on: true, yes: true, true: true, '1': true, off: false, no: false, false: false, '0': false };
-
-/** Configuration from `# config:` lines plus what the text implies (SVM instructions, (L2) tags). */
-export function flowConfig(lines: FlowLine[], text: string, issues: SimFinding[]): MachineConfig {
-  const cfg: MachineConfig = { ...DEFAULT_CONFIG };
-  if (/\b(vmrun|vmcb\w*|stgi|clgi|vmsave|vmload|#vmexit|msrpm)\b/i.test(text)) cfg.vendor = 'svm';
-  if (lines.some((l) => l.kind === 'tagged' && l.tag === 'L2')) cfg.nested = true;
-  for (const l of lines) {
-    if (l.kind !== 'config') continue;
-    for (const [k, v] of l.pairs) {
-      const b = BOOL[v];
-      switch (k) {
-        case 'vendor': if (v === 'vmx' || v === 'svm') cfg.vendor = v; else bad(l.line, k, v); break;
-        case 'ept': case 'npt': case 'tdp': if (b !== undefined) cfg.ept = b; else bad(l.line, k, v); break;
-        case 'paging': if ((PAGING_MODES as readonly string[]).includes(v)) cfg.paging = v as PagingMode; else bad(l.line, k, v); break;
-        case 'nested':
-          if (b !== undefined) cfg.nested = b;
-          else { cfg.nested = true; for (const f of v.split(/[+|/]/)) applyFeature(f, true); }
-          break;
-        case 'nested_ept': case 'nested-ept': case 'nested_npt': if (b !== undefined) cfg.nestedEpt = b; else bad(l.line, k, v); break;
-        case 'amx': if (b !== undefined) cfg.amx = b; else bad(l.line, k, v); break;
-        case 'cpus': if (/^\d+$/.test(v)) cfg.cpus = Number(v); else bad(l.line, k, v); break;
-        default:
-          if (b !== undefined && applyFeature(k, b)) break;
-          issues.push({ line: l.line, severity: 'info', rule: 'flow-config', message: `unknown config key "${k}" (known: vendor, ept, npt, paging, nested, nested_ept, amx, vgif, vnmi, v_intr_masking, vmwrite_any_field, msr_bitmaps, cpus)` });
-      }
-    }
-  }
-  return cfg;
-
-  function applyFeature(f: string, on: boolean): boolean {
-    switch (f.replace(/-/g, '_')) {
-      case 'ept': case 'nested_ept': case 'npt': cfg.nestedEpt = on; return true;
-      case 'vgif': cfg.vgif = on; return true;
-      case 'vnmi': cfg.vnmi = on; return true;
-      case 'v_intr_masking': case 'vintr_masking': cfg.vIntrMasking = on; return true;
-      case 'vmwrite_any_field': case 'vmwrite_any': cfg.vmwriteAnyField = on; return true;
-      case 'msr_bitmaps': case 'msr_bitmap': case 'msr_prot': cfg.useMsrBitmaps = on; return true;
-      case 'amx': cfg.amx = on; return true;
-      default: return false;
-    }
-  }
-  function bad(line: number, k: string, v: string): void {
-    issues.push({ line, severity: 'warning', rule: 'flow-config', message: `bad value "${v}" for config key "${k}"` });
   }
 }
 

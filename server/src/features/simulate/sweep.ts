@@ -25,12 +25,32 @@ export interface SimulateCOptions {
 /** Sweep variables of configuration-gated features: a representative trace keeps them at their defaults. */
 const GATED = ['evmcs', 'shadow_vmcs', 'lbrv', 'sev_es'];
 
-interface RunResult { it: Interp; assignment: Map<string, VarValue>; read: Set<string>; error?: string }
+/**
+ * What the sweep keeps of one configuration's run. Not the interpreter: a sweep holds up to MAX_CONFIGS of these, and
+ * keeping each run's machine alive until the end made garbage collection most of the sweep's time.
+ */
+interface RunResult {
+  assignment: Map<string, VarValue>;
+  read: Set<string>;
+  findings: RunFinding[];
+  flows: string[];
+  cfg: Interp['m']['cfg'];
+  error?: string;
+}
+
+function slim(it: Interp, assignment: Map<string, VarValue>, error: string | undefined): RunResult {
+  return { assignment, read: new Set(it.reader.read), findings: it.findings, flows: it.flows, cfg: it.m.cfg, error };
+}
 
 const MAX_VARS = 12;
 const MAX_CONFIGS = 4096;
 
 function runOnce(c: Compiled, s: Surroundings, a: Map<string, VarValue>, opts: RunOptions): RunResult {
+  const { it, error } = interpret(c, s, a, opts);
+  return slim(it, a, error);
+}
+
+function interpret(c: Compiled, s: Surroundings, a: Map<string, VarValue>, opts: RunOptions): { it: Interp; error?: string } {
   const { fn } = s;
   const base = baseConfig(s.vendor, s.role);
   const cfg = configFor(base, a);
@@ -47,7 +67,7 @@ function runOnce(c: Compiled, s: Surroundings, a: Map<string, VarValue>, opts: R
   } catch (e) {
     error = e instanceof BudgetError ? 'interpretation budget exhausted (very long or looping region); results are partial' : `internal error: ${(e as Error).message}`;
   }
-  return { it, assignment: a, read: new Set(it.reader.read), error };
+  return { it, error };
 }
 
 function* combos(vars: string[], restrict?: ReadonlyMap<string, readonly VarValue[]>): Generator<Map<string, VarValue>> {
@@ -143,15 +163,15 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   // Configurations, findings, summary.
   const configurations: SimConfiguration[] = results.map((r) => {
     const preds: Record<string, boolean | string> = {};
-    for (const k of vars) preds[k] = r.assignment.get(k) ?? VARS[k].dflt(r.it.m.cfg);
-    const fs = dedupe(r.it.findings).map(({ subject: _s, ...f }) => f);
+    for (const k of vars) preds[k] = r.assignment.get(k) ?? VARS[k].dflt(r.cfg);
+    const fs = dedupe(r.findings).map(({ subject: _s, ...f }) => f);
     if (r.error) fs.push({ line: fn!.line, severity: 'info', rule: 'simulate-partial', message: r.error });
-    return { predicates: preds, findings: fs, flows: r.it.flows };
+    return { predicates: preds, findings: fs, flows: r.flows };
   });
   const total = results.length;
   const agg = new Map<string, { f: RunFinding; configs: number[] }>();
   results.forEach((r, i) => {
-    for (const f of dedupe(r.it.findings)) {
+    for (const f of dedupe(r.findings)) {
       const key = `${f.line}|${f.rule}|${f.subject}`;
       const e = agg.get(key);
       if (e) { if (e.configs[e.configs.length - 1] !== i) e.configs.push(i); } else agg.set(key, { f, configs: [i] });
@@ -161,7 +181,7 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   for (const k of vars) domains[k] = restrict?.get(k) ?? VARS[k]?.domain ?? [false, true];
   const cfgs: Config[] = results.map((r) => {
     const m = new Map<string, VarValue>();
-    for (const k of vars) m.set(k, r.assignment.get(k) ?? VARS[k].dflt(r.it.m.cfg));
+    for (const k of vars) m.set(k, r.assignment.get(k) ?? VARS[k].dflt(r.cfg));
     return m;
   });
   const whenCache = new Map<string, string>();
@@ -205,12 +225,12 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   // else the one that runs the most (the interesting branch taken), recorded.
   const wanted = opts.show ? configurations.findIndex((cf) => Object.entries(opts.show!).every(([k, v]) => cf.predicates[k] === v)) : -1;
   // (configuration-gated features — eVMCS, shadow VMCS, LBR virtualization, SEV-ES — stay at their defaults, off)
-  const ordinary = results.filter((r) => GATED.every((k) => !r.assignment.has(k) || r.assignment.get(k) === VARS[k]?.dflt(r.it.m.cfg)));
+  const ordinary = results.filter((r) => GATED.every((k) => !r.assignment.has(k) || r.assignment.get(k) === VARS[k]?.dflt(r.cfg)));
   const pool = ordinary.length ? ordinary : results;
-  const most = pool.reduce((best, r) => (r.it.flows.length > best.it.flows.length ? r : best), pool[0]);
-  const rep = wanted >= 0 ? results[wanted] : results.find((r) => r.it.findings.some((f) => f.severity === 'warning' || f.severity === 'error')) ?? most;
+  const most = pool.reduce((best, r) => (r.flows.length > best.flows.length ? r : best), pool[0]);
+  const rep = wanted >= 0 ? results[wanted] : results.find((r) => r.findings.some((f) => f.severity === 'warning' || f.severity === 'error')) ?? most;
   const shownConfiguration = configurations[results.indexOf(rep)]?.predicates;
-  const shown = runOnce(c, sur, rep.assignment, region ? { record: true, region } : { record: true });
+  const shown = interpret(c, sur, rep.assignment, region ? { record: true, region } : { record: true });
   const steps = shown.it.steps;
   if (steps.length) summary.push(`steps shown for ${rep.assignment.size ? fmtAssign(rep.assignment) : 'the default configuration'}`);
   const fields = shown.it.fieldValues();
