@@ -2,7 +2,7 @@
 // exceptions the condition analysis recovers from (onConditionError). Part of analysis/conditions.ts, which re-exports it.
 import type { Node } from 'web-tree-sitter';
 import { classifyVmcbObject } from './refs';
-import { CALL_PREDICATES, IDENT_PREDICATES, MEMBER_PREDICATES } from './engine/facts';
+import { CALL_PREDICATES, GUEST_FEATURE_CALLS, HOST_FEATURE_CALLS, IDENT_PREDICATES, MEMBER_PREDICATES, VMCS12_CONTROL_CALLS, VMX_CONTROL_BIT } from './engine/facts';
 import { FALSE, TRUE, and, not, or, predicatesOf, type Formula, type PredFormula, type UnknownFormula } from './engine/formula';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -42,6 +42,7 @@ const MASK_PREDICATES: Readonly<Record<string, string>> = {
   EFER_LMA: 'long_mode',
   VMX_MISC_VMWRITE_SHADOW_RO_FIELDS: 'vmwrite_any_field',
   MSR_IA32_VMX_MISC_VMWRITE_SHADOW_RO_FIELDS: 'vmwrite_any_field',
+  VMX_EXIT_REASONS_FAILED_VMENTRY: 'failed_vmentry',
 };
 export const EXIT_CONST = /^(EXIT_REASON_[A-Z0-9_]+|SVM_EXIT_[A-Z0-9_]+)$/;
 /** Expressions that hold the hardware exit reason of the current VMCS/VMCB (not vmcs12's or a TDX/#VE copy). */
@@ -156,6 +157,13 @@ function mapExpr(node: Node, ctx: MapContext, depth: number): Formula {
       if (PASS_THROUGH.has(name) && argv[0]) return mapExpr(argv[0], ctx, depth + 1);
       const p = CALL_PREDICATES[name];
       if (p) return predAt(p, n);
+      const feature = argv.length ? /^X86_FEATURE_([A-Z0-9_]+)$/.exec(argv[argv.length - 1].text.trim()) : null;
+      if (feature && GUEST_FEATURE_CALLS.has(name)) return predAt(`guest_feature:${feature[1]}`, n);
+      if (feature && HOST_FEATURE_CALLS.has(name)) return predAt(`host_feature:${feature[1]}`, n);
+      if (VMCS12_CONTROL_CALLS.has(name) && argv.length === 2 && /vmcs12/.test(argv[0].text)) {
+        const bit = argv[1].text.trim();
+        if (VMX_CONTROL_BIT.test(bit)) return predAt(`vmcs12_ctl:${bit}`, n);
+      }
       if (name === 'svm_is_intercept' || name === 'vmcb_is_intercept' || name === 'vmcb12_is_intercept') {
         const bit = argv[1]?.text.trim();
         if (bit && /^INTERCEPT_[A-Z0-9_]+$/.test(bit)) {
@@ -202,6 +210,8 @@ function maskTest(whole: Node, value: Node, mask: Node): Formula | undefined {
   if (m.type !== 'identifier') return undefined;
   const simple = MASK_PREDICATES[m.text];
   if (simple) return predAt(simple, whole);
+  // A control bit of L1's vmcs12 (`vmcs12->vm_exit_controls & VM_EXIT_SAVE_DEBUG_CONTROLS`).
+  if (VMX_CONTROL_BIT.test(m.text) && /vmcs12\s*->\s*[a-z_]*controls?\b/.test(stripParens(value).text)) return predAt(`vmcs12_ctl:${m.text}`, whole);
   const vm = /^(V_[A-Z0-9_]+)_MASK$/.exec(m.text);
   if (vm) {
     const v = stripParens(value).text.replace(/\s+/g, '');

@@ -40,6 +40,8 @@ export const IDENT_PREDICATES: Readonly<Record<string, string>> = {
   vnmi: 'vnmi',
   enable_shadow_vmcs: 'shadow_vmcs',
   nested_run_pending: 'nested_run_pending',
+  // kvm-amd's `nrips` module parameter: L0 uses NRIP save (Linux arch/x86/kvm/svm/svm.c, cleared without the feature).
+  nrips: 'host_feature:NRIPS',
 };
 
 /** Struct members (the last member of a chain) whose value is a model predicate. */
@@ -47,7 +49,23 @@ export const MEMBER_PREDICATES: Readonly<Record<string, string>> = {
   hv_evmcs: 'evmcs',
   nested_run_pending: 'nested_run_pending',
   lbrv_enabled: 'lbrv',
+  // svm->nrips_enabled: L1's CPUID has NRIPS (Linux ≤ 6.x svm_vcpu_after_set_cpuid; later guest_cpu_cap_has()).
+  nrips_enabled: 'guest_feature:NRIPS',
+  // union vmx_exit_reason's bit 31 (Linux arch/x86/include/asm/vmx.h): the VM exit reports a failed VM entry.
+  failed_vmentry: 'failed_vmentry',
 };
+
+/**
+ * Feature tests `f(..., X86_FEATURE_X)` → `guest_feature:X` (what the guest's CPUID offers: L1's, for nested code) or
+ * `host_feature:X` (the host CPU, or what KVM supports). Linux arch/x86/kvm/cpuid.h, arch/x86/include/asm/cpufeature.h.
+ */
+export const GUEST_FEATURE_CALLS: ReadonlySet<string> = new Set(['guest_cpu_cap_has', 'guest_can_use', 'guest_cpuid_has', 'guest_cpu_has']);
+export const HOST_FEATURE_CALLS: ReadonlySet<string> = new Set(['boot_cpu_has', 'static_cpu_has', 'cpu_feature_enabled', 'this_cpu_has',
+  'kvm_cpu_cap_has', 'cpu_has']);
+
+/** VMX control tests on vmcs12 (`nested_cpu_has(vmcs12, CPU_BASED_X)`, `vmcs12->vm_exit_controls & VM_EXIT_X`). */
+export const VMCS12_CONTROL_CALLS: ReadonlySet<string> = new Set(['nested_cpu_has', 'nested_cpu_has2', 'nested_cpu_has3']);
+export const VMX_CONTROL_BIT = /^(VM_EXIT|VM_ENTRY|PIN_BASED|CPU_BASED|SECONDARY_EXEC|TERTIARY_EXEC)_[A-Z0-9_]+$/;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Implications: sets of literals that cannot all hold (each with where it comes from)

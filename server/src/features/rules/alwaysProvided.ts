@@ -9,7 +9,8 @@
 //     enables (AVIC, x2AVIC, vNMI, vGIF) would reach L2 (CVE-2021-3653).
 // Facts: model/stateSwitch.ts.
 import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
-import { guardsAt } from '../../analysis/conditions';
+import { conditionAt } from '../../analysis/conditions';
+import { pathTests } from './vmxPaths';
 import { APM_VMCB02_CONTROLS, L0_ONLY_INT_CTL, SDM_ENTRY_EVERY_TIME, SHARED_ENABLE_FIELDS } from '../../model/stateSwitch';
 import type { Finding, Rule } from '../findings';
 import { codeOnly } from './nestedWriteback';
@@ -31,7 +32,8 @@ function vmxRarePath(doc: DocumentAnalysis, out: Finding[]): void {
       const field = m[1];
       if (seen.has(field)) continue;
       const start = fn.bodyStart + (m.index ?? 0);
-      if (!guardsAt(doc, start).some((g) => /nested_run_pending/.test(g.condText))) continue;
+      // Written under per-entry state: the path tests nested_run_pending (either way).
+      if (!pathTests(conditionAt(doc, start), ['nested_run_pending'])) continue;
       seen.add(field);
       if (new RegExp(`vmcs_write(?:16|32|64|l)\\s*\\(\\s*${field}\\b`).test(perEntry)) continue;
       out.push({

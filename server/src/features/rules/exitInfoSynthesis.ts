@@ -9,7 +9,10 @@
 // Facts: model/nestedExit.ts.
 import type { Node } from 'web-tree-sitter';
 import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
-import { guardsAt } from '../../analysis/conditions';
+import { mapCondition, not, pred } from '../../analysis/conditions';
+import { NRIPS_FORMULA, pathEstablishes, pathTests } from './vmxPaths';
+
+const NRIPS_KEYS = ['host_feature:NRIPS', 'guest_feature:NRIPS'];
 import {
   APM_VMEXIT, SDM_FAILED_ENTRY, SVM_EXIT_ALWAYS_WRITTEN, VMX_UNMODIFIED_ON_FAILED_ENTRY,
 } from '../../model/nestedExit';
@@ -52,7 +55,8 @@ function vmxFailedEntry(doc: DocumentAnalysis, fn: FunctionInfo, body: string, o
   while ((m = VMCS12_ASSIGN.exec(body)) !== null) {
     if (!VMX_UNMODIFIED_ON_FAILED_ENTRY.includes(m[1])) continue;
     const start = fn.bodyStart + m.index;
-    if (guardsAt(doc, start).some((g) => /FAILED_VMENTRY|failed_vmentry/.test(g.condText))) continue;
+    // Fine where the path excludes a failed VM entry (VMX_EXIT_REASONS_FAILED_VMENTRY / exit_reason.failed_vmentry).
+    if (pathEstablishes(doc, start, not(pred('failed_vmentry')))) continue;
     out.push({
       rule: RULE, severity: 'warning', start, end: start + m[0].length - 1, source: SDM_FAILED_ENTRY,
       message: `vmcs12->${m[1]} is written on a path that may report a failed VM entry, which leaves it unmodified`,
@@ -87,8 +91,8 @@ function nextRipReads(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out
     const node = doc.tree.rootNode.descendantForIndex(start, start + 8);
     const cond = enclosingCondition(node);
     if (!cond) continue;
-    const guards = guardsAt(doc, start).map((g) => g.condText).join(' ');
-    if (/nrips|NRIPS/.test(cond.text) || /nrips|NRIPS/.test(guards)) continue;
+    // Fine where the test itself asks about NRIP save (`nrips && ...next_rip`), or the path establishes it.
+    if (pathTests(mapCondition(cond), NRIPS_KEYS) || pathEstablishes(doc, start, NRIPS_FORMULA)) continue;
     out.push({
       rule: RULE, severity: 'warning', start, end: start + 'next_rip'.length, source: APM_NRIP,
       message: 'next_rip tested without checking NRIP save (nrips): #VMEXIT writes NextRIP only with NRIPS, else it is stale',

@@ -8,7 +8,8 @@
 //     PERF_GLOBAL_CTRL, preemption timer) are copied into vmcs12 only on a path that tests that control.
 // Facts: model/nestedExit.ts (from the VMCB table's #VMEXIT write column and SDM §28.3).
 import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
-import { guardsAt } from '../../analysis/conditions';
+import { pred } from '../../analysis/conditions';
+import { NRIPS_FORMULA, pathEstablishes } from './vmxPaths';
 import { roleOfFunction } from '../../analysis/roles';
 import { cachedPerFunction } from '../../analysis/incremental';
 import { APM_VMEXIT, SDM_EXIT_SAVE, VMX_CONDITIONAL_SAVES, ZEROED_WITH, vmexitWriteOf } from '../../model/nestedExit';
@@ -25,10 +26,6 @@ const VMCS12_WRITE = /(?<![\w>.])vmcs12\s*->\s*([a-z_0-9]+)\s*(=)(?!=)([^;]*);|&
 
 function isZero(rhs: string): boolean {
   return /^\s*\(?\s*0[uUlL]*\s*\)?\s*$/.test(rhs);
-}
-
-function guardText(doc: DocumentAnalysis, offset: number): string {
-  return guardsAt(doc, offset).map((g) => g.condText).join(' && ');
 }
 
 function svmFindings(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out: Finding[]): void {
@@ -51,7 +48,7 @@ function svmFindings(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out:
       if (isZero(rhs) || (op === '&=' && /~/.test(rhs))) continue;
       message = `#VMEXIT leaves EVENTINJ invalid; storing a value in ${dst} shows L1 an event still pending`;
     } else if (cls === 'nrips') {
-      if (/nrips|NRIPS/.test(guardText(doc, start))) continue;
+      if (pathEstablishes(doc, start, NRIPS_FORMULA)) continue;
       message = `${dst}: #VMEXIT writes NextRIP only with NRIP save; this path doesn't check L1 has NRIPS`;
     }
     if (!message) continue;
@@ -67,8 +64,8 @@ function vmxFindings(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out:
     const control = VMX_CONDITIONAL_SAVES[member];
     if (!control) continue;
     const start = fn.bodyStart + m.index;
-    const guards = guardText(doc, start);
-    if (guards.includes(control)) continue;
+    // Fine where the path establishes L1's save control (`vmcs12->vm_exit_controls & VM_EXIT_SAVE_...`).
+    if (pathEstablishes(doc, start, pred(`vmcs12_ctl:${control}`))) continue;
     out.push({
       rule: 'nested-writeback', severity: 'warning', start, end: start + m[0].length, source: SDM_EXIT_SAVE,
       message: `VM exit saves vmcs12->${member} only if L1 sets ${control}; this path doesn't test it`,

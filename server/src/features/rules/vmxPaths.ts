@@ -1,15 +1,30 @@
-// Shared helpers for the VMX path rules (vmcs-undefined-read, vmcs-needless-write, vmwrite-readonly,
-// host-state-lifetime): the condition at a reference including facts the function may assume, the guards to
-// point at, and lookups into the model.
+// Shared helpers for the path rules (vmcs-undefined-read, vmcs-needless-write, vmwrite-readonly, host-state-lifetime,
+// and the families that ask what a path establishes): the condition at a reference including facts the function may
+// assume, questions to the engine about it, the guards to point at, and lookups into the model.
 import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
 import { functionAt } from '../../analysis/document';
 import type { FieldRef } from '../../analysis/refs';
 import {
   and, conditionAt, guardsAt, or, pred, predicatesOf, type Formula, type Guard,
 } from '../../analysis/conditions';
+import { mustHold } from '../../analysis/engine/formula';
 import { assumptionsOf } from '../../analysis/roles';
 import { SVM_EXIT_CODES, VMX_EXIT_REASONS, type ExitReason } from '../../model/index';
 import { pdptrsDefinedAfterExit, pdptrsLoadedOnEntry } from '../../model/semantics';
+
+/** NRIP save known on the path: L0 uses it (`nrips`, `static_cpu_has(X86_FEATURE_NRIPS)`) or L1 has it (CPUID). */
+export const NRIPS_FORMULA: Formula = or(pred('host_feature:NRIPS'), pred('guest_feature:NRIPS'));
+
+/** Does every path reaching `offset` establish `g` (the engine's formulas: negations, locals, early exits)? */
+export function pathEstablishes(doc: DocumentAnalysis, offset: number, g: Formula): boolean {
+  return mustHold(conditionAt(doc, offset), g);
+}
+
+/** Does the path condition at `offset` (or formula `f`) test any of these predicates, in either sense? */
+export function pathTests(f: Formula, keys: readonly string[]): boolean {
+  const ps = predicatesOf(f);
+  return keys.some((k) => ps.includes(k));
+}
 
 /** Path condition at `offset`, conjoined with what the enclosing function may assume on entry. */
 export function contextAt(doc: DocumentAnalysis, offset: number, fn = functionAt(doc, offset)): Formula {
