@@ -2,7 +2,7 @@
 // early exits) and what local definitions say about variables. Used by analysis/conditions.ts, which re-exports the types.
 import type { Node } from 'web-tree-sitter';
 import type { DocumentAnalysis, FunctionInfo } from './document';
-import { not, or, type Formula } from './engine/formula';
+import { FALSE, TRUE, and, not, or, type Formula } from './engine/formula';
 import { EXIT_CONST, NOT_EXIT_SUBJECT, namedKids, operatorOf, predAt, stripParens, unknownAt, type LocalDef } from './conditionMap';
 
 export type GuardKind =
@@ -53,6 +53,44 @@ function exits(stmt: Node | null | undefined, depth = 0): boolean {
       return exits(lastNamedKid(stmt), depth + 1);
     default:
       return false;
+  }
+}
+
+/**
+ * The condition under which a statement leaves its block instead of falling through (return, goto, break, continue, or
+ * BUG()), over the conditions of the ifs on the way — the join of the statement's paths that the engine would compute
+ * (analysis/engine/paths.ts): `if (a) { f(); if (b) return; }` leaves when a ∧ b. Undefined: never leaves. Loops and
+ * switches count as never leaving (a break inside them ends them, and a return there is not followed).
+ */
+function exitCondition(stmt: Node | null | undefined, map: (c: Node) => Formula, depth = 0): Formula | undefined {
+  if (!stmt || depth > 32) return undefined;
+  switch (stmt.type) {
+    case 'compound_statement': {
+      // A statement after one that always leaves is unreachable; otherwise the block leaves if any statement does.
+      const parts: Formula[] = [];
+      for (const s of namedKids(stmt)) {
+        if (exits(s, depth + 1)) { parts.push(TRUE); break; }
+        const e = exitCondition(s, map, depth + 1);
+        if (e) parts.push(e);
+      }
+      return parts.length ? or(...parts) : undefined;
+    }
+    case 'if_statement': {
+      if (exits(stmt, depth)) return TRUE;
+      const cond = stmt.childForFieldName('condition');
+      if (!cond) return undefined;
+      const cons = stmt.childForFieldName('consequence');
+      const alt = stmt.childForFieldName('alternative');
+      const t = exits(cons, depth + 1) ? TRUE : exitCondition(cons, map, depth + 1);
+      const e = alt ? (exits(elseBody(alt), depth + 1) ? TRUE : exitCondition(elseBody(alt), map, depth + 1)) : undefined;
+      if (!t && !e) return undefined;
+      const c = map(cond);
+      return or(...(t ? [and(c, t)] : []), ...(e ? [and(not(c), e)] : []));
+    }
+    case 'labeled_statement':
+      return exitCondition(lastNamedKid(stmt), map, depth + 1);
+    default:
+      return exits(stmt, depth) ? TRUE : undefined;
   }
 }
 
@@ -198,6 +236,22 @@ export function earlyExitGuards(block: Node, raw: RawGuard[], gotosOf: () => rea
 }
 
 /** The early-exit guard statement `stmts[i]` of a block ending at `blockEnd` produces, if any. */
+/** Cheap pre-check: does an if statement contain a return/goto/break/continue/BUG() anywhere (not in a loop/switch)? */
+function hasNestedExit(s: Node): boolean {
+  return /\b(return|goto|break|continue|BUG|panic)\b/.test(s.text) && exitConditionShape(s, 0);
+}
+
+function exitConditionShape(n: Node | null, depth: number): boolean {
+  if (!n || depth > 32) return false;
+  if (exits(n, depth)) return true;
+  if (n.type === 'if_statement') {
+    const alt = n.childForFieldName('alternative');
+    return exitConditionShape(n.childForFieldName('consequence'), depth + 1) || (!!alt && exitConditionShape(elseBody(alt), depth + 1));
+  }
+  if (n.type === 'compound_statement' || n.type === 'labeled_statement') return namedKids(n).some((k) => exitConditionShape(k, depth + 1));
+  return false;
+}
+
 export function earlyExitAt(stmts: readonly Node[], i: number, blockEnd: number, gotosOf: () => readonly GotoSite[]): RawGuard | undefined {
   const s = stmts[i];
   if (s.type !== 'if_statement') return undefined;
@@ -207,7 +261,12 @@ export function earlyExitAt(stmts: readonly Node[], i: number, blockEnd: number,
   const alt = s.childForFieldName('alternative');
   const consExits = exits(cons);
   const altExits = alt ? exits(elseBody(alt)) : false;
-  if (consExits === altExits) return undefined;
+  if (consExits && altExits) return undefined;
+  // An arm that does not leave as a whole may still leave from inside (`if (a) { f(); if (b) return; }`): then the
+  // statements after run where no exit was taken, ¬exitCondition. Otherwise the guard is the condition (or its negation).
+  const nested = consExits ? exitConditionShape(alt ? elseBody(alt) : null, 0)
+    : altExits ? exitConditionShape(cons, 0) : hasNestedExit(s);
+  if (!consExits && !altExits && !nested) return undefined;
   let end = blockEnd;
   for (let j = i + 1; j < stmts.length; j++) {
     const st = stmts[j];
@@ -218,6 +277,7 @@ export function earlyExitAt(stmts: readonly Node[], i: number, blockEnd: number,
     if (joins) { end = st.startIndex; break; }
   }
   if (end <= s.endIndex) return undefined;
+  if (nested) return { kind: 'early-exit', start: s.endIndex, end, cond, build: (m) => not(exitCondition(s, m) ?? FALSE) };
   return consExits
     ? { kind: 'early-exit', start: s.endIndex, end, cond, build: (m) => not(m(cond)) }
     : { kind: 'early-exit', start: s.endIndex, end, cond, build: (m) => m(cond) };
