@@ -20,7 +20,7 @@ import { functionAt, nodesAt, type DocumentAnalysis, type FunctionInfo } from '.
 import { cachedFunctionValue } from './incremental';
 import { mapCondition, reportError, type LocalDef, type MapContext } from './conditionMap';
 import {
-  blockStatements, earlyExitAt, earlyExitGuards, functionNode, nodeGuards, noteDefinition, toGuard,
+  blockStatements, earlyExitAt, earlyExitGuards, functionNode, logicalRhsGuard, nodeGuards, noteDefinition, toGuard,
   type GotoSite, type Guard, type RawGuard,
 } from './guards';
 
@@ -75,13 +75,8 @@ function collect(fnNode: Node, fn: FunctionInfo): FunctionConditions {
     if (type === '&&' || type === '||') {
       const p = hit.parent;
       if (!p || p.type !== 'binary_expression') continue;
-      const l = p.childForFieldName('left');
-      const r = p.childForFieldName('right');
-      if (l && r) {
-        raw.push(type === '&&'
-          ? { kind: 'and-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => m(l) }
-          : { kind: 'or-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => not(m(l)) });
-      }
+      const g = logicalRhsGuard(p, type);
+      if (g) raw.push(g);
       continue;
     }
     switch (type) {

@@ -122,6 +122,16 @@ export function blockStatements(n: Node): Node[] {
  * The guards a node of one of the COLLECT_TYPES (other than blocks, local definitions and gotos) produces, in the
  * order `collect` pushes them. `&&`/`||` guards come from a binary expression's operator tokens.
  */
+/** The right operand of `l && r` runs where l holds; of `l || r`, where l does not. */
+export function logicalRhsGuard(n: Node, op: '&&' | '||'): RawGuard | undefined {
+  const l = n.childForFieldName('left');
+  const r = n.childForFieldName('right');
+  if (!l || !r) return undefined;
+  return op === '&&'
+    ? { kind: 'and-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => m(l) }
+    : { kind: 'or-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => not(m(l)) };
+}
+
 export function nodeGuards(n: Node, raw: RawGuard[]): void {
   switch (n.type) {
     case 'binary_expression': {
@@ -130,13 +140,8 @@ export function nodeGuards(n: Node, raw: RawGuard[]): void {
         if (!tok) continue;
         const type = tok.type;
         if (type !== '&&' && type !== '||') continue;
-        const l = n.childForFieldName('left');
-        const r = n.childForFieldName('right');
-        if (l && r) {
-          raw.push(type === '&&'
-            ? { kind: 'and-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => m(l) }
-            : { kind: 'or-rhs', start: r.startIndex, end: r.endIndex, cond: l, build: (m) => not(m(l)) });
-        }
+        const g = logicalRhsGuard(n, type);
+        if (g) raw.push(g);
       }
       break;
     }
