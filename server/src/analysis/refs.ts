@@ -2,6 +2,7 @@
 // immune to parse errors); each candidate is then classified with the tree-sitter node at its offset, falling back
 // to text patterns when the grammar misparsed the surrounding code (kernel macros, asm).
 import type { Node, Tree } from 'web-tree-sitter';
+import { LEX_COMMENT, LEX_STRING, lexKindAt, lexerFor } from './lexer';
 import {
   ACCESSORS, GHCB_FIELDS, INSTRUCTIONS, VMCB_FIELDS, VMCS_BY_VMCS12_MEMBER, VMSA_FIELDS, entityForIdentifier, entityIdentifiers, findGhcbField, findVmcbField,
   findVmsaField, type AccessorInfo, type Entity, type VmcbArea, type VmcbField,
@@ -521,101 +522,4 @@ function scanAsm(text: string, root: Node, from: number, to: number, refs: Field
     const insn = INSTRUCTION_NAMES.get(name);
     if (insn) refs.push({ start, end, name, form: 'instruction', entity: insn, inComment: false, isWrite: false });
   }
-}
-
-// ---- lexical classification (comments and string/char literals), linear and lazy -------------------------------
-
-const LEX_CODE = 0;
-const LEX_COMMENT = 1;
-const LEX_STRING = 2;
-
-/**
- * One lexer per text, shared by the segment scans of an incremental update. Lexing always starts at offset 0, so an
- * unterminated comment opened before a rescanned segment is seen the same way a full analysis sees it.
- */
-let lastLexer: { text: string; lexer: Lexer } | undefined;
-function lexerFor(text: string): Lexer {
-  if (lastLexer && lastLexer.text === text) return lastLexer.lexer;
-  const lexer = new Lexer(text, 0);
-  lastLexer = { text, lexer };
-  return lexer;
-}
-
-/** Incremental lexer over C text: records comment and literal ranges up to the furthest offset asked about. */
-class Lexer {
-  private pos: number;
-  /** Sorted, non-overlapping [start, end, kind] of comments and literals seen so far. */
-  readonly ranges: number[] = [];
-  constructor(private readonly text: string, start: number) {
-    this.pos = start;
-  }
-
-  /** Scan until `until` (exclusive), extending the ranges. */
-  advance(until: number): void {
-    const t = this.text;
-    let i = this.pos;
-    const n = t.length;
-    while (i < until && i < n) {
-      const c = t.charCodeAt(i);
-      if (c === 47 /* / */ && i + 1 < n) {
-        const d = t.charCodeAt(i + 1);
-        if (d === 47) { // line comment, continued by backslash-newline
-          let e = i + 2;
-          while (e < n) {
-            const x = t.charCodeAt(e);
-            if (x === 10 && t.charCodeAt(e - 1) !== 92 && !(t.charCodeAt(e - 1) === 13 && t.charCodeAt(e - 2) === 92)) break;
-            e++;
-          }
-          this.ranges.push(i, e, LEX_COMMENT);
-          i = e;
-          continue;
-        }
-        if (d === 42) { // block comment; an unterminated one is not a comment for tree-sitter either
-          const close = t.indexOf('*/', i + 2);
-          if (close < 0) { i += 2; continue; }
-          const e = close + 2;
-          this.ranges.push(i, e, LEX_COMMENT);
-          i = e;
-          continue;
-        }
-      }
-      if (c === 34 /* " */ || c === 39 /* ' */) {
-        let e = i + 1;
-        while (e < n) {
-          const x = t.charCodeAt(e);
-          if (x === 92) { e += 2; continue; }
-          if (x === c) { e++; break; }
-          if (x === 10) break; // unterminated literal ends at the line end
-          e++;
-        }
-        // `#include <...>` and apostrophes in #error lines are rare; a literal never spans lines here.
-        this.ranges.push(i, e, LEX_STRING);
-        i = e;
-        continue;
-      }
-      i++;
-    }
-    this.pos = Math.max(this.pos, i);
-  }
-
-  get scanned(): number {
-    return this.pos;
-  }
-}
-
-function lexKindAt(lx: Lexer, offset: number): number {
-  if (offset >= lx.scanned) lx.advance(offset + 1);
-  const r = lx.ranges;
-  // Binary search over triples.
-  let lo = 0;
-  let hi = r.length / 3 - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const s = r[mid * 3];
-    const e = r[mid * 3 + 1];
-    if (e <= offset) lo = mid + 1;
-    else if (s > offset) hi = mid - 1;
-    else return r[mid * 3 + 2];
-  }
-  return LEX_CODE;
 }
