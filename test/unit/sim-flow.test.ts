@@ -102,6 +102,14 @@ test('config header: SVM passes STAR through; CR4.PAE write exits; VMWRITE to an
   assert.ok(vw.findings.some((f) => f.rule === 'vmwrite-fails' && /error 13/.test(f.message)));
   const any = simulateFlowText('# config: nested=on vmwrite_any_field=on\n(L1) VMWRITE EXIT_QUALIFICATION, 0x5\n(L1) VMREAD GUEST_RIP\n');
   assert.ok(!any.findings.some((f) => f.rule === 'vmwrite-fails'));
+  // A VMREAD step cites VMREAD (and, for L1's, the exit KVM emulates), not VMWRITE.
+  const l1Read = vw.steps.find((s) => /VMREAD/.test(s.op) && s.actor === 'L1');
+  assert.match(l1Read?.source ?? '', /VMREAD/);
+  assert.doesNotMatch(l1Read?.source ?? '', /VMWRITE/);
+  const hk = simulateFlowText('(HK) VMWRITE GUEST_RIP, 0x1000\n(HK) VMREAD GUEST_RIP\n');
+  const hkRead = hk.steps.find((s) => /VMREAD/.test(s.op));
+  assert.match(hkRead?.source ?? '', /VMREAD/);
+  assert.doesNotMatch(hkRead?.source ?? '', /VMWRITE/);
 });
 
 test('seed 004 option 1: passing XFD through before the reallocation is flagged', () => {

@@ -55,6 +55,8 @@ export const SDM = {
   exitLoadMsrs: 'Intel SDM Vol.3C §28.6 (loading MSRs)',
   pae: 'Intel SDM Vol.3A §4.4 (PAE paging)',
   vmwrite: 'Intel SDM Vol.3C §31.3 VMWRITE (instruction reference); Vol.3D §A.6 (IA32_VMX_MISC bit 29)',
+  vmread: 'Intel SDM Vol.3C §31.3 VMREAD (instruction reference: reads the current VMCS; VMfailValid 12 for an unsupported component)',
+  vmreadExit: 'Intel SDM Vol.3C §26.1.3 (VMREAD in VMX non-root operation exits, reason 23, unless VMCS shadowing handles it)',
   vmxMisc: 'Intel SDM Vol.3D §A.6 (miscellaneous data, IA32_VMX_MISC)',
   exitReasons: 'Intel SDM Vol.3D Appendix C (VMX basic exit reasons)',
   vmxInstructions: 'Intel SDM Vol.3C ch.31 (VMX instruction reference)',

@@ -133,7 +133,7 @@ class FlowRun extends FlowTransitions {
         if (insn === 'vmread') {
           const c = this.m.vmread('vmcs12', field);
           if (c.status !== 'value') this.m.finding('vmread-undefined', 'info', `VMREAD ${field} returns ${formatCell(c)}`);
-          return { vmExit: true, explanation: `exits (VMREAD, reason 23); KVM emulates it from vmcs12: ${formatCell(c)}`, source: Machine.source('vmwrite') };
+          return { vmExit: true, explanation: `exits (VMREAD, reason 23); KVM emulates it from vmcs12: ${formatCell(c)}`, source: Machine.source('vmread-exit') };
         }
         const err = this.m.vmwrite('vmcs12', field, valueCell(val ? BigInt(val[1]) : undefined, `written by ${tag}`));
         if (err) this.m.finding('vmwrite-fails', 'info', `VMWRITE ${field} fails: VMfailValid, VM-instruction error ${err}${err === 13 ? ' (read-only component; IA32_VMX_MISC[29] "VMWRITE to any field" not enabled)' : ' (unsupported component)'}`, Machine.source('vmwrite'));
@@ -286,7 +286,7 @@ class FlowRun extends FlowTransitions {
           if (insn === 'vmread') {
             const c = this.m.vmread(vmcs, field);
             if (c.status !== 'value') this.m.finding('vmread-undefined', 'warning', `VMREAD ${field} returns ${formatCell(c)}`);
-            return { explanation: formatCell(c), source: Machine.source('vmwrite') };
+            return { explanation: formatCell(c), source: Machine.source('vmread') };
           }
           const cell = valueCell(val ? BigInt(val[1]) : undefined, 'written by KVM');
           // Host-state fields carry the CPU they were written on (per-CPU ones go stale when the vCPU migrates).

@@ -703,7 +703,7 @@ export class Machine {
   }
 
   /** Citation for a transition name, for step explanations. */
-  static source(kind: 'vmentry' | 'vmexit' | 'pdptr-exit' | 'vmrun' | 'vmexit-svm' | 'vmwrite' | 'gif' | 'vmsave' | 'migrate' | 'xfd'): string {
+  static source(kind: 'vmentry' | 'vmexit' | 'pdptr-exit' | 'vmrun' | 'vmexit-svm' | 'vmwrite' | 'vmread' | 'vmread-exit' | 'gif' | 'vmsave' | 'migrate' | 'xfd'): string {
     switch (kind) {
       case 'vmentry': return `${SDM.entryLoadGuest}; ${PDPTR_ENTRY_SOURCE}`;
       case 'vmexit': return `${SDM.exitSaveGuest}; ${SDM.exitRecordInfo}; ${SDM.exitLoadHost}; ${PDPTR_EXIT_SOURCE}`;
@@ -711,6 +711,8 @@ export class Machine {
       case 'vmrun': return `${APM.vmrun}; ${CODE.bochsSvm} VMRUN; ${CODE.qemuSvm} helper_vmrun`;
       case 'vmexit-svm': return `${APM.vmexit}; ${INTCTL_SOURCE}`;
       case 'vmwrite': return VMWRITE_SOURCE;
+      case 'vmread': return SDM.vmread;
+      case 'vmread-exit': return `${SDM.vmreadExit}; Linux arch/x86/kvm/vmx/nested.c handle_vmread (emulated from vmcs12)`;
       case 'gif': return `${APM.gif}; ${CODE.bochsSvm} CLGI/STGI`;
       case 'vmsave': return VMSAVE_SOURCE;
       case 'migrate': return LIFETIME_SOURCE;
