@@ -28,6 +28,13 @@ function num(value: unknown): number {
 }
 
 /** Only known tokens reach class names; anything else maps to a fixed fallback. */
+/** A step inside a called function: the call's line in the simulated function, linked, with the callee named. */
+function via(s: SimStep): string {
+  const v = s.via;
+  if (!v || typeof v !== 'object') return '';
+  return ` <span class="via">← <a href="#" class="line-link" data-line="${num(v.line)}">${num(v.line)}</a> <span class="muted">in ${esc(v.fn)}()</span></span>`;
+}
+
 function token<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
   return (allowed as readonly unknown[]).includes(value) ? (value as T) : fallback;
 }
@@ -141,7 +148,7 @@ function renderSteps(steps: SimStep[], findings: SimFinding[]): string {
       : `${esc(s.explanation ?? '')}${s.source ? ` <span class="source">${esc(s.source)}</span>` : ''}`;
     return `<tr class="step-row${narration ? ' narration' : ''}${fault ? ' fault' : ''}" id="step-${i}" data-step="${i}" data-line="${num(s.line)}">` +
       `<td class="num">${fault ? '<span class="fault-icon" title="fault: a value becomes undefined or stale, or a finding is on this line">⚠</span> ' : ''}${num(s.index)}</td>` +
-      `<td class="num"><a href="#" class="line-link" data-line="${num(s.line)}">${num(s.line)}</a></td>` +
+      `<td class="num"><a href="#" class="line-link" data-line="${num(s.line)}">${num(s.line)}</a>${via(s)}</td>` +
       `<td><span class="actor actor-${esc(token(s.actor, ['G', 'L1', 'L2', 'HK', 'HU', 'HW', 'KVM'] as const, 'KVM'))}">${esc(s.actor)}</span></td>` +
       `<td class="op">${esc(s.op)}</td><td>${exit}</td><td>${explanation}</td></tr>`;
   });

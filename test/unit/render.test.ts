@@ -21,6 +21,8 @@ function hostileResult(): SimulationResult {
       { index: 2, line: 2, actor: 'HK', op: `" onmouseover="alert(2)`, simulated: false, changes: [], level: 'L0' },
       { index: 3, line: 3, actor: 'G', op: `WRMSR IA32_XFD' onfocus='x`, vmExit: false, simulated: true, level: 'L1',
         changes: [{ location: 'hw.IA32_XFD', value: '0x0', status: 'stale' }] },
+      { index: 4, line: 40, actor: 'KVM', op: 'return vmcs_readl(GUEST_CR0);', simulated: true, level: 'L0', changes: [],
+        via: { fn: `demo_cr0${HOSTILE}`, line: 9 } },
     ],
     findings: [{ line: 3, severity: 'warning', rule: `trap${HOSTILE}`, message: `message ${SCRIPT}` }],
     configurations: [{ predicates: { [`ept${HOSTILE}`]: true, paging: `pae${SCRIPT}` }, findings: [], flows: [`vmcs12.x <- ${HOSTILE}`] }],
@@ -179,4 +181,9 @@ test('sweep rows are clickable and the shown configuration is highlighted', () =
   assert.deepEqual([...html.matchAll(/<tr class="config-row[^"]*" data-config="(\d+)" tabindex="0"/g)].map((m) => m[1]), ['0', '1']);
   assert.match(html, /<tr class="config-row has-findings shown" data-config="1"/);
   assert.match(html, /vscode\.postMessage\(\{ type: 'configuration', index: /);
+});
+
+test('a step inside a followed call links the call line too, with the callee named', () => {
+  const html = renderSimulationHtml(hostileResult(), NONCE, CSP_SOURCE);
+  assert.match(html, /data-line="40">40<\/a> <span class="via">← <a href="#" class="line-link" data-line="9">9<\/a> <span class="muted">in demo_cr0&lt;img[^<]*\(\)<\/span><\/span>/);
 });

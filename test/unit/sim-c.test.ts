@@ -109,3 +109,28 @@ test('sweep benchmark: a generated 100-line region has 2^10 configurations', asy
   assert.equal(b.configurations, 1024);
   assert.ok(b.ms > 0);
 });
+
+test('steps inside a followed call name the callee and the call line; the caller\'s statement stays on its own line', async () => {
+  await initParser();
+  const text = [
+    'static unsigned long demo_guest_cr0(struct kvm_vcpu *vcpu, struct vmcs12 *vmcs12)',
+    '{',
+    '\treturn vmcs_readl(GUEST_CR0);',
+    '}',
+    '',
+    'static void sync_vmcs02_to_vmcs12(struct kvm_vcpu *vcpu, struct vmcs12 *vmcs12)',
+    '{',
+    '\tvmcs_writel(GUEST_RIP, 0x1000);',
+    '\tvmcs12->guest_cr0 = demo_guest_cr0(vcpu, vmcs12);',
+    '\tvmcs12->guest_rip = vmcs_readl(GUEST_RIP);',
+    '}',
+    '',
+  ].join('\n');
+  const r = simulateC(analyzeText(text, 'file:///via.c'), { functionName: 'sync_vmcs02_to_vmcs12' });
+  const copy = r.steps.find((s) => s.op.includes('guest_cr0 ='));
+  assert.equal(copy?.line, 9, 'the copy is on the caller\'s line (not the callee\'s return)');
+  assert.equal(copy?.via, undefined);
+  const rip = r.steps.find((s) => s.op.includes('guest_rip ='));
+  assert.equal(rip?.line, 10);
+  for (const s of r.steps.filter((x) => x.line === 3)) assert.deepEqual(s.via, { fn: 'demo_guest_cr0', line: 9 });
+});

@@ -49,7 +49,7 @@ export function renderSimulationText(r: SimulationResult, o: TextOptions): strin
       const mark = isFaultStep(s, findings) ? '!' : ' ';
       const exit = s.vmExit === true ? '  [VM exit]' : s.vmExit === false ? '  [no exit]' : '';
       const ctl = s.control ? `[${s.control}] ` : '';
-      const head = `${mark}${String(s.index).padStart(3)}  line ${String(s.line).padStart(w)}  ${s.level.padEnd(2)} ${s.actor.padEnd(3)} ${ctl}${s.op}${exit}${s.simulated === false ? '  (not simulated)' : ''}`;
+      const head = `${mark}${String(s.index).padStart(3)}  line ${String(s.line).padStart(w)}  ${s.level.padEnd(2)} ${s.actor.padEnd(3)} ${ctl}${s.op}${exit}${s.simulated === false ? '  (not simulated)' : ''}${s.via ? `  (in ${s.via.fn}(), called at line ${s.via.line})` : ''}`;
       const indent = ' '.repeat(13 + w);
       out.push(...wrap(head, o.columns, indent + '  '));
       if (s.path) out.push(...wrap(`when ${s.path}`, o.columns, indent).map((l, i) => (i === 0 ? indent + l : l)));

@@ -33,6 +33,11 @@ export interface SimStep {
   control?: string;
   /** C simulation: the path condition the step runs under (what the configuration does not decide), if any. */
   path?: string;
+  /**
+   * C simulation, a step inside a called function: the function (innermost) and the line of the call in the simulated
+   * function that led here (`line` is the callee's own line).
+   */
+  via?: { fn: string; line: number };
 }
 
 export interface SimFinding {

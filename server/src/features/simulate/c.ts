@@ -26,6 +26,10 @@ export class Interp extends InterpEval {
       const v = args[i] ?? defaultParam(p);
       frame.locals.set(p, v.ptr || v.n !== undefined || v.arr ? v : { ...v, ...defaultParam(p) });
     });
+    // A call from the function being simulated (not its own start): steps inside name it and the call's line.
+    const followed = this.frames.length > 0;
+    const callLine = this.line;
+    if (followed) this.calls.push({ fn: fn.name, line: callLine });
     this.frames.push(frame);
     this.frameOf.set(fn, frame);
     const pc0 = this.pc;
@@ -42,6 +46,9 @@ export class Interp extends InterpEval {
     } finally {
       this.frames.pop();
       this.frameOf.delete(fn);
+      if (followed) this.calls.pop();
+      // Back in the caller: what its statement does next is on the call's line, not the callee's last one.
+      if (followed) this.line = callLine;
       this.pc = pc0;
     }
     return frame.ret ?? {};

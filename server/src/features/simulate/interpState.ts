@@ -44,6 +44,8 @@ export class InterpState {
   readonly flows: string[] = [];
   readonly steps: SimStep[] = [];
   protected frames: Frame[] = [];
+  /** Calls being followed: each callee and the line of its call (the first entry's line is in the simulated function). */
+  protected calls: Array<{ fn: string; line: number }> = [];
   /** Path condition of the path being interpreted (engine/paths.ts). */
   pc: Formula = TRUE;
   /** The `loaded_vmcs` pointer: what vmcs_load(vmx->loaded_vmcs->vmcs) / vmx_vcpu_load_vmcs load. */
@@ -106,6 +108,7 @@ export class InterpState {
     if (path) s.path = path;
     if (explanation) s.explanation = explanation;
     if (source) s.source = source;
+    if (this.calls.length) s.via = { fn: this.calls[this.calls.length - 1].fn, line: this.calls[0].line };
     this.steps.push(s);
   }
 

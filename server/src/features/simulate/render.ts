@@ -34,7 +34,7 @@ export function renderSimulationMarkdown(result: SimulationResult, opts: { maxCo
       const why = s.explanation ? `<br><sub>${esc(s.explanation)}</sub>` : '';
       const path = s.path ? `<br><sub>when ${esc(s.path)}</sub>` : '';
       const level = s.control ? `${s.level} · ${s.control}` : s.level;
-      out.push(`| ${s.index} | ${s.line} | ${level} | ${s.actor} | ${op}${why}${path} | ${exitCell(s)} | ${ch} |`);
+      out.push(`| ${s.index} | ${s.line}${s.via ? ` (in ${s.via.fn}, from ${s.via.line})` : ''} | ${level} | ${s.actor} | ${op}${why}${path} | ${exitCell(s)} | ${ch} |`);
     }
     out.push('');
   }
