@@ -53,8 +53,8 @@ export function cParser(): Parser {
   return shared;
 }
 
-/** Characters handed to the parser per read (web-tree-sitter copies at most 10 KiB of UTF-16 per callback). */
-const CHUNK = 4096;
+/** Characters handed to the parser per read: web-tree-sitter copies at most 10 KiB of UTF-16 (5 120 units) per callback. */
+const CHUNK = 5119;
 
 /** The read at `i`: up to CHUNK characters, never ending between the two halves of a surrogate pair. */
 function chunkAt(text: string, i: number): string {
