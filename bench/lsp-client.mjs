@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 
 export class Lsp {
   constructor(serverJs, args = ['--stdio']) {
-    this.proc = spawn(process.execPath, [serverJs, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Started as the editors start it (client/src/extension.ts, docs/editors.md): a 4 MiB young generation.
+    this.proc = spawn(process.execPath, ['--max-semi-space-size=4', serverJs, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.buf = Buffer.alloc(0);
     this.id = 1;
     this.pending = new Map();

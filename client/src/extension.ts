@@ -53,7 +53,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<KvmLen
 
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc },
+    // A 4 MiB young generation: the server's RSS after 10 000 edits is ~30 MB lower, at the same latency (bench/README.md).
+    run: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--max-semi-space-size=4'] } },
     debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
   };
   const clientOptions: LanguageClientOptions = {
