@@ -1,7 +1,7 @@
 // One analysed document: text, tree, line index, functions and field references. Built by analyzeText(); the
 // server keeps one per open document and updates it incrementally.
 import type { Tree } from 'web-tree-sitter';
-import type { Node } from 'web-tree-sitter';
+import type { Node, TreeCursor } from 'web-tree-sitter';
 import { parseC } from './parser';
 import { findRefs, type FieldRef } from './refs';
 
@@ -80,26 +80,51 @@ export function treeFunctions(tree: Tree): FunctionInfo[] {
   const out: FunctionInfo[] = [];
   const cursor = tree.walk();
   try {
-    const visit = (depth: number): void => {
-      if (!cursor.gotoFirstChild()) return;
-      do {
-        if (!cursor.nodeIsNamed) continue;
-        const type = cursor.nodeType;
-        if (type === 'function_definition') {
-          const fn = functionInfo(cursor.currentNode);
-          if (fn) out.push(fn);
-        } else if (depth < 3 && DEFINITION_CONTAINERS.has(type)) {
-          visit(depth + 1);
-        }
-      } while (cursor.gotoNextSibling());
-      cursor.gotoParent();
-    };
-    visit(0);
+    visitChildren(cursor, 0, out);
   } finally {
     cursor.delete();
   }
   out.sort((a, b) => a.start - b.start);
   return out;
+}
+
+/**
+ * treeFunctions() of the top-level nodes that overlap [from, to) only (an incremental analysis walks the part of the
+ * tree an edit touched, and keeps the rest of the previous version's list).
+ */
+export function treeFunctionsIn(tree: Tree, from: number, to: number): FunctionInfo[] {
+  const out: FunctionInfo[] = [];
+  const root = tree.rootNode;
+  for (let n = root.firstChildForIndex(from); n && n.startIndex < to; n = n.nextSibling) {
+    if (!n.isNamed || n.endIndex <= from) continue;
+    const cursor = n.walk();
+    try {
+      visitNode(cursor, 0, out);
+    } finally {
+      cursor.delete();
+    }
+  }
+  out.sort((a, b) => a.start - b.start);
+  return out;
+}
+
+/** The definitions at and under the cursor's (named) node, which lies at `depth` (root children: 0). */
+function visitNode(cursor: TreeCursor, depth: number, out: FunctionInfo[]): void {
+  const type = cursor.nodeType;
+  if (type === 'function_definition') {
+    const fn = functionInfo(cursor.currentNode);
+    if (fn) out.push(fn);
+  } else if (depth < 3 && DEFINITION_CONTAINERS.has(type)) {
+    visitChildren(cursor, depth + 1, out);
+  }
+}
+
+function visitChildren(cursor: TreeCursor, depth: number, out: FunctionInfo[]): void {
+  if (!cursor.gotoFirstChild()) return;
+  do {
+    if (cursor.nodeIsNamed) visitNode(cursor, depth, out);
+  } while (cursor.gotoNextSibling());
+  cursor.gotoParent();
 }
 
 const MACRO_NAME = /^[A-Z][A-Z0-9_]*$/;
@@ -170,14 +195,25 @@ function swallowsAnother(text: string, f: FunctionInfo): boolean {
 
 /** Tree-found definitions plus the kernel-style fallback for misparsed ones, sorted and non-overlapping. */
 export function allFunctions(text: string, tree: Tree): FunctionInfo[] {
-  // A definition "named" by an all-caps identifier is a macro invocation tree-sitter glued to the next function
-  // (e.g. `BUILD_HELPER(read)\nstatic void f(...) {`): drop it and let the kernel-style fallback find the real one.
-  // Likewise a definition whose body holds another kernel-style body (`{` alone at column 0): tree-sitter ran past the
-  // real end (e.g. `asm volatile(__ex("vmsave %0") ...)` confuses it) and swallowed the next function.
-  const all = treeFunctions(tree);
-  const glued = (f: FunctionInfo): boolean => MACRO_NAME.test(f.name) || swallowsAnother(text, f);
-  const fromTree = all.some(glued) ? all.filter((f) => !glued(f)) : all;
-  if (!tree.rootNode.hasError && fromTree === all) return fromTree;
+  const fns = treeFunctions(tree);
+  return assembleFunctions(text, tree, fns, fns.map((f) => glued(text, f)));
+}
+
+/**
+ * A definition "named" by an all-caps identifier is a macro invocation tree-sitter glued to the next function
+ * (e.g. `BUILD_HELPER(read)\nstatic void f(...) {`): dropped, the kernel-style fallback finds the real one. Likewise
+ * a definition whose body holds another kernel-style body (`{` alone at column 0): tree-sitter ran past the real end
+ * (e.g. `asm volatile(__ex("vmsave %0") ...)` confuses it) and swallowed the next function. Depends on its text only.
+ */
+export function glued(text: string, f: FunctionInfo): boolean {
+  return MACRO_NAME.test(f.name) || swallowsAnother(text, f);
+}
+
+/** allFunctions() from the tree's definitions and which of them are glued(). */
+export function assembleFunctions(text: string, tree: Tree, fns: FunctionInfo[], isGlued: readonly boolean[]): FunctionInfo[] {
+  const any = isGlued.includes(true);
+  const fromTree = any ? fns.filter((_, i) => !isGlued[i]) : fns;
+  if (!tree.rootNode.hasError && !any) return fromTree;
   const extra = braceFunctions(text, fromTree);
   return extra.length ? [...fromTree, ...extra].sort((a, b) => a.start - b.start) : fromTree;
 }

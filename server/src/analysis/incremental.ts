@@ -12,7 +12,7 @@
 // Invariant (checked by test/unit/incremental.test.ts): incrementalAnalysis(prev, ...) has the same refs and
 // functions as a full analysis of the same text and tree.
 import type { Node, Range as TsRange, Tree } from 'web-tree-sitter';
-import { LineIndex, findFunctions, type DocumentAnalysis, type FunctionInfo } from './document';
+import { LineIndex, assembleFunctions, glued, treeFunctions, treeFunctionsIn, type DocumentAnalysis, type FunctionInfo } from './document';
 import { findRefs, type FieldRef } from './refs';
 import type { Finding } from '../features/findings';
 import { detachStrings, detached } from './detach';
@@ -102,12 +102,17 @@ export interface AnalysisCaches {
   edits: Map<number, Envelope | undefined>;
   /** Text of the newest analysis (to diff against when a version is analysed from scratch). */
   lastText?: string;
+  /** Text of the analysis before the newest (docMemo.ts docHas patches its counts over the last edit). */
+  prevText?: string;
   /** Whether the newest analysis's tree had syntax errors (error recovery can reshape unchanged text). */
   lastHadErrors?: boolean;
   /** Per-function memo (cachedFunctionValue): key → entries by function start, valid in generation `gen`. */
   perFunction: Map<string, MemoSlot>;
   /** Whole-document values handed from one version to the next (rememberValue / previousValue). */
   carried: Map<string, unknown>;
+  /** docMemo.ts: per-function values spliced through the edits, and substring counts, by key. */
+  spliced: Map<string, unknown>;
+  counts: Map<string, { gen: number; n: number }>;
 }
 
 interface MemoSlot { gen: number; byStart: Map<number, MemoEntry> }
@@ -118,15 +123,58 @@ interface MemoEntry { len: number; at: number; value: unknown }
 const MAX_HISTORY = 64;
 
 export function newCaches(): AnalysisCaches {
-  return { generation: 0, edits: new Map(), perFunction: new Map(), carried: new Map() };
+  return { generation: 0, edits: new Map(), perFunction: new Map(), carried: new Map(), spliced: new Map(), counts: new Map() };
 }
 
 const cachesOf = new WeakMap<DocumentAnalysis, AnalysisCaches>();
 const generationOf = new WeakMap<DocumentAnalysis, number>();
 
-function makeAnalysis(uri: string, text: string, tree: Tree, lines: LineIndex, functions: FunctionInfo[], refs: FieldRef[], caches: AnalysisCaches, env: Envelope | undefined): DocumentAnalysis {
+/**
+ * The definitions tree-sitter found in a version (document.ts treeFunctions, names detached) and which are glued():
+ * the next version reuses those the edit did not touch (document.ts assembleFunctions makes doc.functions of them).
+ */
+interface TreeFunctions { fns: FunctionInfo[]; glued: boolean[] }
+const treeFunctionsOf = new WeakMap<DocumentAnalysis, TreeFunctions>();
+
+function treeFunctionsFrom(text: string, fns: FunctionInfo[]): TreeFunctions {
+  for (const f of fns) f.name = detached(f.name);
+  return { fns, glued: fns.map((f) => glued(text, f)) };
+}
+
+/**
+ * The tree's definitions after an edit: the previous version's outside the re-scanned region [rs, re) (old coordinates
+ * [rs, oldRe)), shifted after it, and those the tree now has inside it. Undefined if the previous list does not
+ * split cleanly at the region's ends (then everything is looked at again).
+ */
+function spliceTreeFunctions(prev: TreeFunctions, text: string, tree: Tree, rs: number, re: number, oldRe: number): TreeFunctions | undefined {
+  const mid = treeFunctionsFrom(text, treeFunctionsIn(tree, rs, re));
+  const out: TreeFunctions = { fns: [], glued: [] };
+  const d = re - oldRe;
+  let i = 0;
+  for (; i < prev.fns.length && prev.fns[i].start < rs; i++) {
+    if (prev.fns[i].end > rs) return undefined;
+    out.fns.push(prev.fns[i]);
+    out.glued.push(prev.glued[i]);
+  }
+  out.fns.push(...mid.fns);
+  out.glued.push(...mid.glued);
+  for (; i < prev.fns.length; i++) {
+    const f = prev.fns[i];
+    if (f.start < oldRe) {
+      if (f.end > oldRe) return undefined;
+      continue;
+    }
+    out.fns.push(d === 0 ? f : { name: f.name, start: f.start + d, end: f.end + d, bodyStart: f.bodyStart + d, bodyEnd: f.bodyEnd + d });
+    out.glued.push(prev.glued[i]);
+  }
+  return out;
+}
+
+function makeAnalysis(uri: string, text: string, tree: Tree, lines: LineIndex, treeFns: TreeFunctions, refs: FieldRef[], caches: AnalysisCaches, env: Envelope | undefined): DocumentAnalysis {
   let parseErrors: number | undefined;
+  const functions = assembleFunctions(text, tree, treeFns.fns, treeFns.glued);
   const doc = { uri, text, tree, lines, functions, refs } as DocumentAnalysis;
+  treeFunctionsOf.set(doc, treeFns);
   Object.defineProperty(doc, 'parseErrors', {
     enumerable: true,
     get: () => (parseErrors ??= countParseErrors(tree)),
@@ -135,6 +183,7 @@ function makeAnalysis(uri: string, text: string, tree: Tree, lines: LineIndex, f
   const gen = ++caches.generation;
   caches.edits.set(gen, env);
   caches.edits.delete(gen - MAX_HISTORY);
+  caches.prevText = caches.lastText;
   caches.lastText = text;
   caches.lastHadErrors = tree.rootNode.hasError;
   cachesOf.set(doc, caches);
@@ -161,7 +210,7 @@ export function fullAnalysis(text: string, uri: string, tree: Tree, caches: Anal
   // either tree, everything from the first difference on counts as changed.
   let env = caches.lastText !== undefined ? diffEnvelope(caches.lastText, text) : undefined;
   if (env && (caches.lastHadErrors || tree.rootNode.hasError)) env = { start: env.start, oldEnd: caches.lastText!.length, newEnd: text.length };
-  return makeAnalysis(uri, text, tree, lines, findFunctions(tree, text), detachRefs(findRefs(text, tree)), caches, env);
+  return makeAnalysis(uri, text, tree, lines, treeFunctionsFrom(text, treeFunctions(tree)), detachRefs(findRefs(text, tree)), caches, env);
 }
 
 /** Context the reference classifier reads around a name without looking at the tree (text fallbacks). */
@@ -195,7 +244,9 @@ export function incrementalAnalysis(prev: DocumentAnalysis, text: string, tree: 
   // unbalanced brace or #if) is recomputed. Widening keeps the envelope valid: old and new still agree outside it.
   const newEnd = Math.max(env.newEnd, de);
   const memoEnv: Envelope = { start: Math.min(env.start, ds), newEnd, oldEnd: newEnd - d };
-  return makeAnalysis(prev.uri, text, tree, lineIndexFromStarts(starts), findFunctions(tree, text), refs, caches, memoEnv);
+  const prevFns = treeFunctionsOf.get(prev);
+  const treeFns = (prevFns && spliceTreeFunctions(prevFns, text, tree, rs, re, oldRe)) ?? treeFunctionsFrom(text, treeFunctions(tree));
+  return makeAnalysis(prev.uri, text, tree, lineIndexFromStarts(starts), treeFns, refs, caches, memoEnv);
 }
 
 /** References are reused by later versions: their strings must not keep this version's text alive (detach.ts). */
@@ -269,6 +320,28 @@ export function cachedFunctionValue<T>(doc: DocumentAnalysis, key: string, fn: F
   return value;
 }
 
+/** The caches and generation of `doc` if it is the newest analysis of a DocumentStore document, else undefined. */
+export function memoContext(doc: DocumentAnalysis): { caches: AnalysisCaches; gen: number } | undefined {
+  const caches = cachesOf.get(doc);
+  const gen = generationOf.get(doc);
+  return caches && gen !== undefined && gen === caches.generation ? { caches, gen } : undefined;
+}
+
+/**
+ * The envelope of the edits from generation `from` to `to` (> from): old (generation `from`) and new text agree
+ * outside it. Undefined when it is not known (too old, or a version analysed without one).
+ */
+export function envelopeBetween(caches: AnalysisCaches, from: number, to: number): Envelope | undefined {
+  if (to - from > MAX_HISTORY) return undefined;
+  let env: Envelope | undefined;
+  for (let g = from + 1; g <= to; g++) {
+    const e = caches.edits.get(g);
+    if (!e) return undefined;
+    env = composeEnvelope(env, e);
+  }
+  return env;
+}
+
 /** The memo slot for `key`, its entries moved to generation `gen` through the edits since it was last used. */
 function memoSlot(caches: AnalysisCaches, key: string, gen: number): MemoSlot {
   let slot = caches.perFunction.get(key);
@@ -278,15 +351,9 @@ function memoSlot(caches: AnalysisCaches, key: string, gen: number): MemoSlot {
     return slot;
   }
   if (slot.gen === gen) return slot;
-  let env: Envelope | undefined;
-  let known = gen - slot.gen <= MAX_HISTORY;
-  for (let g = slot.gen + 1; known && g <= gen; g++) {
-    const e = caches.edits.get(g);
-    if (!e) known = false;
-    else env = composeEnvelope(env, e);
-  }
+  const env = envelopeBetween(caches, slot.gen, gen);
   const moved = new Map<number, MemoEntry>();
-  if (known && env) {
+  if (env) {
     const d = env.newEnd - env.oldEnd;
     for (const [start, e] of slot.byStart) {
       if (start + e.len <= env.start) moved.set(start, e);
@@ -336,20 +403,6 @@ export function segmentsOf(doc: DocumentAnalysis): FunctionInfo[] {
   if (at < doc.text.length) segs.push({ name: '', start: at, end: doc.text.length, bodyStart: at, bodyEnd: doc.text.length });
   segmentCache.set(doc, segs);
   return segs;
-}
-
-/**
- * Matches of `scan(text, from, to)` (which returns items with absolute offsets `index` in [from, to)) over the whole
- * document, in text order; each segment's matches are reused, shifted, while its text is unchanged.
- */
-export function scanSegments<T extends { index: number }>(doc: DocumentAnalysis, key: string, scan: (text: string, from: number, to: number) => T[]): T[] {
-  const out: T[] = [];
-  for (const seg of segmentsOf(doc)) {
-    const found = cachedFunctionValue(doc, `scan:${key}`, seg, () => scan(doc.text, seg.start, seg.end),
-      (v, d) => (d === 0 || v.length === 0 ? v : v.map((m) => ({ ...m, index: m.index + d }))));
-    for (const m of found) out.push(m);
-  }
-  return out;
 }
 
 export function shiftFinding(f: Finding, d: number): Finding {

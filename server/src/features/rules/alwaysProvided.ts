@@ -14,7 +14,7 @@ import { pathTests } from './vmxPaths';
 import { APM_VMCB02_CONTROLS, L0_ONLY_INT_CTL, SDM_ENTRY_EVERY_TIME, SHARED_ENABLE_FIELDS } from '../../model/stateSwitch';
 import type { Finding, Rule } from '../findings';
 import { codeOnly } from './nestedWriteback';
-import { cachedPerFunction } from '../../analysis/incremental';
+import { docHas, perFunctionFindings } from '../../analysis/docMemo';
 
 const RULE = 'always-provided';
 const RARE = /^prepare_vmcs02_(rare|full)$/;
@@ -74,23 +74,20 @@ export const alwaysProvided: Rule = {
   description: 'state L2 needs on every entry written only on rare paths, or inherited wholesale from vmcb01 / L1',
   run(doc: DocumentAnalysis): Finding[] {
     const out: Finding[] = [];
-    const t = doc.text;
-    if (t.includes('prepare_vmcs02')) vmxRarePath(doc, out);
-    if (t.includes('vmcb02') || t.includes('nested.ctl')) {
-      for (const fn of doc.functions) {
-        const raw = t.slice(fn.bodyStart, fn.bodyEnd);
+    if (docHas(doc, 'prepare_vmcs02')) vmxRarePath(doc, out);
+    if (docHas(doc, 'vmcb02') || docHas(doc, 'nested.ctl')) {
+      // Depends on the function's text only.
+      out.push(...perFunctionFindings(doc, `${RULE}:svm`, (fn) => {
+        const found: Finding[] = [];
+        const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
         const shared = raw.includes('vmcb01');
         const intCtl = raw.includes('int_ctl');
-        if (!raw.includes('control') || (!shared && !intCtl)) continue;
-        // Depends on the function's text only.
-        out.push(...cachedPerFunction(doc, `${RULE}:svm`, fn, () => {
-          const found: Finding[] = [];
-          const body = codeOnly(raw);
-          if (shared) svmSharedEnables(fn, body, found);
-          if (intCtl) svmIntCtlFromL1(fn, body, found);
-          return found;
-        }));
-      }
+        if (!raw.includes('control') || (!shared && !intCtl)) return found;
+        const body = codeOnly(raw);
+        if (shared) svmSharedEnables(fn, body, found);
+        if (intCtl) svmIntCtlFromL1(fn, body, found);
+        return found;
+      }));
     }
     return out;
   },

@@ -18,7 +18,7 @@ import {
 } from '../../model/nestedExit';
 import type { Finding, Rule } from '../findings';
 import { codeOnly } from './nestedWriteback';
-import { cachedPerFunction } from '../../analysis/incremental';
+import { docHas, perFunctionFindings } from '../../analysis/docMemo';
 
 const RULE = 'exit-info-synthesis';
 const APM_NRIP = 'AMD APM Vol.2 §15.7.1 (State Saved on Exit: nRIP is saved only if the NRIP-save feature is '
@@ -107,26 +107,24 @@ export const exitInfoSynthesis: Rule = {
   run(doc: DocumentAnalysis): Finding[] {
     const out: Finding[] = [];
     const t = doc.text;
-    const svm = t.includes('vmcb12') || t.includes('nested_vmcb');
-    const vmx = t.includes('vm_exit_reason');
-    const nrip = t.includes('next_rip');
+    const svm = docHas(doc, 'vmcb12') || docHas(doc, 'nested_vmcb');
+    const vmx = docHas(doc, 'vm_exit_reason');
+    const nrip = docHas(doc, 'next_rip');
     if (!svm && !vmx && !nrip) return out;
-    for (const fn of doc.functions) {
-      // Depends on the function's text and tree, and on the three document flags above (the key).
-      out.push(...cachedPerFunction(doc, `${RULE}:${svm}:${vmx}:${nrip}`, fn, () => {
-        const raw = t.slice(fn.bodyStart, fn.bodyEnd);
-        const doSvm = svm && raw.includes('exit_code') && /vmcb12|nested_vmcb/.test(raw);
-        const doVmx = vmx && raw.includes('vm_exit_reason') && raw.includes('vmcs12');
-        const doNrip = nrip && raw.includes('next_rip');
-        const found: Finding[] = [];
-        if (!doSvm && !doVmx && !doNrip) return found;
-        const body = codeOnly(raw);
-        if (doSvm) svmSynthesis(fn, body, found);
-        if (doVmx) vmxFailedEntry(doc, fn, body, found);
-        if (doNrip) nextRipReads(doc, fn, body, found);
-        return found;
-      }));
-    }
+    // Depends on the function's text and tree, and on the three document flags above (the key).
+    out.push(...perFunctionFindings(doc, `${RULE}:${svm}:${vmx}:${nrip}`, (fn) => {
+      const raw = t.slice(fn.bodyStart, fn.bodyEnd);
+      const doSvm = svm && raw.includes('exit_code') && /vmcb12|nested_vmcb/.test(raw);
+      const doVmx = vmx && raw.includes('vm_exit_reason') && raw.includes('vmcs12');
+      const doNrip = nrip && raw.includes('next_rip');
+      const found: Finding[] = [];
+      if (!doSvm && !doVmx && !doNrip) return found;
+      const body = codeOnly(raw);
+      if (doSvm) svmSynthesis(fn, body, found);
+      if (doVmx) vmxFailedEntry(doc, fn, body, found);
+      if (doNrip) nextRipReads(doc, fn, body, found);
+      return found;
+    }));
     return out;
   },
 };

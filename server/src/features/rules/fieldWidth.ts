@@ -11,7 +11,7 @@ import { findVmcbField } from '../../model/vmcb';
 import { SDM_ERROR_CODE, APM_EXITCODE, ERROR_CODE_FIELDS } from '../../model/fieldWidths';
 import type { Finding, Rule } from '../findings';
 import { codeOnly } from './nestedWriteback';
-import { cachedPerFunction } from '../../analysis/incremental';
+import { docHas, perFunctionFindings } from '../../analysis/docMemo';
 
 /** Places an exception error code is stored into a field whose bits 31:16 must be 0. */
 const ERROR_CODE_SINKS: ReadonlyArray<{ name: string; pattern: RegExp }> = [
@@ -92,26 +92,24 @@ export const fieldWidth: Rule = {
   run(doc: DocumentAnalysis): Finding[] {
     const out: Finding[] = [];
     const t = doc.text;
-    const svm = t.includes('control.') || t.includes('save.');
-    const err = t.includes('VM_ENTRY_EXCEPTION_ERROR_CODE') || t.includes('vm_exit_intr_error_code');
+    const svm = docHas(doc, 'control.') || docHas(doc, 'save.');
+    const err = docHas(doc, 'VM_ENTRY_EXCEPTION_ERROR_CODE') || docHas(doc, 'vm_exit_intr_error_code');
     if (!svm && !err) return out;
-    for (const fn of doc.functions) {
-      // Depends on the function's text and the two document flags above (the key).
-      out.push(...cachedPerFunction(doc, `${RULE}:${svm}:${err}`, fn, () => {
-        const raw = t.slice(fn.bodyStart, fn.bodyEnd);
-        const doHi = raw.includes('exit_code_hi');
-        const doErr = err && /VM_ENTRY_EXCEPTION_ERROR_CODE|vm_exit_intr_error_code/.test(raw);
-        const doNarrow = svm && (raw.includes('control') || raw.includes('save')) &&
-          /\b(u8|u16|u32|int|unsigned|s32|__u32)\s+\w+\s*=[^;]*(control|save)\s*\./.test(raw);
-        const found: Finding[] = [];
-        if (!doHi && !doErr && !doNarrow) return found;
-        const body = codeOnly(raw);
-        if (doHi) exitCodeHi(fn, body, found);
-        if (doErr) errorCodes(fn, body, found);
-        if (doNarrow) narrowLocals(fn, body, found);
-        return found;
-      }));
-    }
+    // Depends on the function's text and the two document flags above (the key).
+    out.push(...perFunctionFindings(doc, `${RULE}:${svm}:${err}`, (fn) => {
+      const raw = t.slice(fn.bodyStart, fn.bodyEnd);
+      const doHi = raw.includes('exit_code_hi');
+      const doErr = err && /VM_ENTRY_EXCEPTION_ERROR_CODE|vm_exit_intr_error_code/.test(raw);
+      const doNarrow = svm && (raw.includes('control') || raw.includes('save')) &&
+        /\b(u8|u16|u32|int|unsigned|s32|__u32)\s+\w+\s*=[^;]*(control|save)\s*\./.test(raw);
+      const found: Finding[] = [];
+      if (!doHi && !doErr && !doNarrow) return found;
+      const body = codeOnly(raw);
+      if (doHi) exitCodeHi(fn, body, found);
+      if (doErr) errorCodes(fn, body, found);
+      if (doNarrow) narrowLocals(fn, body, found);
+      return found;
+    }));
     return out;
   },
 };

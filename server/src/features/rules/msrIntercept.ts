@@ -17,7 +17,8 @@ import {
 import type { Finding, Rule } from '../findings';
 import { codeOnly } from './nestedWriteback';
 import { callSites } from './textScan';
-import { cachedPerFunction, scanSegments } from '../../analysis/incremental';
+import { cachedPerFunction } from '../../analysis/incremental';
+import { docHas, functionsWhere, scanSegments } from '../../analysis/docMemo';
 
 const RULE = 'msr-intercept';
 const CALLS = /\b(vmx_disable_intercept_for_msr|svm_disable_intercept_for_msr|vmx_set_intercept_for_msr|svm_set_intercept_for_msr|set_msr_interception)\s*\(/g;
@@ -207,12 +208,11 @@ export const msrIntercept: Rule = {
   run(doc: DocumentAnalysis): Finding[] {
     const out: Finding[] = [];
     const t = doc.text;
-    if (!t.includes('intercept') && !t.includes('msr_bitmap')) return out;
+    if (!docHas(doc, 'intercept') && !docHas(doc, 'msr_bitmap')) return out;
     let regions: Array<[number, number]> | undefined;
     const getRegions = (): Array<[number, number]> => (regions ??= x86_64Regions(doc));
-    for (const fn of doc.functions) {
+    for (const fn of functionsWhere(doc, RULE, (_, raw) => raw.includes('intercept') || raw.includes('msr_bitmap'))) {
       const raw = t.slice(fn.bodyStart, fn.bodyEnd);
-      if (!raw.includes('intercept') && !raw.includes('msr_bitmap')) continue;
       const pass = /_intercept_for_msr|set_msr_interception/.test(raw);
       // The findings depend on the function's text and tree, and, for passthroughs, on which parts of the body lie in
       // a 64-bit-only #ifdef, which may open outside it: the key names those parts relative to the body.
@@ -227,7 +227,7 @@ export const msrIntercept: Rule = {
         return found;
       }));
     }
-    if (t.includes('nested_vmx_')) nestedMerge(doc, out);
+    if (docHas(doc, 'nested_vmx_')) nestedMerge(doc, out);
     return out;
   },
 };

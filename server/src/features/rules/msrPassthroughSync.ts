@@ -17,7 +17,7 @@ import type { DocumentAnalysis } from '../../analysis/document';
 import { roleOfFunction } from '../../analysis/roles';
 import { workspaceFacts } from '../../analysis/workspace';
 import { functionAt } from '../../analysis/document';
-import { scanSegments } from '../../analysis/incremental';
+import { scanSegments } from '../../analysis/docMemo';
 import { entityForIdentifier, type MsrInfo } from '../../model/index';
 import type { Finding, Rule, RuleContext } from '../findings';
 

@@ -11,7 +11,7 @@ import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
 import { pred } from '../../analysis/conditions';
 import { NRIPS_FORMULA, pathEstablishes } from './vmxPaths';
 import { roleOfFunction } from '../../analysis/roles';
-import { cachedPerFunction } from '../../analysis/incremental';
+import { docHas, isEmptyList, perFunctionValues, shiftFindings } from '../../analysis/docMemo';
 import { APM_VMEXIT, SDM_EXIT_SAVE, VMX_CONDITIONAL_SAVES, ZEROED_WITH, vmexitWriteOf } from '../../model/nestedExit';
 import type { Finding, Rule } from '../findings';
 
@@ -79,30 +79,25 @@ export const nestedWriteback: Rule = {
   description: 'emulated nested VM exit writes vmcb12/vmcs12 fields the processor does not write (or writes only conditionally)',
   run(doc: DocumentAnalysis): Finding[] {
     const out: Finding[] = [];
-    const hasSvm = doc.text.includes('vmcb12') || doc.text.includes('nested_vmcb');
-    const hasVmx = doc.text.includes('vmcs12');
+    const hasSvm = docHas(doc, 'vmcb12') || docHas(doc, 'nested_vmcb');
+    const hasVmx = docHas(doc, 'vmcs12');
     if (!hasSvm && !hasVmx) return out;
-    for (const fn of doc.functions) {
-      // Each part depends on the function's text and tree only; the VMX part applies to an emulated VM exit, a role
-      // that depends on the callers, so it is asked only of functions with candidate findings.
-      if (hasSvm) {
-        out.push(...cachedPerFunction(doc, 'nested-writeback:svm', fn, () => {
-          const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
-          const found: Finding[] = [];
-          if (/control\s*\./.test(raw) && /vmcb12|nested_vmcb/.test(raw)) svmFindings(doc, fn, codeOnly(raw), found);
-          return found;
-        }));
-      }
-      if (hasVmx) {
-        const found = cachedPerFunction(doc, 'nested-writeback:vmx', fn, () => {
-          const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
-          const vmx: Finding[] = [];
-          if (raw.includes('vmcs12')) vmxFindings(doc, fn, codeOnly(raw), vmx);
-          return vmx;
-        });
-        if (found.length && roleOfFunction(doc, fn.name)?.kind === 'after-l2-exit') out.push(...found);
-      }
-    }
+    // Each part depends on the function's text and tree only; the VMX part applies to an emulated VM exit, a role
+    // that depends on the callers, so it is asked only of functions with candidate findings.
+    const svm = hasSvm ? perFunctionValues(doc, 'nested-writeback:svm', (fn) => {
+      const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
+      const found: Finding[] = [];
+      if (/control\s*\./.test(raw) && /vmcb12|nested_vmcb/.test(raw)) svmFindings(doc, fn, codeOnly(raw), found);
+      return found;
+    }, isEmptyList, shiftFindings) : [];
+    const vmx = hasVmx ? perFunctionValues(doc, 'nested-writeback:vmx', (fn) => {
+      const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
+      const found: Finding[] = [];
+      if (raw.includes('vmcs12')) vmxFindings(doc, fn, codeOnly(raw), found);
+      return found;
+    }, isEmptyList, shiftFindings).filter(({ fn }) => roleOfFunction(doc, fn.name)?.kind === 'after-l2-exit') : [];
+    // In function order, the SVM findings of a function before its VMX ones.
+    for (const { value } of [...svm, ...vmx].sort((a, b) => a.fn.start - b.fn.start)) out.push(...value);
     return out;
   },
 };

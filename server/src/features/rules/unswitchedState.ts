@@ -9,7 +9,7 @@ import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
 import { APM_LBRV_DEBUGCTL, HOST_OWNED_BITS, SDM_DEBUGCTL_LOAD, VMRUN_FEATURE_LOADED } from '../../model/stateSwitch';
 import type { Finding, Rule } from '../findings';
 import { codeOnly } from './nestedWriteback';
-import { cachedFunctionValue, cachedPerFunction } from '../../analysis/incremental';
+import { docHas, functionsWhere, perFunctionFindings } from '../../analysis/docMemo';
 
 const RULE = 'unswitched-state';
 const RUN_FN = /^svm_vcpu_run$/;
@@ -22,11 +22,8 @@ function svmFeatureLoaded(doc: DocumentAnalysis, out: Finding[]): void {
     // A guest value stored into the save-area field (not a copy between VMCBs, not a clear).
     const guestStore = new RegExp(`save\\s*\\.\\s*${s.field}\\s*=\\s*(data|val|value|msr_info->data)\\s*;`);
     // Stores are statements, so inside functions: each function's answer is kept while its text is unchanged.
-    const stores = (fn: FunctionInfo): boolean => cachedFunctionValue(doc, `${RULE}:store:${s.field}`, fn, () => {
-      const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
-      return raw.includes(s.field) && guestStore.test(codeOnly(raw));
-    }, (v) => v);
-    if (!doc.functions.some(stores)) continue;
+    const stores = functionsWhere(doc, `${RULE}:store:${s.field}`, (_, raw) => raw.includes(s.field) && guestStore.test(codeOnly(raw)));
+    if (!stores.length) continue;
     if (s.manualLoad.test(runBody)) continue;
     const m = /\b(svm_vcpu_enter_exit|__svm_vcpu_run|__svm_sev_es_vcpu_run)\s*\(/.exec(runBody);
     const start = run.bodyStart + (m ? m.index : 0);
@@ -58,18 +55,14 @@ export const unswitchedState: Rule = {
   description: 'state the CPU does not switch between host and guest (or whose host-owned bits VM entry overwrites)',
   run(doc: DocumentAnalysis): Finding[] {
     const out: Finding[] = [];
-    const t = doc.text;
-    if (t.includes('dbgctl') && t.includes('svm_vcpu_run')) svmFeatureLoaded(doc, out);
-    if (t.includes('GUEST_IA32_DEBUGCTL')) {
-      for (const fn of doc.functions) {
-        const raw = t.slice(fn.bodyStart, fn.bodyEnd);
-        if (!raw.includes('GUEST_IA32_DEBUGCTL')) continue;
-        out.push(...cachedPerFunction(doc, `${RULE}:host-owned`, fn, () => {
-          const found: Finding[] = [];
-          hostOwned(fn, codeOnly(raw), found);
-          return found;
-        }));
-      }
+    if (docHas(doc, 'dbgctl') && docHas(doc, 'svm_vcpu_run')) svmFeatureLoaded(doc, out);
+    if (docHas(doc, 'GUEST_IA32_DEBUGCTL')) {
+      out.push(...perFunctionFindings(doc, `${RULE}:host-owned`, (fn) => {
+        const found: Finding[] = [];
+        const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
+        if (raw.includes('GUEST_IA32_DEBUGCTL')) hostOwned(fn, codeOnly(raw), found);
+        return found;
+      }));
     }
     return out;
   },

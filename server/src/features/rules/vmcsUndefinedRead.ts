@@ -7,7 +7,8 @@
 //      (SDM Vol.3C §28.2.1-§28.2.5). Only flagged when the exit reason is known and the model says undefined.
 import { nodesAt, type DocumentAnalysis, type FunctionInfo } from '../../analysis/document';
 import type { FieldRef } from '../../analysis/refs';
-import { cachedFunctionValue, cachedPerFunction, scanSegments, shiftFinding } from '../../analysis/incremental';
+import { cachedFunctionValue, cachedPerFunction, shiftFinding } from '../../analysis/incremental';
+import { scanSegments } from '../../analysis/docMemo';
 import { mayBeTrue, mustHold, or, pred, predicatesOf, formulaToString, type Formula } from '../../analysis/conditions';
 import { assumptionsOf, functionRoles, roleKindPossible, type Role } from '../../analysis/roles';
 import type { VmcsField } from '../../model/index';
