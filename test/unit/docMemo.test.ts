@@ -4,7 +4,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initParser } from '../../server/src/analysis/parser';
-import { LineIndex, type DocumentAnalysis } from '../../server/src/analysis/document';
+import { LineIndex, analyzeText, type DocumentAnalysis } from '../../server/src/analysis/document';
+import { functionRoles } from '../../server/src/analysis/roles';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../paths';
 import { DocumentStore } from '../../server/src/analysis/store';
 import { docHas, functionsWhere, perFunctionValues, scanSegments } from '../../server/src/analysis/docMemo';
 import { rng, synthFile } from '../../bench/synth.mjs';
@@ -65,4 +69,39 @@ test('outside a DocumentStore the helpers just compute', () => {
   assert.equal(docHas(copy, 'int_ctl'), true);
   assert.equal(docHas(copy, 'vmcs12'), false);
   assert.deepEqual(functionsWhere(copy, 'k', (_, body) => body.includes('int_ctl')).map((f) => f.name), ['f']);
+});
+
+test('function roles of an open document follow edits to calls, names, static, exit tables and function pointers', () => {
+  const base = readFileSync(join(ROOT, 'test/fixtures/rules/vmcs-undefined-read/exit-info-handlers.c'), 'utf8');
+  // Edits that change what the roles are computed from (and some that do not).
+  const edits: Array<[string, string]> = [
+    ['log_linear(vcpu);', 'log_linearx(vcpu);'], ['log_linearx(vcpu);', 'log_linear(vcpu);'],
+    ['static void log_linear', 'void log_linear'], ['void log_linear', 'static void log_linear'],
+    ['return 1;\n}', 'return 1;\n}\nstatic void *p = log_linear;\n'], ['static void *p = log_linear;\n', ''],
+    ['{\n        log_linear(vcpu);', '{\n        u32 x = 0;\n        log_linear(vcpu);'],
+    ['static int handle_io(', 'static int handle_iox('], ['static int handle_iox(', 'static int handle_io('],
+    ['[EXIT_REASON_', '[EXIT_REASONX_'], ['[EXIT_REASONX_', '[EXIT_REASON_'],
+  ];
+  const store = new DocumentStore();
+  const uri = 'file:///kvm/vmx/vmx.c';
+  let text = base;
+  store.open(uri, 'c', 1, text);
+  const show = (d: DocumentAnalysis): string => [...functionRoles(d)].map(([k, v]) => `${k}:${v.kind}:${v.via}:${(v.exitReasons ?? []).join('/')}`).sort().join('\n');
+  let v = 1;
+  const seen = new Set<string>();
+  for (let round = 0; round < 2; round++) {
+    for (const [from, to] of edits) {
+      const a = text.indexOf(from);
+      if (a < 0) continue;
+      const lines = new LineIndex(text);
+      store.change(uri, ++v, [{ range: { start: lines.positionAt(a), end: lines.positionAt(a + from.length) }, text: to }]);
+      text = text.slice(0, a) + to + text.slice(a + from.length);
+      const doc = store.analysis(uri)!;
+      const fresh = analyzeText(text, uri);
+      assert.equal(show(doc), show(fresh), `after ${JSON.stringify(from)} -> ${JSON.stringify(to)}`);
+      seen.add(show(doc));
+      fresh.tree.delete();
+    }
+  }
+  assert.ok(seen.size >= 4, `the edits change the roles (${seen.size} distinct role maps)`);
 });

@@ -152,3 +152,64 @@ export function scanSegments<T extends { index: number }>(doc: DocumentAnalysis,
     (v, d) => v.map((m) => ({ ...m, index: m.index + d })))) for (const m of value) out.push(m);
   return out;
 }
+
+/** What spliceDetail keeps of a version: every item's range and value. */
+interface Detailed { gen: number; starts: number[]; lens: number[]; values: unknown[] }
+
+/** spliceDetail's answer: a value per item, which items were computed afresh, and the previous values they replaced. */
+export interface SpliceDetail<T> {
+  values: T[];
+  /** Indices (into values) computed in this call. */
+  recomputed: number[];
+  /** Values of the previous version not reused, in order; undefined when there was no usable previous version. */
+  dropped?: T[];
+  /** The generation of that previous version (the last call for this key), and of this one. */
+  since?: number;
+  gen?: number;
+}
+
+/**
+ * A value for each of `items` (doc.functions, or segmentsOf(doc)), reused across versions like perFunctionValues —
+ * values are kept as they are (no offsets in them) — with what changed: which items were computed afresh and which
+ * previous values they replaced. `recomputed` empty and `dropped` empty means: the same values as the last call.
+ */
+export function spliceDetail<T>(doc: DocumentAnalysis, key: string, items: readonly FunctionInfo[], compute: (item: FunctionInfo) => T): SpliceDetail<T> {
+  const n = items.length;
+  const values = new Array<T>(n);
+  const recomputed: number[] = [];
+  const ctx = memoContext(doc);
+  const prev = ctx ? ctx.caches.spliced.get(key) as Detailed | undefined : undefined;
+  const env = ctx && prev && prev.gen < ctx.gen ? envelopeBetween(ctx.caches, prev.gen, ctx.gen) : undefined;
+  const same = !!ctx && prev?.gen === ctx.gen;
+  const usable = !!prev && (same || !!env);
+  const d = env ? env.newEnd - env.oldEnd : 0;
+  const reused = usable ? new Uint8Array(prev!.starts.length) : undefined;
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    const it = items[i];
+    const len = it.end - it.start;
+    let at = -1;
+    if (same) at = it.start;
+    else if (env) {
+      if (it.end <= env.start) at = it.start;
+      else if (it.start >= env.newEnd) at = it.start - d;
+    }
+    if (at >= 0 && prev) {
+      while (j < prev.starts.length && prev.starts[j] < at) j++;
+      if (j < prev.starts.length && prev.starts[j] === at && prev.lens[j] === len && !reused![j]) {
+        reused![j] = 1;
+        values[i] = prev.values[j] as T;
+        continue;
+      }
+    }
+    values[i] = detachStrings(compute(it));
+    recomputed.push(i);
+  }
+  let dropped: T[] | undefined;
+  if (usable) {
+    dropped = [];
+    for (let k = 0; k < prev!.starts.length; k++) if (!reused![k]) dropped.push(prev!.values[k] as T);
+  }
+  if (ctx) ctx.caches.spliced.set(key, { gen: ctx.gen, starts: items.map((x) => x.start), lens: items.map((x) => x.end - x.start), values });
+  return { values, recomputed, dropped, since: usable ? prev!.gen : undefined, gen: ctx?.gen };
+}

@@ -4,6 +4,8 @@
 // nested.c, `[SVM_EXIT_X] = y,` in svm_exit_handlers[]), and propagation through calls inside the file.
 import type { DocumentAnalysis, FunctionInfo } from './document';
 import { cachedFunctionValue, previousValue, rememberValue, segmentsOf } from './incremental';
+import { spliceDetail, type SpliceDetail } from './docMemo';
+import { detachStrings } from './detach';
 
 export type RoleKind =
   | 'after-l2-exit' | 'nested-entry' | 'constant-host-setup' | 'per-cpu-load' | 'vcpu-load' | 'vcpu-put'
@@ -149,53 +151,57 @@ function isStatic(doc: DocumentAnalysis, fn: FunctionInfo): boolean {
 }
 
 /**
- * What the roles of a document are computed from. Per segment, each entry is cached while the segment's text is
- * unchanged, so an edit that leaves them equal (the usual case: typing inside a body without adding a call) lets the
- * next version reuse the roles instead of recomputing them.
+ * What the roles of a document are computed from: per function its name, the distinct names called in its body and
+ * `static` in its head; per segment (segmentsOf: functions and the gaps between them) its exit-table entries and,
+ * filled on demand, the identifiers used other than as a call. Both are kept across versions (docMemo.ts spliceDetail)
+ * while the function's or segment's text is unchanged, so an edit is checked against the previous inputs by looking
+ * at the functions and segments it touched only — the usual edit (typing inside a body without adding a call) lets
+ * the next version reuse the roles instead of recomputing them.
  */
+interface FnFacts { name: string; calls: string[]; isStatic: boolean }
+interface SegFacts { table: Array<[string, string]>; loose?: Set<string> }
+
 interface RoleInputs {
-  /** doc.functions, by name, in order. */
-  names: string[];
-  /** Per function: distinct names called in its body; `static` in its head. */
-  calls: string[][];
-  statics: boolean[];
-  /** Per segment (segmentsOf): exit-table entries; identifiers used other than as a call (filled on demand). */
+  fns: SpliceDetail<FnFacts>;
+  segs: SpliceDetail<SegFacts>;
   segments: FunctionInfo[];
-  tables: Array<Array<[string, string]>>;
-  loose: Array<Set<string> | undefined>;
 }
 
 interface RolesState {
-  inputs: RoleInputs;
+  /** The generation of the inputs the roles were computed from (or found unchanged in). */
+  gen?: number;
   roles: Map<string, Role>;
   callers: Map<string, string[]>;
   /** The addressTaken() questions the computation asked, with their answers. */
   asked: Map<string, boolean>;
 }
 
+const inputsCache = new WeakMap<DocumentAnalysis, RoleInputs>();
+
+/** The inputs of this version (computed once: spliceDetail reports changes since its previous call). */
 function roleInputs(doc: DocumentAnalysis): RoleInputs {
+  let inputs = inputsCache.get(doc);
+  if (inputs) return inputs;
   const segments = segmentsOf(doc);
-  return {
-    names: doc.functions.map((f) => f.name),
-    calls: doc.functions.map((fn) => callsOf(doc, fn)),
-    statics: doc.functions.map((fn) => cachedFunctionValue(doc, 'roles:static', fn, () => isStatic(doc, fn), same)),
+  inputs = {
+    fns: spliceDetail(doc, 'roles:functions', doc.functions, (fn) => ({
+      name: fn.name, calls: callsIn(doc.text.slice(fn.bodyStart, fn.bodyEnd)), isStatic: isStatic(doc, fn),
+    })),
+    segs: spliceDetail(doc, 'roles:segments', segments, (seg) => {
+      const t = doc.text.slice(seg.start, seg.end);
+      return { table: TABLE_HINT.test(t) ? exitEntries(doc.text, seg.start, seg.end) : [] };
+    }),
     segments,
-    tables: exitTables(doc, segments),
-    loose: segments.map(() => undefined),
   };
+  inputsCache.set(doc, inputs);
+  return inputs;
 }
 
-/** Per segment: its exit-table entries (cached while the segment's text is unchanged). */
-function exitTables(doc: DocumentAnalysis, segments: FunctionInfo[] = segmentsOf(doc)): Array<Array<[string, string]>> {
-  return segments.map((seg) => cachedFunctionValue(doc, 'roles:exit-table', seg, () => {
-    const t = doc.text.slice(seg.start, seg.end);
-    return TABLE_HINT.test(t) ? exitEntries(doc.text, seg.start, seg.end) : [];
-  }, same));
-}
-
+/** The identifiers of segment `i` used other than as a call (computed once per segment text). */
 function looseOf(doc: DocumentAnalysis, inputs: RoleInputs, i: number): Set<string> {
   const seg = inputs.segments[i];
-  return (inputs.loose[i] ??= cachedFunctionValue(doc, 'roles:loose-identifiers', seg, () => looseIdentifiers(doc.text, seg.start, seg.end), same));
+  const facts = inputs.segs.values[i];
+  return (facts.loose ??= detachStrings(looseIdentifiers(doc.text, seg.start, seg.end)));
 }
 
 function sameList<T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T) => boolean = (x, y) => x === y): boolean {
@@ -205,29 +211,33 @@ function sameList<T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T) => boole
   return true;
 }
 
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  if (a === b) return true;
-  if (a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
-}
+const sameEntry = (e: [string, string], f: [string, string]): boolean => e[0] === f[0] && e[1] === f[1];
 
-/** Would the roles computed from `prev` come out the same from `cur`? */
+/**
+ * Would the roles computed from the previous inputs come out the same from these? Only what the edits since then
+ * touched is compared: the facts of the functions and segments computed afresh against those they replaced.
+ */
 function sameInputs(doc: DocumentAnalysis, prev: RolesState, cur: RoleInputs): boolean {
-  const p = prev.inputs;
-  if (!sameList(p.names, cur.names) || !sameList(p.statics, cur.statics)) return false;
-  if (!sameList(p.calls, cur.calls, (x, y) => sameList(x, y))) return false;
-  if (!sameList(p.tables, cur.tables, (x, y) => sameList(x, y, (e, f) => e[0] === f[0] && e[1] === f[1]))) return false;
-  // The identifiers used as values matter only through the questions the computation asked about them. Segments whose
-  // set is the very one of the previous version cannot change a "no"; only the others need looking at.
-  if (prev.asked.size === 0) return true;
-  const before = new Set(p.loose);
-  const fresh: number[] = [];
-  for (let i = 0; i < cur.segments.length; i++) if (!before.has(looseOf(doc, cur, i))) fresh.push(i);
+  const { fns, segs } = cur;
+  // The changes reported must be those since the inputs these roles came from.
+  if (!fns.dropped || !segs.dropped || prev.gen === undefined || fns.since !== prev.gen || segs.since !== prev.gen) return false;
+  if (fns.dropped.length !== fns.recomputed.length || segs.dropped.length !== segs.recomputed.length) return false;
+  for (let k = 0; k < fns.recomputed.length; k++) {
+    const a = fns.dropped[k];
+    const b = fns.values[fns.recomputed[k]];
+    if (a.name !== b.name || a.isStatic !== b.isStatic || !sameList(a.calls, b.calls)) return false;
+  }
+  for (let k = 0; k < segs.recomputed.length; k++) {
+    if (!sameList(segs.dropped[k].table, segs.values[segs.recomputed[k]].table, sameEntry)) return false;
+  }
+  // The identifiers used as values matter only through the questions the computation asked about them. A "no" can
+  // only turn into a "yes" in a segment computed afresh; a "yes" stays one unless a replaced segment had the name
+  // (or may have had it: its set was never computed), and then all segments are asked.
   for (const [name, answer] of prev.asked) {
-    const found = answer
-      ? cur.segments.some((_, i) => looseOf(doc, cur, i).has(name))
-      : fresh.some((i) => looseOf(doc, cur, i).has(name));
+    let found: boolean;
+    if (!answer) found = segs.recomputed.some((i) => looseOf(doc, cur, i).has(name));
+    else if (segs.dropped.every((s) => s.loose !== undefined && !s.loose.has(name))) found = true;
+    else found = cur.segments.some((_, i) => looseOf(doc, cur, i).has(name));
     if (found !== answer) return false;
   }
   return true;
@@ -242,7 +252,7 @@ export function functionRoles(doc: DocumentAnalysis): Map<string, Role> {
   if (prev && sameInputs(doc, prev, inputs)) {
     roles = prev.roles;
     if (!callerCache.has(doc)) callerCache.set(doc, prev.callers);
-    rememberValue(doc, 'roles', { ...prev, inputs });
+    rememberValue(doc, 'roles', { ...prev, gen: inputs.fns.gen });
   } else {
     const state = computeRoles(doc, inputs);
     roles = state.roles;
@@ -254,25 +264,21 @@ export function functionRoles(doc: DocumentAnalysis): Map<string, Role> {
 
 function computeRoles(doc: DocumentAnalysis, inputs: RoleInputs): RolesState {
   const roles = new Map<string, Role>();
+  const index = callerIndexOf(doc, inputs);
   const defined = new Map(doc.functions.map((f) => [f.name, f]));
   for (const fn of doc.functions) {
     const r = knownRole(fn.name);
     if (r) roles.set(fn.name, r);
   }
   const table = new Map<string, string[]>();
-  for (const entries of inputs.tables) addTableEntries(table, entries);
+  for (const f of inputs.segs.values) addTableEntries(table, f.table);
   for (const [handler, reasons] of table) {
     if (!roles.has(handler) && defined.has(handler)) roles.set(handler, exitRole(reasons, 'exit-handler-table'));
   }
-  let loose: Set<string> | undefined;
   const asked = new Map<string, boolean>();
   /** Does the name occur other than as a call or a declaration (taken as a function pointer)? */
   const addressTaken = (name: string): boolean => {
-    if (!loose) {
-      loose = new Set<string>();
-      for (let i = 0; i < inputs.segments.length; i++) for (const id of looseOf(doc, inputs, i)) loose.add(id);
-    }
-    const answer = loose.has(name);
+    const answer = inputs.segments.some((_, i) => looseOf(doc, inputs, i).has(name));
     asked.set(name, answer);
     return answer;
   };
@@ -282,7 +288,7 @@ function computeRoles(doc: DocumentAnalysis, inputs: RoleInputs): RolesState {
     let changed = false;
     doc.functions.forEach((fn, i) => {
       if (roles.has(fn.name)) return;
-      const callers = callersOf(doc, fn.name).filter((c) => c !== fn.name);
+      const callers = (index.get(fn.name) ?? []).filter((c) => c !== fn.name);
       if (callers.length === 0) return;
       const callerRoles = callers.map((c) => roles.get(c));
       const known = callerRoles.filter((r): r is Role => !!r);
@@ -290,7 +296,7 @@ function computeRoles(doc: DocumentAnalysis, inputs: RoleInputs): RolesState {
       const kind = known[0].kind;
       if (!known.every((r) => r.kind === kind)) return;
       if (kind === 'exit-handler') {
-        if (!inputs.statics[i] || addressTaken(fn.name)) return;
+        if (!inputs.fns.values[i].isStatic || addressTaken(fn.name)) return;
         const reasons = [...new Set(known.flatMap((r) => r.exitReasons ?? (r.exitReason ? [r.exitReason] : [])))];
         roles.set(fn.name, exitRole(reasons, 'callers'));
       } else {
@@ -300,7 +306,7 @@ function computeRoles(doc: DocumentAnalysis, inputs: RoleInputs): RolesState {
     });
     if (!changed) break;
   }
-  return { inputs, roles, callers: callerIndex(doc), asked };
+  return { gen: inputs.fns.gen, roles, callers: index, asked };
 }
 
 /**
@@ -311,7 +317,7 @@ function computeRoles(doc: DocumentAnalysis, inputs: RoleInputs): RolesState {
  */
 export function roleKindPossible(doc: DocumentAnalysis, kind: RoleKind): boolean {
   if (doc.functions.some((f) => knownRole(f.name)?.kind === kind)) return true;
-  return kind === 'exit-handler' && exitTables(doc).some((t) => t.length > 0);
+  return kind === 'exit-handler' && roleInputs(doc).segs.values.some((s) => s.table.length > 0);
 }
 
 /** Role of a function by name: the table first, then the document's exit-handler tables and callers. */
@@ -346,18 +352,25 @@ export function callsOf(doc: DocumentAnalysis, fn: FunctionInfo): string[] {
 }
 
 function callerIndex(doc: DocumentAnalysis): Map<string, string[]> {
+  const index = callerCache.get(doc);
+  if (index) return index;
+  // Built from this version's role inputs (functionRoles keeps them in step with the roles it hands on).
+  functionRoles(doc);
+  return callerCache.get(doc) ?? callerIndexOf(doc, roleInputs(doc));
+}
+
+function callerIndexOf(doc: DocumentAnalysis, inputs: RoleInputs): Map<string, string[]> {
   let index = callerCache.get(doc);
-  if (!index) {
-    index = new Map();
-    for (const fn of doc.functions) {
-      for (const callee of callsOf(doc, fn)) {
-        const list = index.get(callee);
-        if (list) list.push(fn.name);
-        else index.set(callee, [fn.name]);
-      }
+  if (index) return index;
+  index = new Map();
+  for (const f of inputs.fns.values) {
+    for (const callee of f.calls) {
+      const list = index.get(callee);
+      if (list) list.push(f.name);
+      else index.set(callee, [f.name]);
     }
-    callerCache.set(doc, index);
   }
+  callerCache.set(doc, index);
   return index;
 }
 

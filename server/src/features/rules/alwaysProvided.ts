@@ -14,18 +14,18 @@ import { pathTests } from './vmxPaths';
 import { APM_VMCB02_CONTROLS, L0_ONLY_INT_CTL, SDM_ENTRY_EVERY_TIME, SHARED_ENABLE_FIELDS } from '../../model/stateSwitch';
 import type { Finding, Rule } from '../findings';
 import { codeOnly } from './nestedWriteback';
-import { docHas, perFunctionFindings } from '../../analysis/docMemo';
+import { docHas, isEmptyList, perFunctionFindings, perFunctionValues } from '../../analysis/docMemo';
 
 const RULE = 'always-provided';
 const RARE = /^prepare_vmcs02_(rare|full)$/;
 const PER_ENTRY = /^prepare_vmcs02(_early)?$/;
 
 function vmxRarePath(doc: DocumentAnalysis, out: Finding[]): void {
-  const rare = doc.functions.filter((f) => RARE.test(f.name));
-  if (!rare.length) return;
-  const perEntry = doc.functions.filter((f) => PER_ENTRY.test(f.name)).map((f) => doc.text.slice(f.bodyStart, f.bodyEnd)).join('\n');
-  if (!perEntry) return;
-  for (const fn of rare) {
+  // Candidates: GUEST_* writes of the rare-path functions on a path that tests nested_run_pending. They depend on the
+  // function's text and tree only, so they are kept per function while it is unchanged.
+  const rare = perFunctionValues(doc, `${RULE}:rare`, (fn) => {
+    const found: Array<{ field: string; start: number; end: number }> = [];
+    if (!RARE.test(fn.name)) return found;
     const body = codeOnly(doc.text.slice(fn.bodyStart, fn.bodyEnd));
     const seen = new Set<string>();
     for (const m of body.matchAll(/vmcs_write(?:16|32|64|l)\s*\(\s*(GUEST_[A-Z0-9_]+)\s*,/g)) {
@@ -35,9 +35,18 @@ function vmxRarePath(doc: DocumentAnalysis, out: Finding[]): void {
       // Written under per-entry state: the path tests nested_run_pending (either way).
       if (!pathTests(conditionAt(doc, start), ['nested_run_pending'])) continue;
       seen.add(field);
+      found.push({ field, start, end: start + m[0].length });
+    }
+    return found;
+  }, isEmptyList, (v, d) => v.map((c) => ({ ...c, start: c.start + d, end: c.end + d })));
+  if (!rare.length) return;
+  const perEntry = doc.functions.filter((f) => PER_ENTRY.test(f.name)).map((f) => doc.text.slice(f.bodyStart, f.bodyEnd)).join('\n');
+  if (!perEntry) return;
+  for (const { fn, value } of rare) {
+    for (const { field, start, end } of value) {
       if (new RegExp(`vmcs_write(?:16|32|64|l)\\s*\\(\\s*${field}\\b`).test(perEntry)) continue;
       out.push({
-        rule: RULE, severity: 'warning', start, end: start + m[0].length, source: SDM_ENTRY_EVERY_TIME,
+        rule: RULE, severity: 'warning', start, end, source: SDM_ENTRY_EVERY_TIME,
         message: `${field} depends on per-entry state but ${fn.name}() runs only when vmcs12 changed; prepare_vmcs02() never writes it`,
       });
     }

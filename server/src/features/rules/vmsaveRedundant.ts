@@ -8,6 +8,7 @@
 // guest VMCB (svm->vmcb_pa) *clobbers* host state and the hand restore after it is required.
 import type { Node } from 'web-tree-sitter';
 import { and, conditionAt, satisfiable } from '../../analysis/conditions';
+import { docHas, functionsWhere } from '../../analysis/docMemo';
 import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
 import { entityForIdentifier } from '../../model/index';
 import type { Finding, Rule, RuleContext } from '../findings';
@@ -137,8 +138,9 @@ export const vmsaveRedundant: Rule = {
   description: 'host state saved/restored by hand although a VMSAVE/VMLOAD of the host save area on the same path covers it',
   run(doc: DocumentAnalysis, ctx?: RuleContext): Finding[] {
     const out: Finding[] = [];
-    if (!doc.text.includes('vmsave') && !doc.text.includes('vmload')) return out;
-    for (const fn of doc.functions) {
+    if (!docHas(doc, 'vmsave') && !docHas(doc, 'vmload')) return out;
+    // Only functions that name VMSAVE/VMLOAD can hold a host-area site (kept per function while its text is unchanged).
+    for (const fn of functionsWhere(doc, 'vmsave-redundant:insn', (_, body) => body.includes('vmsave') || body.includes('vmload'))) {
       const sites = hostSites(doc, fn);
       if (!sites.length) continue;
       const items = handItems(doc, fn, ctx);
