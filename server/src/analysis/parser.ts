@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Language, Parser, type Tree } from 'web-tree-sitter';
+import { applyMask, parseMask, type Mask } from './parseMask';
 
 let ready: Promise<void> | undefined;
 let language: Language | undefined;
@@ -65,11 +66,16 @@ function chunkAt(text: string, i: number): string {
   return text.slice(i, end);
 }
 
-export function parseC(text: string, old?: Tree): Tree {
+/**
+ * Parse `text` (re-using `old`, already edited, if given). The parser reads the text with `mask` (parseMask.ts: a few
+ * kernel constructs the C grammar cannot parse, blanked); the tree's own reader, behind Node.text, is the real text.
+ */
+export function parseC(text: string, old?: Tree, mask: Mask = parseMask(text)): Tree {
   // Bounded chunks rather than the string: for a string, web-tree-sitter slices the whole rest of the text on every
   // read, which an incremental re-parse (many short reads at scattered offsets) pays for on each edit.
-  const tree = cParser().parse((i: number) => chunkAt(text, i), old ?? null);
+  const read = (i: number): string => chunkAt(text, i);
+  const tree = cParser().parse(mask.length ? (i: number) => applyMask(chunkAt(text, i), i, mask) : read, old ?? null);
   if (!tree) throw new Error('kvm-lens: tree-sitter returned no tree');
+  (tree as unknown as { textCallback: (i: number) => string }).textCallback = read;
   return tree;
 }
-

@@ -8,6 +8,7 @@ import type { Point, Tree } from 'web-tree-sitter';
 import { positionIn, type DocumentAnalysis } from './document';
 import { composeEnvelope, fullAnalysis, incrementalAnalysis, lineStartsOf, newCaches, patchLineStarts, type AnalysisCaches, type Envelope } from './incremental';
 import { parseC } from './parser';
+import { maskToggles, parseMask, updateMask, type Mask } from './parseMask';
 
 export interface ContentChange {
   range?: { start: { line: number; character: number }; end: { line: number; character: number } };
@@ -21,6 +22,8 @@ interface Entry {
   /** Line starts of `text`. */
   starts: number[];
   tree: Tree;
+  /** What the parser read in place of `text` for `tree` (parseMask.ts). */
+  mask: Mask;
   analysis: DocumentAnalysis;
   caches: AnalysisCaches;
   /** Memo for derived results of this version (e.g. diagnostics); cleared on change. */
@@ -43,9 +46,10 @@ export class DocumentStore {
     const caches = newCaches();
     const starts = lineStartsOf(text);
     const big = text.length > MAX_ANALYSED_CHARS;
-    const tree = parseC(big ? '' : text);
+    const mask = big ? [] : parseMask(text);
+    const tree = parseC(big ? '' : text, undefined, mask);
     const analysis = big ? fullAnalysis('', uri, tree, caches) : fullAnalysis(text, uri, tree, caches, starts);
-    this.docs.set(uri, { languageId, version, text, starts, tree, analysis, caches, memo: new Map() });
+    this.docs.set(uri, { languageId, version, text, starts, tree, mask, analysis, caches, memo: new Map() });
   }
 
   /**
@@ -105,16 +109,27 @@ export class DocumentStore {
     const old = e.tree;
     let next: Tree;
     let analysis: DocumentAnalysis;
+    let mask: Mask = [];
     if (big) {
-      next = parseC('');
+      next = parseC('', undefined, mask);
       analysis = fullAnalysis('', uri, next, e.caches);
     } else if (p.full || !p.env) {
-      next = parseC(text);
+      mask = parseMask(text);
+      next = parseC(text, undefined, mask);
       analysis = fullAnalysis(text, uri, next, e.caches, e.starts);
     } else {
-      next = parseC(text, old);
+      // Lines whose masking changed although their text did not (the code line before a directive was edited) are
+      // edits for the parser: it must read them again.
+      mask = updateMask(e.mask, text, p.env);
+      for (const [s, t] of maskToggles(e.mask, mask, p.env)) {
+        const at = pointOf(e.starts, s);
+        const to = pointOf(e.starts, t);
+        old.edit({ startIndex: s, oldEndIndex: t, newEndIndex: t, startPosition: at, oldEndPosition: to, newEndPosition: to });
+      }
+      next = parseC(text, old, mask);
       analysis = incrementalAnalysis(e.analysis, text, next, e.starts, p.env, old.getChangedRanges(next));
     }
+    e.mask = mask;
     if (next !== old) old.delete();
     e.tree = next;
     e.analysis = analysis;
