@@ -216,3 +216,32 @@ test('per-function memos follow syntax changes: diagnostics after an edit equal 
   }
   assert.ok(reshaped > 0, 'some edits reshape the last function (otherwise this test checks nothing)');
 });
+
+test('edits inside a region broken by a missing brace: diagnostics equal a fresh analysis of the same tree', () => {
+  // Deleting a closing brace makes the functions after it one ERROR node; a later edit inside that node makes
+  // tree-sitter recover it again, which can reshape a function its changed ranges do not cover.
+  const key = (f: { rule: string; start: number; end: number; message: string }): string => `${f.rule}@${f.start}-${f.end} ${f.message}`;
+  const src = RESHAPE.replace('static void sync_rare', 'static void sync_rare_a(void)\n{\n\tfoo();\n}\n\nstatic void sync_rare');
+  const brace = src.indexOf('}\n\nstatic void sync_rare_a');
+  let compared = 0;
+  for (const second of ['/*', '{', '}', 'x', ';']) {
+    for (let at = brace + 2; at < src.length; at += 11) {
+      const store = new DocumentStore();
+      const uri = 'file:///memo/nested.c';
+      store.open(uri, 'c', 1, src);
+      computeDiagnostics(store.analysis(uri)!);
+      const b = positionAt(src, brace);
+      store.change(uri, 2, [{ range: { start: b, end: positionAt(src, brace + 1) }, text: '' }]);
+      computeDiagnostics(store.analysis(uri)!);
+      const text = src.slice(0, brace) + src.slice(brace + 1);
+      const p = positionAt(text, at - 1);
+      store.change(uri, 3, [{ range: { start: p, end: p }, text: second }]);
+      const doc = store.analysis(uri)!;
+      const incremental = computeDiagnostics(doc).map(key);
+      const fresh = computeDiagnostics(fullAnalysis(doc.text, 'file:///fresh/nested.c', doc.tree)).map(key);
+      assert.deepEqual(incremental, fresh, `brace deleted, then ${JSON.stringify(second)} typed at offset ${at - 1}`);
+      compared++;
+    }
+  }
+  assert.ok(compared > 50);
+});

@@ -14,6 +14,7 @@
 import type { Node, Range as TsRange, Tree } from 'web-tree-sitter';
 import { LineIndex, assembleFunctions, glued, treeFunctions, treeFunctionsIn, type DocumentAnalysis, type FunctionInfo } from './document';
 import { findRefs, type FieldRef } from './refs';
+import { lexerAfterEdit } from './lexer';
 import type { Finding } from '../features/findings';
 import { detachStrings, detached } from './detach';
 
@@ -236,14 +237,21 @@ export function incrementalAnalysis(prev: DocumentAnalysis, text: string, tree: 
   const old = prev.refs;
   let i = 0;
   while (i < old.length && old[i].start < rs) refs.push(old[i++]);
+  // The lexer (comments and literals, scanned from the start of the text) continues the previous text's up to the edit.
+  lexerAfterEdit(prev.text, text, env.start);
   for (const r of detachRefs(findRefs(text, tree, { start: rs, end: re }))) refs.push(r);
   while (i < old.length && old[i].start < oldRe) i++;
   for (; i < old.length; i++) refs.push(d === 0 ? old[i] : shiftRef(old[i], d));
   // The per-function memos follow this envelope: it covers the edit and every range whose syntax changed, so a
   // function whose text is unchanged but whose tree is not (error recovery after an unterminated comment, an
   // unbalanced brace or #if) is recomputed. Widening keeps the envelope valid: old and new still agree outside it.
-  const newEnd = Math.max(env.newEnd, de);
-  const memoEnv: Envelope = { start: Math.min(env.start, ds), newEnd, oldEnd: newEnd - d };
+  // Inside a top-level node with syntax errors, error recovery can reshape parts that tree-sitter's changed ranges do
+  // not report (an edit in one function of a run of brace-broken ones re-recovers them all): such a node counts as
+  // changed as a whole.
+  const broken = erroneousSpan(tree, Math.min(env.start, ds), Math.max(env.newEnd, de));
+  const mStart = Math.min(env.start, ds, broken ? broken[0] : Infinity);
+  const newEnd = Math.max(env.newEnd, de, broken ? broken[1] : -Infinity);
+  const memoEnv: Envelope = { start: mStart, newEnd, oldEnd: newEnd - d };
   const prevFns = treeFunctionsOf.get(prev);
   const treeFns = (prevFns && spliceTreeFunctions(prevFns, text, tree, rs, re, oldRe)) ?? treeFunctionsFrom(text, treeFunctions(tree));
   return makeAnalysis(prev.uri, text, tree, lineIndexFromStarts(starts), treeFns, refs, caches, memoEnv);
@@ -280,6 +288,19 @@ function widenToTopLevel(tree: Tree, from: number, to: number, length: number): 
   if (last) b = Math.max(b, last.endIndex);
   // Snap to line boundaries too: identifiers never span lines, and it keeps the scan away from mid-token starts.
   return [Math.max(0, a), Math.min(length, b)];
+}
+
+/** The span of the top-level nodes with syntax errors that overlap [from, to] (the edit), if any. */
+function erroneousSpan(tree: Tree, from: number, to: number): [number, number] | undefined {
+  const root = tree.rootNode;
+  if (!root.hasError) return undefined;
+  let span: [number, number] | undefined;
+  let n = root.firstChildForIndex(from);
+  for (let k = 0; n && n.startIndex <= to && k < 4096; k++, n = n.nextSibling) {
+    if (n.endIndex < from || !n.hasError) continue;
+    span = span ? [Math.min(span[0], n.startIndex), Math.max(span[1], n.endIndex)] : [n.startIndex, n.endIndex];
+  }
+  return span;
 }
 
 function topLevelAt(root: Node, offset: number): Node | null {

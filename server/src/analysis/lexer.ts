@@ -17,13 +17,43 @@ export function lexerFor(text: string): Lexer {
   return lexer;
 }
 
+/**
+ * The lexer of `text`, an edit of `prevText` (whose [0, start) it shares): the previous text's lexer, if it is the one
+ * kept, cut before the edit and continued on the new text — the ranges before the edit are the same, so an edit near
+ * the end of a large file does not lex it again from the start. From scratch if an unterminated `/*` lies before the
+ * cut (a `*\/` the edit adds after it would make it a comment).
+ */
+export function lexerAfterEdit(prevText: string, text: string, start: number): Lexer {
+  if (lastLexer && lastLexer.text === text) return lastLexer.lexer;
+  const old = lastLexer?.text === prevText ? lastLexer.lexer : undefined;
+  const lexer = old ? old.continuedOn(text, start) : new Lexer(text, 0);
+  lastLexer = { text, lexer };
+  return lexer;
+}
+
 /** Incremental lexer over C text: records comment and literal ranges up to the furthest offset asked about. */
 export class Lexer {
   private pos: number;
   /** Sorted, non-overlapping [start, end, kind] of comments and literals seen so far. */
   readonly ranges: number[] = [];
+  /** Where the first `/*` without a closing `*\/` was seen (-1: none so far). */
+  private unterminatedAt = -1;
   constructor(private readonly text: string, start: number) {
     this.pos = start;
+  }
+
+  /** A lexer for `text`, which equals this lexer's text before `start`: the ranges before `start` kept. */
+  continuedOn(text: string, start: number): Lexer {
+    if (this.unterminatedAt >= 0 && this.unterminatedAt < start) return new Lexer(text, 0);
+    let cut = Math.min(start, this.pos);
+    const r = this.ranges;
+    let k = 0;
+    while (k < r.length && r[k + 1] <= cut) k += 3;
+    // A range the cut falls inside is lexed again from its start.
+    if (k < r.length && r[k] < cut) cut = r[k];
+    const next = new Lexer(text, cut);
+    for (let i = 0; i < k; i++) next.ranges.push(r[i]);
+    return next;
   }
 
   /** Scan until `until` (exclusive), extending the ranges. */
@@ -48,7 +78,11 @@ export class Lexer {
         }
         if (d === 42) { // block comment; an unterminated one is not a comment for tree-sitter either
           const close = t.indexOf('*/', i + 2);
-          if (close < 0) { i += 2; continue; }
+          if (close < 0) {
+            if (this.unterminatedAt < 0) this.unterminatedAt = i;
+            i += 2;
+            continue;
+          }
           const e = close + 2;
           this.ranges.push(i, e, LEX_COMMENT);
           i = e;
