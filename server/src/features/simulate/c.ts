@@ -35,8 +35,9 @@ export class Interp extends InterpEval {
     const pc0 = this.pc;
     try {
       const sig = this.exec(fn.body);
-      // Every path that left the function (returns, and the fall-through) joins at its end.
-      const exits = sig === 'return' ? frame.exits : [...frame.exits, { state: this.saveState(), pc: this.pc, ret: frame.ret }];
+      // Every path that left the function (returns, and the fall-through) joins at its end. A lone fall-through
+      // leaves the state as it is.
+      const exits = sig === 'return' ? frame.exits : frame.exits.length ? [...frame.exits, { state: this.saveState(), pc: this.pc, ret: frame.ret }] : [];
       if (exits.length) {
         let acc = exits[0];
         for (const x of exits.slice(1)) acc = { state: this.joinStates(acc, x), pc: pc0, ret: acc.ret || x.ret ? joinVal(acc.ret, x.ret, this.condText(acc.pc), this.condText(x.pc)) : undefined };

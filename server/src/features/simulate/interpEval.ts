@@ -1,13 +1,24 @@
 // Expression evaluation of the C interpreter (c.ts): values of identifiers, arithmetic on tracked bits, conditions,
 // and calls (VMCS accessors, MSR and segment saves, VMSAVE/VMLOAD, model predicates, functions of the document).
 import { CALL_PREDICATES, GATED_HELPERS, IDENT_PREDICATES, MEMBER_PREDICATES } from '../../analysis/engine/facts';
-import { switchOfAssignment, switchOfCall } from '../../analysis/engine/control';
+import { switchOfAssignment, switchOfCall, type ControlSwitch } from '../../analysis/engine/control';
 import { entityForIdentifier } from '../../model/index';
 import { Machine, hostLifetime, hwMsrName, vmcsField, vmwriteError } from '../../model/machine/index';
 import type { CFunction, Expr } from './cir';
 import { posFormulas } from './compiled';
 import { ALL, UNKNOWN, describe, exprText, known, maskSrc, mergeSrc, type Val } from './values';
 import { BudgetError, InterpState, type Frame } from './interpState';
+
+/** The switch of the loaded VMCS/VMCB an assignment makes (engine/control.ts), worked out once per expression. */
+const switches = new WeakMap<Expr, ControlSwitch | null>();
+function assignmentSwitch(e: Extract<Expr, { k: 'assign' }>): ControlSwitch | undefined {
+  let sw = switches.get(e);
+  if (sw === undefined) {
+    sw = switchOfAssignment(exprText(e.l), exprText(e.r)) ?? null;
+    switches.set(e, sw);
+  }
+  return sw ?? undefined;
+}
 
 /** The interpreter's expressions and calls; statements and function invocation are in Interp (c.ts). */
 export abstract class InterpEval extends InterpState {
@@ -58,7 +69,7 @@ export abstract class InterpEval extends InterpState {
         return v;
       }
       case 'assign': {
-        const sw = e.op === '=' ? switchOfAssignment(exprText(e.l), exprText(e.r)) : undefined;
+        const sw = e.op === '=' ? assignmentSwitch(e) : undefined;
         if (sw) this.applySwitch(sw, `${exprText(e.l)} = ${exprText(e.r)}`);
         let v = this.eval(e.r);
         if (e.op !== '=') {

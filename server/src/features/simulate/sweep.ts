@@ -38,16 +38,24 @@ interface RunResult {
   error?: string;
 }
 
-function slim(it: Interp, assignment: Map<string, VarValue>, error: string | undefined): RunResult {
-  return { assignment, read: new Set(it.reader.read), findings: it.findings, flows: it.flows, cfg: it.m.cfg, error };
+function slim(it: Interp, assignment: Map<string, VarValue>, error: string | undefined, strings: Map<string, string>): RunResult {
+  // Runs repeat each other's flow lines: keeping one copy of each lets the run's own strings die young (most of a
+  // sweep's garbage-collection time was copying up to MAX_CONFIGS runs' flows between generations).
+  const flows = it.flows.map((f) => {
+    const s = strings.get(f);
+    if (s !== undefined) return s;
+    strings.set(f, f);
+    return f;
+  });
+  return { assignment, read: new Set(it.reader.read), findings: it.findings, flows, cfg: it.m.cfg, error };
 }
 
 const MAX_VARS = 12;
 const MAX_CONFIGS = 4096;
 
-function runOnce(c: Compiled, s: Surroundings, a: Map<string, VarValue>, opts: RunOptions): RunResult {
+function runOnce(c: Compiled, s: Surroundings, a: Map<string, VarValue>, opts: RunOptions, strings: Map<string, string>): RunResult {
   const { it, error } = interpret(c, s, a, opts);
-  return slim(it, a, error);
+  return slim(it, a, error, strings);
 }
 
 function interpret(c: Compiled, s: Surroundings, a: Map<string, VarValue>, opts: RunOptions): { it: Interp; error?: string } {
@@ -137,7 +145,8 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
 
   // Discover the variables the region reads, then sweep them to a fixpoint.
   let vars: string[] = [];
-  const first = runOnce(c, sur, fixedStart, runOpts);
+  const strings = new Map<string, string>();
+  const first = runOnce(c, sur, fixedStart, runOpts, strings);
   for (const k of first.read) if (VARS[k] && !vars.includes(k)) vars.push(k);
   for (const k of restrict?.keys() ?? []) if (VARS[k] && !vars.includes(k)) vars.push(k);
   let results: RunResult[] = [];
@@ -150,7 +159,7 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
     const added: string[] = [];
     for (const a of combos(vars, restrict)) {
       if (!feasible(a)) { infeasible++; continue; }
-      const r = runOnce(c, sur, a, runOpts);
+      const r = runOnce(c, sur, a, runOpts, strings);
       results.push(r);
       for (const k of r.read) if (VARS[k] && !vars.includes(k) && !added.includes(k)) added.push(k);
       if (results.length >= MAX_CONFIGS) { capped = true; break; }
