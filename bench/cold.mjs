@@ -35,7 +35,7 @@ if (mode === 'native') {
   await api.initParser();
   if (mode === 'parse') {
     const t0 = performance.now();
-    for (const f of files) api.parseC(f.text).delete();
+    for (const f of files) api.parseC(f.text, undefined, []).delete(); // bare tree-sitter, no parse mask
     out.passMs = performance.now() - t0;
   } else if (mode === 'analysis') {
     const ctx = { files: files.map((f) => ({ path: f.abs, text: f.text })) };
