@@ -5,9 +5,10 @@
 //
 // Analyses and rules keep per-function results across versions with cachedFunctionValue() / cachedPerFunction():
 // entries are keyed by position and moved through the edit envelopes, so a function the edit did not touch is
-// never recomputed, and no text is hashed or compared to find it. segmentsOf() / scanSegments() extend this to
-// whole-document text scans (functions plus the gaps between them); previousValue() / rememberValue() hand a
-// whole-document result (e.g. function roles) to the next version, for analyses that can check it still holds.
+// never recomputed, and no text is hashed or compared to find it. segmentsOf() cuts the document into functions and
+// the gaps between them for whole-document scans; docMemo.ts splices whole lists of per-function values, scans and
+// substring counts through the edits in one pass; previousValue() / rememberValue() hand a whole-document result to
+// the next version, for analyses that can check it still holds.
 //
 // Invariant (checked by test/unit/incremental.test.ts): incrementalAnalysis(prev, ...) has the same refs and
 // functions as a full analysis of the same text and tree.

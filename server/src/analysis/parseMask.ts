@@ -84,7 +84,7 @@ export function updateMask(old: Mask, text: string, env: { start: number; oldEnd
     const line = text.slice(we, lineEndAt);
     const prev = text.slice(text.lastIndexOf('\n', we - 2) + 1, we - 1);
     we = lineEndAt;
-    if (!skippedBack(line, prev)) break;
+    if (!skippedBack(codeOf(line), prev)) break;
   }
   const d = env.newEnd - env.oldEnd;
   const oldWe = we - d;
@@ -99,9 +99,16 @@ function isBlank(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
-/** Would insideExpression() look past this line (given the line before it) for the code line before a directive? */
-function skippedBack(line: string, prevLine: string): boolean {
-  const code = line.replace(/\/\*.*?\*\//g, '').replace(/\/\/.*$/, '').trimEnd();
+/** A line without its one-line comments and trailing blanks. */
+function codeOf(line: string): string {
+  return line.replace(/\/\*.*?\*\//g, '').replace(/\/\/.*$/, '').trimEnd();
+}
+
+/**
+ * Would insideExpression() look past this line (given the line before it) for the code line before a directive?
+ * `code` is codeOf(line).
+ */
+function skippedBack(code: string, prevLine: string): boolean {
   const lead = code.trimStart();
   return !lead || lead.startsWith('#') || prevLine.trimEnd().endsWith('\\') || lead.startsWith('*') || lead.startsWith('/*') || code.endsWith('*/');
 }
@@ -143,8 +150,8 @@ function insideExpression(text: string, lineStart: number): boolean {
     const line = text.slice(start, end);
     const prevLine = start > 0 ? text.slice(text.lastIndexOf('\n', start - 2) + 1, start - 1) : '';
     end = start - 1;
-    if (skippedBack(line, prevLine)) continue;
-    const code = line.replace(/\/\*.*?\*\//g, '').replace(/\/\/.*$/, '').trimEnd();
+    const code = codeOf(line);
+    if (skippedBack(code, prevLine)) continue;
     return OPEN_EXPRESSION.has(code[code.length - 1]);
   }
   return false;

@@ -119,8 +119,8 @@ function addTableEntries(out: Map<string, string[]>, entries: ReadonlyArray<[str
 // ---------------------------------------------------------------------------------------------------------------
 // Per-segment facts. The document is cut into its functions and the gaps between them; the facts the roles need
 // (calls in each body, exit-table entries, identifiers used other than as a call) are computed per segment and, for
-// an open document, reused across versions while the segment's text is unchanged (analysis/incremental.ts
-// cachedFunctionValue). A function name, a table entry or a call never spans two segments (functions end with `}`).
+// an open document, reused across versions while the segment's text is unchanged (analysis/docMemo.ts spliceDetail).
+// A function name, a table entry or a call never spans two segments (functions end with `}`).
 
 const same = <T>(v: T): T => v;
 const TABLE_HINT = /EXIT_REASON_|SVM_EXIT_/;
