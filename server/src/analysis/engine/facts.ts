@@ -92,7 +92,7 @@ export const NO_GOODS: readonly NoGood[] = [
 ];
 
 /** Predicate keys mentioned by some implication (the others are independent). */
-const CONSTRAINED = new Set(NO_GOODS.flatMap((n) => n.lits.map(([k]) => k)));
+export const CONSTRAINED = new Set(NO_GOODS.flatMap((n) => n.lits.map(([k]) => k)));
 
 /**
  * Does a partial assignment respect the implications? Monotone: assigning more keys never turns `false` into `true`,

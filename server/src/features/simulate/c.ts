@@ -18,8 +18,25 @@ export { BudgetError, InterpState, type RunFinding, type RunOptions } from './in
 export { InterpEval } from './interpEval';
 
 /** The interpreter: statements, forks and joins at undecided branches, calls into the document, whole-run checks. */
+/** An invocation in progress: enter() → exec of the body → leave() → exitCall(). */
+export interface Call { fn: CFunction; frame: Frame; followed: boolean; callLine: number; pc0: Formula }
+
 export class Interp extends InterpEval {
   override invoke(fn: CFunction, args: Val[]): Val {
+    const call = this.enter(fn, args);
+    try {
+      this.leave(call, this.exec(fn.body));
+    } finally {
+      this.exitCall(call);
+    }
+    return call.frame.ret ?? {};
+  }
+
+  /**
+   * The first half of invoke(): the callee's frame with its parameters. With leave() and exitCall() it lets the sweep
+   * run the simulated function's body one top-level statement at a time (resume.ts) exactly as invoke() runs it.
+   */
+  enter(fn: CFunction, args: Val[]): Call {
     const frame: Frame = { locals: new Map(), exits: [] };
     fn.params.forEach((p, i) => {
       if (!p) return;
@@ -28,31 +45,39 @@ export class Interp extends InterpEval {
     });
     // A call from the function being simulated (not its own start): steps inside name it and the call's line.
     const followed = this.frames.length > 0;
-    const callLine = this.line;
-    if (followed) this.calls.push({ fn: fn.name, line: callLine });
+    const call: Call = { fn, frame, followed, callLine: this.line, pc0: this.pc };
+    if (followed) this.calls.push({ fn: fn.name, line: call.callLine });
     this.frames.push(frame);
     this.frameOf.set(fn, frame);
-    const pc0 = this.pc;
-    try {
-      const sig = this.exec(fn.body);
-      // Every path that left the function (returns, and the fall-through) joins at its end. A lone fall-through
-      // leaves the state as it is.
-      const exits = sig === 'return' ? frame.exits : frame.exits.length ? [...frame.exits, { state: this.saveState(), pc: this.pc, ret: frame.ret }] : [];
-      if (exits.length) {
-        let acc = exits[0];
-        for (const x of exits.slice(1)) acc = { state: this.joinStates(acc, x), pc: pc0, ret: acc.ret || x.ret ? joinVal(acc.ret, x.ret, this.condText(acc.pc), this.condText(x.pc)) : undefined };
-        this.restoreState(acc.state);
-        frame.ret = acc.ret;
-      }
-    } finally {
-      this.frames.pop();
-      this.frameOf.delete(fn);
-      if (followed) this.calls.pop();
-      // Back in the caller: what its statement does next is on the call's line, not the callee's last one.
-      if (followed) this.line = callLine;
-      this.pc = pc0;
+    return call;
+  }
+
+  /** The body ran with signal `sig`: every path that left the function (returns, and the fall-through) joins at its end. */
+  leave(call: Call, sig: Signal): void {
+    const { frame, pc0 } = call;
+    // A lone fall-through leaves the state as it is.
+    const exits = sig === 'return' ? frame.exits : frame.exits.length ? [...frame.exits, { state: this.saveState(), pc: this.pc, ret: frame.ret }] : [];
+    if (exits.length) {
+      let acc = exits[0];
+      for (const x of exits.slice(1)) acc = { state: this.joinStates(acc, x), pc: pc0, ret: acc.ret || x.ret ? joinVal(acc.ret, x.ret, this.condText(acc.pc), this.condText(x.pc)) : undefined };
+      this.restoreState(acc.state);
+      frame.ret = acc.ret;
     }
-    return frame.ret ?? {};
+  }
+
+  /** Back in the caller (also when the body threw). */
+  exitCall(call: Call): void {
+    this.frames.pop();
+    this.frameOf.delete(call.fn);
+    if (call.followed) this.calls.pop();
+    // Back in the caller: what its statement does next is on the call's line, not the callee's last one.
+    if (call.followed) this.line = call.callLine;
+    this.pc = call.pc0;
+  }
+
+  /** What exec() of a block does before its first statement (resume.ts runs a body's statements one by one). */
+  enterBlock(): void {
+    if (--this.budget < 0) throw new BudgetError();
   }
 
   // -- paths: forks at undecided conditions, joins after them (analysis/engine/paths.ts)
@@ -220,6 +245,12 @@ export class Interp extends InterpEval {
 
   /** Checks that need the whole run (hand saves next to VMSAVE, lost int_ctl write-back). */
   finish(): void {
+    if (this.handSaves.length && this.vmsaves.length) this.redundantHandSaves();
+    this.lostIntCtlWriteBack();
+  }
+
+  /** Hand saves/restores of state that VMSAVE/VMLOAD in the same run already save/restore. */
+  private redundantHandSaves(): void {
     const vmsaveLines = this.vmsaves.filter((v) => !v.load).map((v) => v.line);
     const vmloadLines = this.vmsaves.filter((v) => v.load).map((v) => v.line);
     const covered = new Set([...vmsaveMsrs().map((m) => hwMsrName(m.index)), 'FS', 'GS', 'TR', 'LDTR']);
@@ -239,6 +270,10 @@ export class Interp extends InterpEval {
       this.find('warning', e.restore ? 'vmload-redundant-restore' : 'vmsave-redundant-save', e.what.join(', '),
         `${e.what.join(', ')} ${many ? 'are' : 'is'} ${e.restore ? 'restored' : 'saved'} by hand although ${e.restore ? 'VMLOAD' : 'VMSAVE'} at line ${lines[0]} already ${e.restore ? 'loads' : 'stores'} ${many ? 'them' : 'it'} ${e.restore ? 'from' : 'in'} the host save area [${Machine.source('vmsave')}]`);
     }
+  }
+
+  /** int_ctl bits the processor wrote back into vmcb02 that belong to L2 but never reach vmcb12. */
+  private lostIntCtlWriteBack(): void {
     const st = this.lastStore.get('vmcb12.int_ctl');
     if (st) {
       const ic02 = this.m.get('vmcb02.int_ctl').n ?? 0n;

@@ -6,6 +6,7 @@ import type { SimulationResult } from '../../protocol/simulation';
 import { simulateCDocument, type SimulateCOptions } from './sweep';
 import { simulateFlowLines } from './flow';
 import { renderSimulationMarkdown } from './render';
+import type { ResumeStats } from './resume';
 
 export { looksLikeFlow, stripMarkers } from './flowParse';
 export { renderSimulationMarkdown } from './render';
@@ -49,13 +50,14 @@ export function simulateC(doc: DocumentAnalysis, opts: SimulateCOptions = {}): S
  * Benchmark: a generated 100-line KVM-style region whose conditions read `n` independent configuration variables
  * (2^n configurations, n ≤ 10). Requires initParser(). Returns the number of configurations and the time.
  */
-export function sweepBenchmark(n = 10): { configurations: number; ms: number; lines: number } {
+export function sweepBenchmark(n = 10): { configurations: number; ms: number; lines: number; resumed: number; skipped: number } {
   const text = benchmarkSource(Math.max(1, Math.min(10, n)));
   const doc = analyzeText(text, 'file:///bench.c');
+  const stats: Partial<ResumeStats> = {};
   const t0 = performance.now();
-  const r = simulateCDocument(doc, { functionName: 'sync_vmcs02_to_vmcs12' });
+  const r = simulateCDocument(doc, { functionName: 'sync_vmcs02_to_vmcs12', stats });
   const ms = performance.now() - t0;
-  return { configurations: r.configurations?.length ?? 0, ms, lines: text.split('\n').length };
+  return { configurations: r.configurations?.length ?? 0, ms, lines: text.split('\n').length, resumed: stats.resumed ?? 0, skipped: stats.skipped ?? 0 };
 }
 
 const BENCH_PREDICATES = [

@@ -64,8 +64,9 @@ export class InterpState {
     this.line = line;
   }
 
-  constructor(readonly c: Compiled, cfg: MachineConfig, assignment: ReadonlyMap<string, VarValue>, readonly opts: RunOptions) {
-    this.m = new Machine(cfg);
+  /** `machine`: run on this machine instead of a new one (resume.ts copies an interpreter this way). */
+  constructor(readonly c: Compiled, cfg: MachineConfig, assignment: ReadonlyMap<string, VarValue>, readonly opts: RunOptions, machine?: Machine) {
+    this.m = machine ?? new Machine(cfg);
     this.m.recordChanges = opts.record;
     this.reader = new ConfigReader(cfg, assignment);
   }

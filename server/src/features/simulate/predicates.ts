@@ -1,7 +1,7 @@
 // Configuration variables of the sweep and how the shared predicate keys (analysis/conditions.ts) read them.
 // A predicate key is evaluated against the machine configuration; every variable it reads is recorded, so the
 // sweep learns which variables a region depends on by running it.
-import { consistentAssignment } from '../../analysis/engine/facts';
+import { CONSTRAINED, consistentAssignment } from '../../analysis/engine/facts';
 import { DEFAULT_CONFIG, type MachineConfig, type PagingMode } from '../../model/machine/index';
 
 export type VarValue = boolean | string;
@@ -60,6 +60,29 @@ export function predicateAssignment(a: ReadonlyMap<string, VarValue>): Map<strin
 /** Combinations that KVM cannot produce (skipped by the sweep, counted in the summary): the engine's implications. */
 export function feasible(a: ReadonlyMap<string, VarValue>): boolean {
   return consistentAssignment(predicateAssignment(a));
+}
+
+/** Sweep variables with a predicate key that an implication mentions: only they decide feasible(). */
+const CONSTRAINED_VARS = new Set(Object.values(VARS).filter((v) => v.domain.some((x) => [...predicateAssignment(new Map([[v.key, x]])).keys()].some((k) => CONSTRAINED.has(k) || k.startsWith('exit_reason='))))
+  .map((v) => v.key));
+
+/** feasible() for the many assignments of a sweep over `vars`: decided by its constrained variables, once per combination of them. */
+export function feasibility(vars: readonly string[]): (a: ReadonlyMap<string, VarValue>) => boolean {
+  const decisive = vars.filter((k) => CONSTRAINED_VARS.has(k));
+  if (!decisive.length) return () => true;
+  const cache = new Map<string, boolean>();
+  return (a) => {
+    let key = '';
+    for (const k of decisive) key += `${a.get(k)};`;
+    let r = cache.get(key);
+    if (r === undefined) cache.set(key, r = feasible(a));
+    return r;
+  };
+}
+
+/** Sweep variables that set a field of the machine configuration (the others live in the assignment only). */
+export function machineVar(key: string): boolean {
+  return !!VARS[key] && !FREE_BOOLS.includes(key);
 }
 
 /** Reads of configuration variables, recorded per run. */

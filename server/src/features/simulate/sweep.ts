@@ -5,12 +5,12 @@ import type { DocumentAnalysis } from '../../analysis/document';
 import { minimalCondition, type Config } from '../../analysis/engine/values';
 import { roleOfFunction, type Role } from '../../analysis/roles';
 import type { SimConfiguration, SimFinding, SimulationResult } from '../../protocol/simulation';
-import { BudgetError, Interp, type RunFinding, type RunOptions } from './c';
+import type { Interp, RunFinding, RunOptions } from './c';
 import type { CFunction } from './cir';
 import { attachConditionPositions, compileDoc, type Compiled } from './compiled';
-import { baseConfig, guessRole, postlude, prelude, vendorOf, type Surroundings } from './context';
-import { VARS, configFor, feasible, type VarValue } from './predicates';
-import { defaultParam } from './values';
+import { guessRole, vendorOf, type Surroundings } from './context';
+import { VARS, feasibility, machineVar, type VarValue } from './predicates';
+import { interpret, Resumer, type Later, type ResumeStats } from './resume';
 
 export interface SimulateCOptions {
   functionName?: string;
@@ -20,6 +20,10 @@ export interface SimulateCOptions {
   config?: ReadonlyMap<string, readonly VarValue[]>;
   /** Record the steps of this configuration (a clicked sweep row) instead of the representative one. */
   show?: Readonly<Record<string, boolean | string>>;
+  /** Resume runs from the checkpoints of earlier ones (resume.ts); off only to check that it changes nothing. */
+  resume?: boolean;
+  /** Filled with how runs shared work (resume.ts Resumer.stats). */
+  stats?: Partial<ResumeStats>;
 }
 
 /** Sweep variables of configuration-gated features: a representative trace keeps them at their defaults. */
@@ -52,31 +56,6 @@ function slim(it: Interp, assignment: Map<string, VarValue>, error: string | und
 
 const MAX_VARS = 12;
 const MAX_CONFIGS = 4096;
-
-function runOnce(c: Compiled, s: Surroundings, a: Map<string, VarValue>, opts: RunOptions, strings: Map<string, string>): RunResult {
-  const { it, error } = interpret(c, s, a, opts);
-  return slim(it, a, error, strings);
-}
-
-function interpret(c: Compiled, s: Surroundings, a: Map<string, VarValue>, opts: RunOptions): { it: Interp; error?: string } {
-  const { fn } = s;
-  const base = baseConfig(s.vendor, s.role);
-  const cfg = configFor(base, a);
-  const it = new Interp(c, cfg, a, opts);
-  it.at(fn.line);
-  let error: string | undefined;
-  try {
-    prelude(it, s);
-    it.at(fn.line);
-    it.invoke(fn, fn.params.map(defaultParam));
-    it.at(fn.end);
-    postlude(it, s);
-    it.finish();
-  } catch (e) {
-    error = e instanceof BudgetError ? 'interpretation budget exhausted (very long or looping region); results are partial' : `internal error: ${(e as Error).message}`;
-  }
-  return { it, error };
-}
 
 function* combos(vars: string[], restrict?: ReadonlyMap<string, readonly VarValue[]>): Generator<Map<string, VarValue>> {
   const doms = vars.map((k) => restrict?.get(k) ?? VARS[k]?.domain ?? [false, true]);
@@ -146,7 +125,12 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   // Discover the variables the region reads, then sweep them to a fixpoint.
   let vars: string[] = [];
   const strings = new Map<string, string>();
-  const first = runOnce(c, sur, fixedStart, runOpts, strings);
+  const resumer = new Resumer(c, sur, runOpts);
+  const runOnce = (a: Map<string, VarValue>, cfgKey?: string, later?: Later): RunResult => {
+    const { it, error } = opts.resume === false ? interpret(c, sur, a, runOpts) : resumer.run(a, cfgKey, later);
+    return slim(it, a, error, strings);
+  };
+  const first = runOnce(fixedStart);
   for (const k of first.read) if (VARS[k] && !vars.includes(k)) vars.push(k);
   for (const k of restrict?.keys() ?? []) if (VARS[k] && !vars.includes(k)) vars.push(k);
   let results: RunResult[] = [];
@@ -154,16 +138,22 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   let capped = false;
   for (let round = 0; round < 6; round++) {
     if (vars.length > MAX_VARS) { vars = vars.slice(0, MAX_VARS); capped = true; }
-    results = [];
     infeasible = 0;
-    const added: string[] = [];
+    const todo: Array<Map<string, VarValue>> = [];
+    const feasible = feasibility(vars);
     for (const a of combos(vars, restrict)) {
       if (!feasible(a)) { infeasible++; continue; }
-      const r = runOnce(c, sur, a, runOpts, strings);
-      results.push(r);
-      for (const k of r.read) if (VARS[k] && !vars.includes(k) && !added.includes(k)) added.push(k);
-      if (results.length >= MAX_CONFIGS) { capped = true; break; }
+      todo.push(a);
+      if (todo.length >= MAX_CONFIGS) { capped = true; break; }
     }
+    // Within one machine configuration the sweep runs in combos() order: a later run can agree with this one on the
+    // variables read so far iff a variable not read yet (and not a machine one) is below its last value.
+    const lastOf = new Map(vars.map((k) => { const d = restrict?.get(k) ?? VARS[k]?.domain ?? [false, true]; return [k, d[d.length - 1]]; }));
+    const free = vars.filter((k) => !machineVar(k));
+    const later: Later = (a, read) => free.some((k) => !read.has(k) && a.get(k) !== lastOf.get(k));
+    results = sweepRuns(todo, (a, key) => runOnce(a, key, later), (a) => resumer.cfgKey(a));
+    const added: string[] = [];
+    for (const r of results) for (const k of r.read) if (VARS[k] && !vars.includes(k) && !added.includes(k)) added.push(k);
     if (!added.length || capped) break;
     vars = [...vars, ...added];
   }
@@ -239,11 +229,28 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   const most = pool.reduce((best, r) => (r.flows.length > best.flows.length ? r : best), pool[0]);
   const rep = wanted >= 0 ? results[wanted] : results.find((r) => r.findings.some((f) => f.severity === 'warning' || f.severity === 'error')) ?? most;
   const shownConfiguration = configurations[results.indexOf(rep)]?.predicates;
+  if (opts.stats) Object.assign(opts.stats, resumer.stats);
   const shown = interpret(c, sur, rep.assignment, region ? { record: true, region } : { record: true });
   const steps = shown.it.steps;
   if (steps.length) summary.push(`steps shown for ${rep.assignment.size ? fmtAssign(rep.assignment) : 'the default configuration'}`);
   const fields = shown.it.fieldValues();
   return { kind: 'c', title: `${fn.name}${region ? ` (lines ${region.start}-${region.end})` : ''}`, steps, findings, configurations, fields, summary, markdown: '', shownConfiguration };
+}
+
+/**
+ * Run every assignment, grouped by machine configuration (runs share checkpoints only within one: resume.ts) and in
+ * sweep order within a group; the results come back in sweep order.
+ */
+function sweepRuns(todo: ReadonlyArray<Map<string, VarValue>>, run: (a: Map<string, VarValue>, cfgKey: string) => RunResult, cfgKey: (a: Map<string, VarValue>) => string): RunResult[] {
+  const groups = new Map<string, number[]>();
+  todo.forEach((a, i) => {
+    const key = cfgKey(a);
+    const g = groups.get(key);
+    if (g) g.push(i); else groups.set(key, [i]);
+  });
+  const out: RunResult[] = new Array(todo.length);
+  for (const [key, g] of groups) for (const i of g) out[i] = run(todo[i], key);
+  return out;
 }
 
 function dedupe(fs: RunFinding[]): RunFinding[] {

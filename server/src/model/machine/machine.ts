@@ -23,9 +23,9 @@ export type IntCtlOwner = 'L1' | 'L0' | 'none';
 
 
 export class Machine extends MachineCore {
-  constructor(cfg: Partial<MachineConfig> = {}) {
-    super(cfg);
-    if (this.cfg.vendor === 'svm') this.initSvm();
+  constructor(cfg: Partial<MachineConfig> = {}, blank = false) {
+    super(cfg, blank);
+    if (this.cfg.vendor === 'svm' && !blank) this.initSvm();
   }
 
   // ---- VMX: VM entry / VM exit ----------------------------------------------------------------------------------
@@ -180,6 +180,7 @@ export class Machine extends MachineCore {
 
   /** Set or clear the intercept of `index` for `ops` in L0's bitmap (or L1's with `l1`). */
   setMsrIntercept(index: number, ops: MsrOp[], intercept: boolean, l1 = false): void {
+    this.writableMaps();
     for (const op of ops) {
       if (this.cfg.vendor === 'vmx') setVmxBitmap(l1 ? this.msrBitmap12 : this.msrBitmap01, op, index, intercept);
       else setSvmMsrpm(l1 ? this.msrpm12 : this.msrpm01, op, index, intercept);

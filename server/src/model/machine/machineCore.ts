@@ -8,6 +8,21 @@ import {
 } from './state';
 
 const VMCS_OBJECTS = new Set(['vmcs01', 'vmcs02', 'vmcs12']);
+/**
+ * Copy `src`'s own fields into `dst`, an instance of the same class: Maps, Sets and arrays are copied one level deep
+ * (their elements are shared: cells and values are replaced, never mutated in place); other values are shared, so
+ * typed arrays must be copied on write by their owner.
+ */
+export function copyState<T extends object>(src: T, dst: T): T {
+  const s = src as Record<string, unknown>;
+  const d = dst as Record<string, unknown>;
+  for (const k of Object.keys(s)) {
+    const v = s[k];
+    d[k] = v instanceof Map ? new Map(v) : Array.isArray(v) ? v.slice() : v instanceof Set ? new Set(v) : v;
+  }
+  return dst;
+}
+
 /** Default cells are immutable; shared by all machines. */
 const DEFAULT_CELLS = new Map<string, Cell>();
 
@@ -34,6 +49,8 @@ export class MachineCore {
   /** SVM MSR permission maps (8 KiB). */
   private pm01?: Uint8Array;
   private pm12?: Uint8Array;
+  /** The bitmaps are shared with a copy (copy()): the first write copies them. */
+  private mapsShared = false;
   get msrBitmap01(): Uint8Array { return this.bm01 ??= this.initialMap(4096, 'vmx'); }
   get msrBitmap12(): Uint8Array { return this.bm12 ??= new Uint8Array(4096).fill(0xff); }
   get msrpm01(): Uint8Array { return this.pm01 ??= this.initialMap(8192, 'svm'); }
@@ -62,9 +79,11 @@ export class MachineCore {
   /** Record changes (flows, single C runs); off for the sweep's hot loop where only findings matter. */
   recordChanges = true;
 
-  constructor(cfg: Partial<MachineConfig> = {}) {
+  /** `blank`: no initial cells (copy() fills the machine in). */
+  constructor(cfg: Partial<MachineConfig> = {}, blank = false) {
     this.cfg = { ...DEFAULT_CONFIG, ...cfg };
     this.level = 'L0';
+    if (blank) return;
     // Host FPU state (x86/fpu): the guest fpstate starts without dynamic features; its XFD copy arms XTILEDATA.
     this.init('host.fpstate.size', valueCell(undefined, 'default size (no dynamic features; XTILEDATA not allocated)'));
     this.init('host.fpstate.xfeatures', valueCell(0n, 'no XTILEDATA'));
@@ -181,6 +200,29 @@ export class MachineCore {
   /** Copy of the mutable state a C path changes (cells, level, CPU, loaded control structures), for path forks. */
   snapshot(): MachineSnapshot {
     return { cells: new Map(this.cells), level: this.level, cpu: this.cpu, exitedFromL2: this.exitedFromL2, loadedVmcs: this.loadedVmcs, vmcbPtr: this.vmcbPtr };
+  }
+
+  /**
+   * An independent machine in the same state (the sweep resumes runs from copies: features/simulate/resume.ts). Cells
+   * are never mutated in place, so the maps of cells are copied and the cells shared; the MSR bitmaps are shared
+   * until one side writes them (writableMaps()).
+   */
+  copy(): this {
+    // Constructed, not Object.create()d: a copy keeps the class's object layout (property access stays fast).
+    const m = new (this.constructor as new (cfg: MachineConfig, blank: boolean) => this)(this.cfg, true);
+    copyState(this, m);
+    this.mapsShared = m.mapsShared = true;
+    return m;
+  }
+
+  /** Before a write of an MSR bitmap: this machine's own copies of the bitmaps. */
+  protected writableMaps(): void {
+    if (!this.mapsShared) return;
+    this.mapsShared = false;
+    this.bm01 = this.bm01?.slice();
+    this.bm12 = this.bm12?.slice();
+    this.pm01 = this.pm01?.slice();
+    this.pm12 = this.pm12?.slice();
   }
 
   restore(s: MachineSnapshot): void {

@@ -1,0 +1,65 @@
+// The sweep resumes runs from checkpoints of earlier ones (features/simulate/resume.ts). That is only an optimisation:
+// every simulation must come out exactly as when each configuration runs from the start.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { initParser } from '../../server/src/analysis/parser';
+import { analyzeText } from '../../server/src/analysis/document';
+import { simulateC, sweepBenchmark } from '../../server/src/features/simulate/index';
+import type { ResumeStats } from '../../server/src/features/simulate/resume';
+import { FIXTURES, ROOT } from '../paths';
+
+function cFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) out.push(...cFiles(p));
+    else if (e.endsWith('.c')) out.push(p);
+  }
+  return out;
+}
+
+test('resuming from checkpoints changes nothing: every function of every fixture and example, whole output', async () => {
+  await initParser();
+  const files = [...cFiles(FIXTURES), ...cFiles(join(ROOT, 'examples'))];
+  let functions = 0;
+  let resumed = 0;
+  for (const file of files) {
+    const doc = analyzeText(readFileSync(file, 'utf8'), `file://${file}`);
+    for (const name of new Set(doc.functions.map((f) => f.name))) {
+      const stats: Partial<ResumeStats> = {};
+      const on = simulateC(doc, { functionName: name, stats });
+      const off = simulateC(doc, { functionName: name, resume: false });
+      assert.deepEqual(on, off, `${file} ${name}`);
+      functions++;
+      resumed += stats.resumed ?? 0;
+    }
+  }
+  assert.ok(functions > 100, `only ${functions} functions`);
+  assert.ok(resumed > 0, 'no run resumed: the comparison tested nothing');
+});
+
+test('resuming: a region, a restricted configuration and a clicked row come out the same', async () => {
+  await initParser();
+  const file = join(FIXTURES, 'sim', 'sync_pdptr_v52.c');
+  const doc = analyzeText(readFileSync(file, 'utf8'), 'file:///sync_pdptr_v52.c');
+  const variants = [
+    { startLine: 12, endLine: 16 },
+    { functionName: 'sync_vmcs02_to_vmcs12', config: new Map([['paging', ['pae', '4-level']]]) },
+    { functionName: 'sync_vmcs02_to_vmcs12', show: { enable_ept: true, paging: '32-bit' } },
+  ];
+  for (const v of variants) assert.deepEqual(simulateC(doc, v), simulateC(doc, { ...v, resume: false }), JSON.stringify(v));
+  // The hardware events before the function are attributed to its first line.
+  const r = simulateC(doc, { functionName: 'sync_vmcs02_to_vmcs12' });
+  assert.equal(r.steps[0]?.line, 3, JSON.stringify(r.steps[0]));
+});
+
+test('resuming: the 2^10 benchmark sweep resumes nearly every run and skips most of the function', async () => {
+  await initParser();
+  const b = sweepBenchmark(10);
+  assert.equal(b.configurations, 1024);
+  // One run per machine configuration starts from the beginning (2^3: enable_ept, nested_vnmi, vmwrite_any_field).
+  assert.ok(b.resumed >= 1024 - 8, `resumed ${b.resumed}`);
+  assert.ok(b.skipped / b.resumed > 5, `skipped ${b.skipped} top-level statements in ${b.resumed} runs`);
+});
