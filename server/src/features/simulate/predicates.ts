@@ -82,8 +82,9 @@ export function feasibility(vars: readonly string[]): (a: ReadonlyMap<string, Va
 
 /** Sweep variables that set a field of the machine configuration (the others live in the assignment only). */
 export function machineVar(key: string): boolean {
-  return !!VARS[key] && !FREE_BOOLS.includes(key);
+  return !!VARS[key] && !FREE.has(key);
 }
+const FREE = new Set(FREE_BOOLS);
 
 /** Reads of configuration variables, recorded per run. */
 export class ConfigReader {

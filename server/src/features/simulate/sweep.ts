@@ -35,7 +35,7 @@ const GATED = ['evmcs', 'shadow_vmcs', 'lbrv', 'sev_es'];
  */
 interface RunResult {
   assignment: Map<string, VarValue>;
-  read: Set<string>;
+  read: ReadonlySet<string>;
   findings: RunFinding[];
   flows: string[];
   cfg: Interp['m']['cfg'];
@@ -51,7 +51,8 @@ function slim(it: Interp, assignment: Map<string, VarValue>, error: string | und
     strings.set(f, f);
     return f;
   });
-  return { assignment, read: new Set(it.reader.read), findings: it.findings, flows, cfg: it.m.cfg, error };
+  // The run is over: its reader's set is not shared (a resumed run reads through a reader of its own).
+  return { assignment, read: it.reader.read, findings: it.findings, flows, cfg: it.m.cfg, error };
 }
 
 const MAX_VARS = 12;
