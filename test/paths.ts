@@ -1,5 +1,5 @@
 // Repository paths for tests, wherever the bundled test file runs from (out/test/...).
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 function findRoot(): string {
@@ -14,3 +14,8 @@ function findRoot(): string {
 export const ROOT = findRoot();
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 export const DIST = join(ROOT, 'dist');
+
+/** The .c files under `dir`, recursively. */
+export function cFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((e) => { const p = join(dir, e); return statSync(p).isDirectory() ? cFiles(p) : e.endsWith('.c') ? [p] : []; });
+}

@@ -2,17 +2,14 @@
 // (pathOracle.ts: branchArms at each branch, exits leave, gotos rejoin at their label, paths joined per statement).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initParser } from '../../server/src/analysis/parser';
 import { analyzeText } from '../../server/src/analysis/document';
 import { conditionAt } from '../../server/src/analysis/conditions';
 import { equivalent, explore } from './pathOracle';
-import { FIXTURES } from '../paths';
+import { cFiles, FIXTURES } from '../paths';
 
-function cFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((e) => { const p = join(dir, e); return statSync(p).isDirectory() ? cFiles(p) : e.endsWith('.c') ? [p] : []; });
-}
 
 test('rules path conditions equal the forward explorer on every fixture statement, except code after a label reached only by gotos', async () => {
   await initParser();

@@ -2,23 +2,14 @@
 // every simulation must come out exactly as when each configuration runs from the start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initParser } from '../../server/src/analysis/parser';
 import { analyzeText } from '../../server/src/analysis/document';
 import { simulateC, sweepBenchmark } from '../../server/src/features/simulate/index';
 import type { ResumeStats } from '../../server/src/features/simulate/resume';
-import { FIXTURES, ROOT } from '../paths';
+import { cFiles, FIXTURES, ROOT } from '../paths';
 
-function cFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir)) {
-    const p = join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...cFiles(p));
-    else if (e.endsWith('.c')) out.push(p);
-  }
-  return out;
-}
 
 test('resuming from checkpoints changes nothing: every function of every fixture and example, whole output', async () => {
   await initParser();

@@ -17,10 +17,10 @@ import { BudgetError, type Exit, type Frame, type PathState, type Signal } from 
 export { BudgetError, InterpState, type RunFinding, type RunOptions } from './interpState';
 export { InterpEval } from './interpEval';
 
-/** The interpreter: statements, forks and joins at undecided branches, calls into the document, whole-run checks. */
 /** An invocation in progress: enter() → exec of the body → leave() → exitCall(). */
 export interface Call { fn: CFunction; frame: Frame; followed: boolean; callLine: number; pc0: Formula }
 
+/** The interpreter: statements, forks and joins at undecided branches, calls into the document, whole-run checks. */
 export class Interp extends InterpEval {
   override invoke(fn: CFunction, args: Val[]): Val {
     const call = this.enter(fn, args);

@@ -93,10 +93,22 @@ export class ConfigReader {
 
   get(key: string): VarValue {
     this.read.add(key);
-    const v = this.assignment.get(key);
-    if (v !== undefined) return v;
-    return VARS[key]?.dflt(this.cfg) ?? false;
+    return varValue(this.assignment, this.cfg, key);
   }
+
+  /** A reader for assignment `a` (same machine configuration) that has already read what this one read. */
+  with(a: ReadonlyMap<string, VarValue>): ConfigReader {
+    const r = new ConfigReader(this.cfg, a);
+    for (const k of this.read) r.read.add(k);
+    return r;
+  }
+}
+
+/** The value of variable `key` under assignment `a`: assigned, else its default in machine configuration `cfg`. */
+export function varValue(a: ReadonlyMap<string, VarValue>, cfg: MachineConfig, key: string): VarValue {
+  const v = a.get(key);
+  if (v !== undefined) return v;
+  return VARS[key]?.dflt(cfg) ?? false;
 }
 
 /** Machine configuration for an assignment over the defaults (role-specific defaults first). */

@@ -10,7 +10,7 @@ import { BudgetError, Interp, type Call, type RunOptions } from './c';
 import type { CFunction, Stmt } from './cir';
 import type { Compiled } from './compiled';
 import { baseConfig, postlude, prelude, type Surroundings } from './context';
-import { ConfigReader, configFor, machineVar, VARS, type VarValue } from './predicates';
+import { configFor, machineVar, varValue, type ConfigReader, type VarValue } from './predicates';
 import type { MachineConfig } from '../../model/machine/index';
 import type { Frame, Signal } from './interpState';
 import { defaultParam } from './values';
@@ -22,19 +22,29 @@ export interface Run { it: Interp; error?: string }
 export function interpret(c: Compiled, s: Surroundings, a: ReadonlyMap<string, VarValue>, opts: RunOptions): Run {
   const { fn } = s;
   const it = new Interp(c, configFor(baseConfig(s.vendor, s.role), a), a, opts);
-  it.at(fn.line);
   let error: string | undefined;
   try {
-    prelude(it, s);
-    it.at(fn.line);
+    begin(it, s);
     it.invoke(fn, fn.params.map(defaultParam));
-    it.at(fn.end);
-    postlude(it, s);
-    it.finish();
+    end(it, s);
   } catch (e) {
     error = errorText(e);
   }
   return { it, error };
+}
+
+/** What comes before the simulated function: the hardware events and KVM steps that lead into it (prelude). */
+function begin(it: Interp, s: Surroundings): void {
+  it.at(s.fn.line);
+  prelude(it, s);
+  it.at(s.fn.line);
+}
+
+/** What comes after it: the events that follow (postlude) and the whole-run checks. */
+function end(it: Interp, s: Surroundings): void {
+  it.at(s.fn.end);
+  postlude(it, s);
+  it.finish();
 }
 
 function errorText(e: unknown): string {
@@ -44,18 +54,13 @@ function errorText(e: unknown): string {
 /** The state before top-level statement `at` of the body, and the sweep variables read to get there (with values). */
 interface Checkpoint { at: number; it: Interp; call: Call; reads: Array<[string, VarValue]>; cfgKey: string }
 
-/** Value the configuration reader gives `key` under assignment `a` (ConfigReader.get). */
-function resolve(a: ReadonlyMap<string, VarValue>, cfg: Interp['m']['cfg'], key: string): VarValue {
-  return a.get(key) ?? VARS[key]?.dflt(cfg) ?? false;
-}
+/** Runs, runs that resumed from a checkpoint, top-level statements they skipped, checkpoints taken. */
+export interface ResumeStats { runs: number; resumed: number; skipped: number; checkpoints: number }
 
 /**
  * Whether a configuration the sweep runs after `a` can agree with `a` on the variables `read` (so a checkpoint taken
  * with those reads can serve it). Undefined: no later configuration is known (nothing is kept).
  */
-/** Runs, runs that resumed from a checkpoint, top-level statements they skipped, checkpoints taken. */
-export interface ResumeStats { runs: number; resumed: number; skipped: number; checkpoints: number }
-
 export type Later = (a: ReadonlyMap<string, VarValue>, read: ReadonlySet<string>) => boolean;
 
 /**
@@ -101,7 +106,7 @@ export class Resumer {
     const fn = this.s.fn;
     const cfg = this.cfgOf(a, cfgKey);
     let k = this.chain.length - 1;
-    while (k >= 0 && !(this.chain[k].cfgKey === cfgKey && this.chain[k].reads.every(([v, x]) => resolve(a, cfg, v) === x))) k--;
+    while (k >= 0 && !(this.chain[k].cfgKey === cfgKey && this.chain[k].reads.every(([v, x]) => varValue(a, cfg, v) === x))) k--;
     const from = this.chain[k];
     let it: Interp;
     let call: Call | undefined;
@@ -122,9 +127,7 @@ export class Resumer {
     }
     try {
       if (!call) {
-        it.at(fn.line);
-        prelude(it, this.s);
-        it.at(fn.line);
+        begin(it, this.s);
         call = it.enter(fn, fn.params.map(defaultParam));
         it.enterBlock();
       }
@@ -141,9 +144,7 @@ export class Resumer {
       } finally {
         it.exitCall(call);
       }
-      it.at(fn.end);
-      postlude(it, this.s);
-      it.finish();
+      end(it, this.s);
     } catch (e) {
       error = errorText(e);
     }
@@ -153,7 +154,7 @@ export class Resumer {
   private checkpoint(it: Interp, call: Call, at: number, a: ReadonlyMap<string, VarValue>, cfgKey: string): Checkpoint {
     this.stats.checkpoints++;
     const copy = copyRun(it, call, this.s.fn);
-    const reads: Array<[string, VarValue]> = [...it.reader.read].map((v) => [v, resolve(a, it.m.cfg, v)]);
+    const reads: Array<[string, VarValue]> = [...it.reader.read].map((v) => [v, varValue(a, it.m.cfg, v)]);
     return { at, it: copy.it, call: copy.call, reads, cfgKey };
   }
 }
@@ -170,8 +171,7 @@ function copyRun(src: Interp, call: Call, fn: CFunction): { it: Interp; call: Ca
   const it = copyState(src, new Interp(src.c, src.m.cfg, src.reader.assignment, src.opts, m));
   const dst = it as unknown as Record<string, unknown>;
   dst.m = m;
-  dst.reader = new ConfigReader(src.reader.cfg, src.reader.assignment);
-  for (const v of src.reader.read) it.reader.read.add(v);
+  dst.reader = src.reader.with(src.reader.assignment);
   const frame: Frame = { locals: new Map(call.frame.locals), exits: call.frame.exits.slice(), ret: call.frame.ret };
   dst.frames = [frame];
   const frameOf = new WeakMap<CFunction, Frame>();
@@ -182,7 +182,5 @@ function copyRun(src: Interp, call: Call, fn: CFunction): { it: Interp; call: Ca
 
 /** The interpreter goes on under assignment `a` (same machine configuration): its reader keeps the variables read. */
 function rebind(it: Interp, a: ReadonlyMap<string, VarValue>): void {
-  const reader = new ConfigReader(it.reader.cfg, a);
-  for (const v of it.reader.read) reader.read.add(v);
-  (it as unknown as { reader: ConfigReader }).reader = reader;
+  (it as unknown as { reader: ConfigReader }).reader = it.reader.with(a);
 }
