@@ -345,3 +345,50 @@ void vmx_set_constant_host_state(struct vcpu_vmx *vmx) { }
   assert.equal(roleOfFunction(doc, 'vmx_set_constant_host_state')?.kind, 'constant-host-setup');
   assert.equal(functionRoles(doc).get('handle_io')?.via, 'exit-handler-table');
 });
+
+test('forward exploration: cases under #ifdef in a switch, exits inside #ifdef, code reached only by gotos', async () => {
+  await initParser();
+  // vmx_get_msr's shape: cases compiled only on 64-bit, each ending in break, are all reachable from the switch.
+  const msr = fn(`
+  switch (msr_info->index) {
+#ifdef CONFIG_X86_64
+  case MSR_FS_BASE:
+    /*@FS*/ msr_info->data = vmcs_readl(GUEST_FS_BASE);
+    break;
+  case MSR_GS_BASE:
+    /*@GS*/ msr_info->data = vmcs_readl(GUEST_GS_BASE);
+    break;
+#endif
+  case MSR_EFER:
+    /*@EFER*/ return kvm_get_msr_common(vcpu, msr_info);
+  }
+  /*@AFTER*/ return 0;`, 'struct kvm_vcpu *vcpu, struct msr_data *msr_info');
+  for (const m of ['FS', 'GS', 'EFER', 'AFTER']) assert.ok(satisfiable(condAt(msr, m).f), `${m} is reachable`);
+
+  // An early exit inside `#ifdef CONFIG_KVM_HYPERV` still guards the code after the #endif.
+  const hv = fn(`
+#ifdef CONFIG_KVM_HYPERV
+  if (!enable_ept)
+    return 0;
+#endif
+  /*@A*/ a();`);
+  assert.ok(mayBeTrue(condAt(hv, 'A').f, 'enable_ept', true));
+  // Either part of the #ifdef may be compiled out: with it out, nothing is known about enable_ept.
+  assert.ok(!must(condAt(hv, 'A').f, 'enable_ept'));
+
+  // Code after a label that the fall-through cannot reach runs only under the gotos' conditions.
+  const gotos = fn(`
+  if (!enable_ept)
+    goto fail;
+  a();
+  return 0;
+fail:
+  /*@F*/ b();
+  return 1;`);
+  assert.ok(must(condAt(gotos, 'F').f, 'enable_ept', false));
+  // Dead code: nothing reaches it.
+  const dead = fn(`
+  return 0;
+  /*@X*/ a();`);
+  assert.equal(condAt(dead, 'X').f.kind, 'false');
+});

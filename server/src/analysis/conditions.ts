@@ -18,6 +18,7 @@
 import type { Node } from 'web-tree-sitter';
 import { functionAt, nodesAt, type DocumentAnalysis, type FunctionInfo } from './document';
 import { cachedFunctionValue } from './incremental';
+import { exploreFunction, statementAt, type FunctionReach } from './reach';
 import { mapCondition, reportError, type LocalDef, type MapContext } from './conditionMap';
 import {
   blockStatements, earlyExitAt, earlyExitGuards, functionNode, logicalRhsGuard, nodeGuards, noteDefinition, toGuard,
@@ -338,7 +339,58 @@ export function guardsAt(doc: DocumentAnalysis, offset: number): Guard[] {
   return gs.slice();
 }
 
-/** The condition under which `offset` is reached from the start of its function (TRUE outside functions). */
+/**
+ * The condition under which `offset` is reached from the start of its function (TRUE outside functions): the path
+ * condition the engine's forward exploration (reach.ts) records on entry to the innermost statement containing it,
+ * conjoined with the guards inside that statement (`&&`, `||`, `?:`, and whatever the exploration did not enter: a
+ * statement expression, an ERROR node). FALSE where no path arrives. Functions the exploration cannot follow (nested
+ * deeper than it goes) fall back to the syntactic guards alone (syntacticConditionAt).
+ */
 export function conditionAt(doc: DocumentAnalysis, offset: number): Formula {
+  const fn = functionAt(doc, offset);
+  if (!fn) return TRUE;
+  const reach = functionReach(doc, fn);
+  const s = reach && statementAt(reach, offset);
+  if (!s) return syntacticConditionAt(doc, offset);
+  if (s.pc.kind === 'false') return FALSE;
+  const inner = guardsAt(doc, offset).filter((g) => g.start >= s.start && g.end <= s.end && (g.start > s.start || g.end < s.end));
+  return inner.length ? and(s.pc, ...inner.map((g) => g.formula)) : s.pc;
+}
+
+/** The conjunction of the syntactic guards whose region contains `offset` (guards.ts): no paths followed. */
+export function syntacticConditionAt(doc: DocumentAnalysis, offset: number): Formula {
   return and(...guardsAt(doc, offset).map((g) => g.formula));
+}
+
+const reachCache = new WeakMap<DocumentAnalysis, Map<number, FunctionReach | null>>();
+
+/**
+ * The forward exploration of `fn` (reach.ts), once per function and document, and reused across versions of an
+ * open document while the function's text is unchanged. Null when the function cannot be explored.
+ */
+export function functionReach(doc: DocumentAnalysis, fn: FunctionInfo): FunctionReach | null {
+  let perDoc = reachCache.get(doc);
+  if (!perDoc) { perDoc = new Map(); reachCache.set(doc, perDoc); }
+  let r = perDoc.get(fn.start);
+  if (r === undefined) {
+    r = cachedFunctionValue(doc, 'reach', fn, () => computeReach(doc, fn), shiftReach);
+    perDoc.set(fn.start, r);
+  }
+  return r;
+}
+
+function computeReach(doc: DocumentAnalysis, fn: FunctionInfo): FunctionReach | null {
+  try {
+    const lc = lazyConditions(doc, fn);
+    return lc.body ? exploreFunction(lc.body, lc.map) ?? null : null;
+  } catch (e) {
+    reportError(`path exploration of ${fn.name}()`, e);
+    return null;
+  }
+}
+
+function shiftReach(r: FunctionReach | null, d: number): FunctionReach | null {
+  if (!r || d === 0) return r;
+  const seen = new Map<Formula, Formula>();
+  return { parent: r.parent, statements: r.statements.map((s) => ({ start: s.start + d, end: s.end + d, pc: shiftFormula(s.pc, d, seen) })) };
 }
