@@ -386,9 +386,51 @@ fail:
   /*@F*/ b();
   return 1;`);
   assert.ok(must(condAt(gotos, 'F').f, 'enable_ept', false));
+  // A label only an asm goto jumps to (kvm_cpu_vmxon's `fault:`) is reached, under a condition the explorer cannot
+  // know; so is code after a case label spelled by a macro (vmcs12.c's `VMCS12_CASE64(TSC_MULTIPLIER):`).
+  const asm = fn(`
+  if (!enable_ept)
+    return 0;
+  asm_volatile_goto("1: vmxon %[vmxon_pointer]\\n\\t"
+                    _ASM_EXTABLE(1b, %l[fault])
+                    : : [vmxon_pointer] "m"(vmxon_pointer)
+                    : : fault);
+  return 0;
+fault:
+  /*@FAULT*/ cr4_clear_bits(X86_CR4_VMXE);
+  return -EFAULT;`);
+  assert.ok(satisfiable(condAt(asm, 'FAULT').f));
+  const macroCase = fn(`
+  switch (exit_reason.basic) {
+  case EXIT_REASON_HLT:
+    return 1;
+  VMX_EXIT_CASE(EXIT_REASON_CPUID):
+    /*@CPUID*/ a();
+    return 2;
+  }`);
+  const cpuid = condAt(macroCase, 'CPUID').f;
+  assert.ok(satisfiable(cpuid) && !must(cpuid, 'exit_reason=EXIT_REASON_HLT'), formulaToString(cpuid));
   // Dead code: nothing reaches it.
   const dead = fn(`
   return 0;
   /*@X*/ a();`);
   assert.equal(condAt(dead, 'X').f.kind, 'false');
+});
+
+test('an assignment ends what the path condition said about its lvalue', async () => {
+  await initParser();
+  // nested_vmx_enable_vmcs_shadowing's shape: the early return tested the pointer before it was allocated.
+  const src = fn(`
+  if (WARN_ON(loaded_vmcs != &vmx->vmcs01 || loaded_vmcs->shadow_vmcs))
+    return loaded_vmcs->shadow_vmcs;
+  loaded_vmcs->shadow_vmcs = alloc_vmcs(true);
+  if (loaded_vmcs->shadow_vmcs)
+    /*@CLEAR*/ vmcs_clear(loaded_vmcs->shadow_vmcs);
+  if (!enable_ept)
+    return 0;
+  vmx->shadow_vmcs = NULL;
+  /*@KEPT*/ a();`, 'struct vcpu_vmx *vmx, struct loaded_vmcs *loaded_vmcs');
+  assert.ok(satisfiable(condAt(src, 'CLEAR').f), 'not dead');
+  // Another lvalue that merely ends the same way is not the one assigned: enable_ept is still known.
+  assert.ok(must(condAt(src, 'KEPT').f, 'enable_ept'));
 });

@@ -30,7 +30,10 @@ test('rules path conditions equal the forward explorer on every fixture statemen
     }
   }
   assert.ok(compared > 500, `compared ${compared}`);
-  assert.deepEqual(differ, []);
+  // The explorer forgets what a condition said about an lvalue once a statement assigns it (`if
+  // (vmx->nested.dirty_vmcs12) { ...; vmx->nested.dirty_vmcs12 = false; <here> }`); the oracle does not model
+  // assignments.
+  assert.deepEqual(differ, ['vmx/nested.c:24', 'vmcs-needless-write/seed001-after.c:15']);
   // `return x; label: ...`: the syntactic regions do not see that the fall-through is dead after the label.
   assert.deepEqual(syntactic, ['audit/vmx-5x.c:66', 'audit/vmx-nested.c:161']);
 });

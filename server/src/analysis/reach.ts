@@ -10,7 +10,7 @@
 // entered with; a goto out of one still arrives at its label. Expressions are not explored: what `&&`, `||` and `?:`
 // add inside a statement is conjoined by conditionAt from the guards of those operators (guards.ts).
 import type { Node } from 'web-tree-sitter';
-import { FALSE, TRUE, and, not, or, satisfiable, type Formula } from './engine/formula';
+import { FALSE, TRUE, and, forgetting, not, or, satisfiable, type Formula } from './engine/formula';
 import { branchArms } from './engine/paths';
 import { namedKids } from './conditionMap';
 import { nodeGuards, toGuard, type RawGuard } from './guards';
@@ -38,6 +38,13 @@ const EXIT_CALLS = new Set(['BUG', 'panic', 'unreachable', '__builtin_unreachabl
 const MAX_DEPTH = 60;
 
 class TooDeep extends Error {}
+
+/**
+ * A statement that starts with a label spelled by a macro, `NAME(args):` — which tree-sitter parses as an ERROR node,
+ * or as the start of a declaration when a call follows it on the line.
+ */
+const MACRO_LABEL = /^[A-Za-z_]\w*\s*\([^;{}()]*(?:\([^;{}()]*\)[^;{}()]*)*\)\s*:(?!:)/;
+const MACRO_LABEL_HOSTS = new Set(['ERROR', 'declaration', 'expression_statement']);
 
 function conjuncts(f: Formula): readonly Formula[] {
   return f.kind === 'and' ? f.args : [f];
@@ -70,6 +77,40 @@ function isExitCall(s: Node): boolean {
   return e?.type === 'call_expression' && EXIT_CALLS.has(e.childForFieldName('function')?.text ?? '');
 }
 
+/**
+ * The path condition after an expression statement: what it said about an lvalue the statement assigns
+ * (`loaded_vmcs->shadow_vmcs = alloc_vmcs(true);` after `if (... loaded_vmcs->shadow_vmcs) return`) no longer holds.
+ */
+function afterAssignments(s: Node, pc: Formula): Formula {
+  if (pc.kind === 'true') return pc;
+  const targets: string[] = [];
+  const visit = (e: Node | null | undefined): void => {
+    if (!e) return;
+    if (e.type === 'assignment_expression') targets.push(e.childForFieldName('left')?.text ?? '');
+    else if (e.type === 'update_expression') targets.push(e.childForFieldName('argument')?.text ?? '');
+    else if (e.type === 'comma_expression' || e.type === 'parenthesized_expression') for (const k of namedKids(e)) visit(k);
+  };
+  visit(namedKids(s)[0]);
+  let out: Formula = pc;
+  for (const t of targets) {
+    const lv = t.replace(/\s+/g, '');
+    if (!lv) continue;
+    out = forgetting(out, (text) => mentionsLvalue(text.replace(/\s+/g, ''), lv));
+  }
+  return out;
+}
+
+/** Whether C text (whitespace removed) mentions the lvalue `lv` as a whole operand (`x` is not in `vmx->x`). */
+function mentionsLvalue(text: string, lv: string): boolean {
+  for (let i = text.indexOf(lv); i >= 0; i = text.indexOf(lv, i + 1)) {
+    const before = text[i - 1] ?? '';
+    const after = text[i + lv.length] ?? '';
+    if (/[\w.>]/.test(before) || /\w/.test(after)) continue;
+    return true;
+  }
+  return false;
+}
+
 function elseBody(alt: Node): Node | undefined {
   return alt.type === 'else_clause' ? namedKids(alt)[0] : alt;
 }
@@ -80,6 +121,13 @@ function elseBody(alt: Node): Node | undefined {
  */
 export function exploreFunction(body: Node, map: (cond: Node) => Formula): FunctionReach | undefined {
   const statements: StatementReach[] = [];
+  // Labels that something other than a goto statement may jump to: every label when the function has an `asm goto`
+  // (asm_volatile_goto(... : fault) in kvm_cpu_vmxon), else those no goto names (computed gotos, jumps inside macros).
+  // Paths the explorer does not see arrive there; nothing is known about them.
+  const text = body.text;
+  const asmGoto = /\basm\w*\s*(?:volatile\s*)?goto\b|\basm_\w*goto\w*\s*\(/.test(text);
+  const named = new Set([...text.matchAll(/\bgoto\s+([A-Za-z_]\w*)/g)].map((m) => m[1]));
+  const enteredFromElsewhere = (label: string | undefined): boolean => asmGoto || !label || !named.has(label);
   const record = (n: Node, pc: Formula): void => { statements.push({ start: n.startIndex, end: n.endIndex, pc }); };
 
   // Entry condition of each switch being explored, innermost last: a case label found outside switchStatement's own
@@ -93,7 +141,7 @@ export function exploreFunction(body: Node, map: (cond: Node) => Formula): Funct
     switch (s.type) {
       case 'compound_statement': return block(namedKids(s), pc, depth);
       case 'expression_statement':
-        return isExitCall(s) ? { normal: FALSE, left: [{ kind: 'return', pc }] } : { normal: pc, left: [] };
+        return isExitCall(s) ? { normal: FALSE, left: [{ kind: 'return', pc }] } : { normal: afterAssignments(s, pc), left: [] };
       case 'return_statement': return { normal: FALSE, left: [{ kind: 'return', pc }] };
       case 'break_statement': return { normal: FALSE, left: [{ kind: 'break', pc }] };
       case 'continue_statement': return { normal: FALSE, left: [{ kind: 'continue', pc }] };
@@ -189,6 +237,11 @@ export function exploreFunction(body: Node, map: (cond: Node) => Formula): Funct
           cur = joinPaths([cur, ...arriving.map((l) => l.pc)]);
           for (const a of arriving) left.splice(left.indexOf(a), 1);
         }
+        if (enteredFromElsewhere(label)) cur = TRUE;
+      } else if (MACRO_LABEL_HOSTS.has(s.type) && MACRO_LABEL.test(s.text)) {
+        // `VMCS12_CASE64(TSC_MULTIPLIER):` (vmcs12.c): a case label spelled by a macro, which tree-sitter cannot
+        // parse; the switch jumps here (outside a switch, some jump we do not see does).
+        cur = joinPaths([cur, switches.length ? switches[switches.length - 1] : TRUE]);
       }
       const o = stmt(s, cur, depth + 1);
       cur = o.normal;

@@ -93,6 +93,21 @@ function forEachNode(f: Formula, visit: (n: Formula) => void): void {
   }
 }
 
+/**
+ * `f` without what it says about some C lvalue: the conjuncts with a predicate or unknown whose C text `mentions`
+ * accepts are dropped (a weakening: `f` implies the result). For a path condition after that lvalue is assigned.
+ */
+export function forgetting(f: Formula, mentions: (text: string) => boolean): Formula {
+  const about = (g: Formula): boolean => {
+    let hit = false;
+    forEachNode(g, (n) => { if (!hit && (n.kind === 'pred' || n.kind === 'unknown') && mentions(n.text)) hit = true; });
+    return hit;
+  };
+  if (f.kind !== 'and') return about(f) ? TRUE : f;
+  const keep = f.args.filter((a) => !about(a));
+  return keep.length === f.args.length ? f : and(...keep);
+}
+
 /** Model predicate keys mentioned by the formula (unknowns excluded), sorted. */
 export function predicatesOf(f: Formula): string[] {
   const out = new Set<string>();
