@@ -353,9 +353,17 @@ export function conditionAt(doc: DocumentAnalysis, offset: number): Formula {
   const s = reach && statementAt(reach, offset);
   if (!s) return syntacticConditionAt(doc, offset);
   if (s.pc.kind === 'false') return FALSE;
+  if (!MAY_GUARD_INSIDE.test(doc.text.slice(s.start, s.end))) return s.pc;
   const inner = guardsAt(doc, offset).filter((g) => g.start >= s.start && g.end <= s.end && (g.start > s.start || g.end < s.end));
   return inner.length ? and(s.pc, ...inner.map((g) => g.formula)) : s.pc;
 }
+
+/**
+ * What can make a guard region inside one explored statement: `&&`, `||`, `?:`, or control flow the exploration did
+ * not enter (a statement expression, an ERROR node). A statement with none of them is answered by its recorded
+ * condition alone.
+ */
+const MAY_GUARD_INSIDE = /&&|\|\||\?|\(\{|\b(?:if|else|switch|case|default|while|for|do|return|goto|break|continue|BUG|panic)\b/;
 
 /** The conjunction of the syntactic guards whose region contains `offset` (guards.ts): no paths followed. */
 export function syntacticConditionAt(doc: DocumentAnalysis, offset: number): Formula {
