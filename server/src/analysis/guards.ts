@@ -43,12 +43,8 @@ function exits(stmt: Node | null | undefined, depth = 0): boolean {
       const alt = stmt.childForFieldName('alternative');
       return !!alt && exits(stmt.childForFieldName('consequence'), depth + 1) && exits(elseBody(alt), depth + 1);
     }
-    case 'expression_statement': {
-      const e = namedKids(stmt)[0];
-      if (e?.type !== 'call_expression') return false;
-      const name = e.childForFieldName('function')?.text;
-      return name === 'BUG' || name === 'panic' || name === 'unreachable' || name === '__builtin_unreachable';
-    }
+    case 'expression_statement':
+      return isExitCall(stmt);
     case 'labeled_statement':
       return exits(lastNamedKid(stmt), depth + 1);
     default:
@@ -94,7 +90,16 @@ function exitCondition(stmt: Node | null | undefined, map: (c: Node) => Formula,
   }
 }
 
-function elseBody(alt: Node): Node | null {
+/** An expression statement that never returns: `BUG();`, `panic(...)`, `unreachable()`. */
+export function isExitCall(stmt: Node): boolean {
+  const e = namedKids(stmt)[0];
+  if (e?.type !== 'call_expression') return false;
+  const name = e.childForFieldName('function')?.text;
+  return name === 'BUG' || name === 'panic' || name === 'unreachable' || name === '__builtin_unreachable';
+}
+
+/** The statement of an `else` clause (an alternative that is not a clause is its own statement). */
+export function elseBody(alt: Node): Node | null {
   if (alt.type !== 'else_clause') return alt;
   let c = alt.firstNamedChild;
   while (c && c.type === 'comment') c = c.nextNamedSibling;
@@ -102,7 +107,7 @@ function elseBody(alt: Node): Node | null {
 }
 
 /** The last named child that is not a comment (namedKids(n).at(-1) without marshalling every child). */
-function lastNamedKid(n: Node): Node | null {
+export function lastNamedKid(n: Node): Node | null {
   let c = n.lastNamedChild;
   while (c && c.type === 'comment') c = c.previousNamedSibling;
   return c;

@@ -13,7 +13,7 @@ import type { Node } from 'web-tree-sitter';
 import { FALSE, TRUE, and, forgetting, not, or, satisfiable, type Formula } from './engine/formula';
 import { branchArms } from './engine/paths';
 import { namedKids } from './conditionMap';
-import { nodeGuards, toGuard, type RawGuard } from './guards';
+import { blockStatements, elseBody, isExitCall, lastNamedKid, nodeGuards, toGuard, type RawGuard } from './guards';
 
 /** The path condition on entry to one statement (or `else` clause) of the function. */
 export interface StatementReach {
@@ -33,7 +33,6 @@ type Leave = { kind: 'return' | 'break' | 'continue' | 'goto'; label?: string; p
 interface Out { normal: Formula; left: Leave[] }
 
 const NO_FIX = new Map<string, boolean>();
-const EXIT_CALLS = new Set(['BUG', 'panic', 'unreachable', '__builtin_unreachable']);
 /** Deeper statement nesting than this is not explored: the caller falls back to the syntactic guards. */
 const MAX_DEPTH = 60;
 
@@ -72,11 +71,6 @@ function complementary(a: Formula, b: Formula): boolean {
   return (a.kind === 'not' && a.arg === b) || (b.kind === 'not' && b.arg === a);
 }
 
-function isExitCall(s: Node): boolean {
-  const e = namedKids(s)[0];
-  return e?.type === 'call_expression' && EXIT_CALLS.has(e.childForFieldName('function')?.text ?? '');
-}
-
 /**
  * The path condition after an expression statement: what it said about an lvalue the statement assigns
  * (`loaded_vmcs->shadow_vmcs = alloc_vmcs(true);` after `if (... loaded_vmcs->shadow_vmcs) return`) no longer holds.
@@ -111,10 +105,6 @@ function mentionsLvalue(text: string, lv: string): boolean {
   return false;
 }
 
-function elseBody(alt: Node): Node | undefined {
-  return alt.type === 'else_clause' ? namedKids(alt)[0] : alt;
-}
-
 /**
  * Explore `body` (a function's compound statement). `map` gives the formula of a C condition (conditionMap.ts, with
  * the function's local definitions). Undefined when the body nests deeper than the explorer follows.
@@ -139,7 +129,7 @@ export function exploreFunction(body: Node, map: (cond: Node) => Formula): Funct
     record(s, pc);
     if (pc.kind === 'false') return { normal: FALSE, left: [] };
     switch (s.type) {
-      case 'compound_statement': return block(namedKids(s), pc, depth);
+      case 'compound_statement': return block(blockStatements(s), pc, depth);
       case 'expression_statement':
         return isExitCall(s) ? { normal: FALSE, left: [{ kind: 'return', pc }] } : { normal: afterAssignments(s, pc), left: [] };
       case 'return_statement': return { normal: FALSE, left: [{ kind: 'return', pc }] };
@@ -148,8 +138,8 @@ export function exploreFunction(body: Node, map: (cond: Node) => Formula): Funct
       case 'goto_statement':
         return { normal: FALSE, left: [{ kind: 'goto', label: s.childForFieldName('label')?.text ?? '', pc }] };
       case 'labeled_statement': {
-        const inner = namedKids(s).filter((k) => k.type !== 'statement_identifier').at(-1);
-        return inner ? stmt(inner, pc, depth + 1) : { normal: pc, left: [] };
+        const inner = lastNamedKid(s);
+        return inner && inner.type !== 'statement_identifier' ? stmt(inner, pc, depth + 1) : { normal: pc, left: [] };
       }
       case 'if_statement': return ifStatement(s, pc, depth);
       case 'while_statement': case 'for_statement': case 'do_statement': {
@@ -163,8 +153,7 @@ export function exploreFunction(body: Node, map: (cond: Node) => Formula): Funct
       case 'switch_statement': return switchStatement(s, pc, depth);
       case 'case_statement': {
         // Only outside switchStatement's own loop (a case inside `#ifdef` in a switch body): no label formula.
-        const value = s.childForFieldName('value');
-        return block(namedKids(s).filter((x) => x.id !== value?.id), pc, depth + 1);
+        return block(blockStatements(s), pc, depth + 1);
       }
       case 'preproc_if': case 'preproc_ifdef': case 'preproc_elif': case 'preproc_elifdef': case 'preproc_else': {
         // `#ifdef CONFIG_X86_64 ... #else ... #endif` in a body: either part may be compiled in; both are explored
@@ -217,8 +206,7 @@ export function exploreFunction(body: Node, map: (cond: Node) => Formula): Funct
       const inCase = and(pc, r ? toGuard(r, map).formula : TRUE);
       const live = satisfiable(inCase) ? inCase : FALSE;
       record(k, live);
-      const value = k.childForFieldName('value');
-      const o = block(namedKids(k).filter((x) => x.id !== value?.id), live, depth + 1);
+      const o = block(blockStatements(k), live, depth + 1);
       left.push(...o.left.filter((l) => l.kind === 'goto'));
     }
     switches.pop();
