@@ -3,7 +3,7 @@
 // copy of the state under its path condition, and states join after the branch with the condition kept in the
 // reasons of the values that differ. Calls into functions of the document are followed; configuration-gated helpers
 // run only under their configuration; KVM's switches of the current VMCS/VMCB are tracked (engine/control.ts).
-import { and, type Formula } from '../../analysis/conditions';
+import { and, pred, type Formula } from '../../analysis/conditions';
 import { branchArms, describePath, joinMaps } from '../../analysis/engine/paths';
 import { Machine, hwMsrName, intCtlBit, intCtlMask, intCtlWrittenBack, valueCell, vmsaveMsrs, type Cell } from '../../model/machine/index';
 import type { CFunction, Expr, Stmt } from './cir';
@@ -11,6 +11,7 @@ import { posFormulas } from './compiled';
 import { condPos, defaultParam, exprText, joinVal, sameVal, type Val } from './values';
 import { InterpEval } from './interpEval';
 import { BudgetError, type Exit, type Frame, type PathState, type Signal } from './interpState';
+import { isTaint, joinOpen, mergeKeepingTaint, sameKeepingTaint, TAINT } from './symbolic';
 
 // The interpreter is split in layers: interpState.ts (state, locations, findings), interpEval.ts (expressions and
 // calls), and here statements, forks and joins of paths, function invocation and the whole-run checks.
@@ -37,6 +38,7 @@ export class Interp extends InterpEval {
    * run the simulated function's body one top-level statement at a time (resume.ts) exactly as invoke() runs it.
    */
   enter(fn: CFunction, args: Val[]): Call {
+    if (this.sym) this.sym.effects++;
     const frame: Frame = { locals: new Map(), exits: [] };
     fn.params.forEach((p, i) => {
       if (!p) return;
@@ -59,7 +61,7 @@ export class Interp extends InterpEval {
     const exits = sig === 'return' ? frame.exits : frame.exits.length ? [...frame.exits, { state: this.saveState(), pc: this.pc, ret: frame.ret }] : [];
     if (exits.length) {
       let acc = exits[0];
-      for (const x of exits.slice(1)) acc = { state: this.joinStates(acc, x), pc: pc0, ret: acc.ret || x.ret ? joinVal(acc.ret, x.ret, this.condText(acc.pc), this.condText(x.pc)) : undefined };
+      for (const x of exits.slice(1)) acc = { state: this.joinStates(acc, x), pc: pc0, ret: acc.ret || x.ret ? this.joinRet(acc, x) : undefined };
       this.restoreState(acc.state);
       frame.ret = acc.ret;
     }
@@ -101,16 +103,36 @@ export class Interp extends InterpEval {
 
   /** Join two paths' states: equal values stay, differing ones become "one or the other" (undefined if either is). */
   private joinStates(a: Exit, b: Exit): PathState {
+    const sym = this.sym;
+    if (sym && (sym.mentions(a.pc) || sym.mentions(b.pc))) return joinOpen(a, b);
     const ca = this.condText(a.pc);
     const cb = this.condText(b.pc);
-    const cells = joinMaps(a.state.machine.cells, b.state.machine.cells, sameCell,
-      (x, y, k) => joinCell(x ?? this.m.defaultFor(k), y ?? this.m.defaultFor(k), ca, cb));
+    // (A symbolic run keeps TAINT: symbolic.ts.)
+    const same = <V>(eq: (x: V, y: V) => boolean) => (sym ? sameKeepingTaint(eq) : eq);
+    const merge = <V, R>(join: (x: V | undefined, y: V | undefined, k: string) => R) => (sym ? mergeKeepingTaint(join) : join);
+    const cells = joinMaps(a.state.machine.cells, b.state.machine.cells, same(sameCell),
+      merge((x: Cell | undefined, y: Cell | undefined, k: string) => joinCell(x ?? this.m.defaultFor(k), y ?? this.m.defaultFor(k), ca, cb)));
     const machine = { ...a.state.machine, cells };
-    const locals = joinMaps(a.state.locals, b.state.locals, sameVal, (x, y) => joinVal(x, y, ca, cb));
+    const locals = joinMaps(a.state.locals, b.state.locals, same(sameVal), merge((x: Val | undefined, y: Val | undefined) => joinVal(x, y, ca, cb)));
     // A store on both arms: one or the other, on the joined path; on one arm only: that arm's store and condition.
+    type Store = PathState['lastStore'] extends Map<string, infer S> ? S : never;
     const lastStore = joinMaps(a.state.lastStore, b.state.lastStore, (x, y) => x === y,
-      (x, y) => (x && y ? { val: joinVal(x.val, y.val, ca, cb), line: Math.max(x.line, y.line) } : x ?? y));
+      merge((x: Store | undefined, y: Store | undefined) => (x && y ? { val: joinVal(x.val, y.val, ca, cb), line: Math.max(x.line, y.line) } : x ?? y)));
     return { machine, locals, lastStore, loadedPtr: a.state.loadedPtr ?? b.state.loadedPtr };
+  }
+
+  /** The value two exits of a function return. */
+  private joinRet(a: Exit, b: Exit): Val {
+    if (this.sym && (this.sym.mentions(a.pc) || this.sym.mentions(b.pc))) return a.ret === b.ret ? a.ret! : TAINT;
+    if (this.sym && (isTaint(a.ret) || isTaint(b.ret))) return TAINT;
+    return joinVal(a.ret, b.ret, this.condText(a.pc), this.condText(b.pc));
+  }
+
+  protected splitOn(key: string, on: () => Val, off: () => Val): Val {
+    let a: Val | undefined;
+    let b: Val | undefined;
+    this.fork(pred(key), () => { a = on(); return 'normal'; }, () => { b = off(); return 'normal'; });
+    return a && b ? TAINT : a ?? b ?? {};
   }
 
   /**
@@ -293,7 +315,7 @@ export class Interp extends InterpEval {
 }
 
 
-function sameCell(a: Cell, b: Cell): boolean {
+export function sameCell(a: Cell, b: Cell): boolean {
   return a === b || (a.status === b.status && a.n === b.n && a.desc === b.desc && a.why === b.why && a.cpu === b.cpu && a.cleared === b.cleared);
 }
 

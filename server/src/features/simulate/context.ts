@@ -1,7 +1,7 @@
 // What surrounds a simulated function: its vendor, its role (the hardware event that leads into it and what follows
 // it), and the control structure its callers have loaded when they call it (engine/control.ts entryControl).
 import type { DocumentAnalysis } from '../../analysis/document';
-import { entryControl } from '../../analysis/engine/control';
+import { entryControl, type EntryControl } from '../../analysis/engine/control';
 import { roleOfFunction, type Role } from '../../analysis/roles';
 import { Machine, type MachineConfig } from '../../model/machine/index';
 import type { Interp } from './c';
@@ -84,7 +84,7 @@ export function prelude(it: Interp, s: Surroundings): void {
     default:
       m.level = 'L0';
   }
-  const ec = entryControl(s.doc, fnName);
+  const ec = entryOf(s.doc, fnName);
   const vmcs = ec?.vmcs ?? (vendor === 'vmx' && role?.kind === 'nested-entry' && /vmcs02/.test(fnName) ? 'vmcs02' : undefined);
   if (vendor === 'vmx' && vmcs && vmcs !== m.currentVmcs()) {
     const via = ec ? `loaded by the caller: ${ec.via}` : 'KVM builds vmcs02 with vmcs02 loaded (Linux nested_vmx_enter_non_root_mode: vmx_switch_vmcs(vcpu, &vmx->nested.vmcs02) before prepare_vmcs02*)';
@@ -95,6 +95,15 @@ export function prelude(it: Interp, s: Surroundings): void {
     it.event(`svm->vmcb is ${vmcb}`, () => m.switchVmcb(vmcb), `set by the caller: ${ec.via}`, undefined, 'KVM');
   }
 }
+
+/** entryControl, once per document and function: a sweep runs the prelude once per configuration. */
+function entryOf(doc: DocumentAnalysis, fnName: string): EntryControl | undefined {
+  let byFn = entries.get(doc);
+  if (!byFn) entries.set(doc, byFn = new Map());
+  if (!byFn.has(fnName)) byFn.set(fnName, entryControl(doc, fnName));
+  return byFn.get(fnName);
+}
+const entries = new WeakMap<DocumentAnalysis, Map<string, EntryControl | undefined>>();
 
 /** Does the simulated function run after svm_vcpu_run's sync (it is not the sync itself, nor called by it)? */
 function nestedSvmVmexitCallsSync(doc: DocumentAnalysis, fnName: string): boolean {

@@ -8,6 +8,8 @@ import type { CFunction, Expr } from './cir';
 import { posFormulas } from './compiled';
 import { ALL, UNKNOWN, describe, exprText, known, maskSrc, mergeSrc, type Val } from './values';
 import { BudgetError, InterpState, type Frame } from './interpState';
+import { SymbolicAbort, TAINT, type SymbolicTrace } from './symbolic';
+import { predicatesOf, type Formula } from '../../analysis/conditions';
 
 /** The switch of the loaded VMCS/VMCB an assignment makes (engine/control.ts), worked out once per expression. */
 const switches = new WeakMap<Expr, ControlSwitch | null>();
@@ -42,7 +44,7 @@ export abstract class InterpEval extends InterpState {
         if (e.base && f.locals.get(e.base)?.ptr === 'ctx' || !e.base || !f.locals.has(e.base)) {
           const last = e.text.replace(/^.*(?:->|\.)/, '');
           const pred = MEMBER_PREDICATES[last] ?? IDENT_PREDICATES[last];
-          if (pred) return this.boolVal(this.predicate(pred));
+          if (pred) return this.predVal(pred);
         }
         return { desc: e.text, ptr: /(vcpu|vmx|svm|kvm)$/.test(e.text) ? 'ctx' : undefined };
       }
@@ -107,12 +109,27 @@ export abstract class InterpEval extends InterpState {
     return b === undefined ? {} : { n: b ? 1n : 0n };
   }
 
+  /**
+   * The value of a model predicate in an expression. An open variable of a symbolic run (symbolic.ts) is TAINT outside
+   * a condition: a value computed from it would stand for both arms at once.
+   */
+  private predVal(key: string): Val {
+    const b = this.predicate(key);
+    return b === undefined && this.sym?.open.has(key) && !this.sym.probing ? TAINT : this.boolVal(b);
+  }
+
+  /** Host state saved or restored by hand (rdmsr/wrmsr, segments, LDT): for the whole-run check against VMSAVE. */
+  private handSave(what: string, restore: boolean): void {
+    this.sym?.guard(this.pc, 'a hand save of host state');
+    this.handSaves.push({ what, line: this.line, restore });
+  }
+
   private ident(name: string): Val {
     const f = this.frame();
     const local = f.locals.get(name);
     if (local) return local;
     const pred = IDENT_PREDICATES[name];
-    if (pred) return this.boolVal(this.predicate(pred));
+    if (pred) return this.predVal(pred);
     const ent = entityForIdentifier(name);
     if (ent) {
       switch (ent.kind) {
@@ -217,10 +234,39 @@ export abstract class InterpEval extends InterpState {
       const b = this.evalFormula(f);
       if (b !== undefined) return b;
     }
+    const sym = this.sym;
+    if (sym) return this.probe(e, f, sym);
+    return this.conditionValue(e);
+  }
+
+  private conditionValue(e: Expr): boolean | undefined {
     const v = this.eval(e);
     if (v.bitDeps && known(v)) this.touchBitDeps(v, v.n === 0n ? ALL : v.n);
     if (v.bitDeps && !known(v)) this.touchBitDeps(v, ALL);
     return this.truth(v);
+  }
+
+  /**
+   * A condition in a symbolic run that the configuration does not decide. A configuration's own run may not evaluate
+   * it at all (its formula decided) or evaluate less of it (`&&`, `?:`): it is evaluated with the open variables
+   * unknown, and must have no effect. Undecided because of an open variable, the fork must be on a formula that names it.
+   */
+  private probe(e: Expr, f: Formula | undefined, sym: SymbolicTrace): boolean | undefined {
+    const effects = sym.effects;
+    sym.touched.clear();
+    sym.probing++;
+    let t: boolean | undefined;
+    try {
+      t = this.conditionValue(e);
+    } finally {
+      sym.probing--;
+    }
+    if (sym.effects !== effects) throw new SymbolicAbort('a condition that tests an open variable has effects');
+    if (t === undefined && sym.touched.size) {
+      const named = f ? predicatesOf(f) : [];
+      if (![...sym.touched].every((k) => named.includes(k))) throw new SymbolicAbort('a condition tests an open variable its formula does not name');
+    }
+    return t;
   }
 
   // -- calls
@@ -260,27 +306,27 @@ export abstract class InterpEval extends InterpState {
     if (/^(rdmsrl|rdmsrq|rdmsrl_safe|rdmsrq_safe|rdmsr|rdmsr_safe|native_read_msr)$/.test(fn)) {
       const msr = a[0] ? this.eval(a[0]) : UNKNOWN;
       const name = known(msr) ? hwMsrName(Number(msr.n)) : msr.desc ?? '?';
-      this.handSaves.push({ what: name, line: this.line, restore: false });
+      this.handSave(name, false);
       const v: Val = { from: `host ${name}`, desc: `host ${name} (read by hand)` };
       if (a[1]) this.store(a[1].k === 'un' && a[1].op === '&' ? a[1].e : a[1], v);
-      this.flows.push(`${a[1] ? exprText(a[1]) : 'value'} <- host MSR ${name} (rdmsr)`);
+      this.flow(`${a[1] ? exprText(a[1]) : 'value'} <- host MSR ${name} (rdmsr)`);
       return v;
     }
     if (/^(wrmsrl|wrmsrq|wrmsr|wrmsrl_safe|wrmsrq_safe|wrmsrns)$/.test(fn)) {
       const msr = a[0] ? this.eval(a[0]) : UNKNOWN;
       const name = known(msr) ? hwMsrName(Number(msr.n)) : msr.desc ?? '?';
-      this.handSaves.push({ what: name, line: this.line, restore: true });
-      this.flows.push(`host MSR ${name} <- ${a[1] ? describe(this.eval(a[1])) : 'value'} (wrmsr)`);
+      this.handSave(name, true);
+      this.flow(`host MSR ${name} <- ${a[1] ? describe(this.eval(a[1])) : 'value'} (wrmsr)`);
       return {};
     }
     if (fn === 'savesegment' || fn === 'loadsegment') {
       const seg = a[0]?.k === 'id' ? a[0].name.toUpperCase() : '?';
-      this.handSaves.push({ what: seg, line: this.line, restore: fn === 'loadsegment' });
+      this.handSave(seg, fn === 'loadsegment');
       if (fn === 'savesegment' && a[1]) this.store(a[1], { desc: `host ${seg} selector` });
       return {};
     }
     if (fn === 'kvm_read_ldt' || fn === 'kvm_load_ldt') {
-      this.handSaves.push({ what: 'LDTR', line: this.line, restore: fn === 'kvm_load_ldt' });
+      this.handSave('LDTR', fn === 'kvm_load_ldt');
       return { desc: 'host LDT selector' };
     }
     if (/^(__svm_)?(vmsave|vmload)$|^svm_(vmsave|vmload)/.test(fn)) {
@@ -308,13 +354,13 @@ export abstract class InterpEval extends InterpState {
     if (fn === 'to_vmx' || fn === 'to_svm' || fn === 'to_kvm_svm' || fn === 'to_kvm_vmx') return { ptr: 'ctx', desc: fn };
     if (fn === 'get_vmcs12' || fn === 'get_shadow_vmcs12') return { ptr: 'vmcs12' };
     if (fn === 'kvm_make_request') {
-      this.flows.push(`request ${a[0] ? exprText(a[0]) : '?'}`);
+      this.flow(`request ${a[0] ? exprText(a[0]) : '?'}`);
       return {};
     }
     if (/^(likely|unlikely|WARN_ON|WARN_ON_ONCE|__builtin_expect)$/.test(fn) && a[0]) return this.eval(a[0]);
     // Model predicates (the engine's one table, analysis/engine/facts.ts).
     const pk = CALL_PREDICATES[fn];
-    if (pk) return this.boolVal(this.predicate(pk));
+    if (pk) return this.predVal(pk);
     if (fn === 'svm_is_intercept' || fn === 'vmcb12_is_intercept' || fn === 'vmcb_is_intercept') {
       const bit = a[1] ? exprText(a[1]).replace(/^INTERCEPT_/, '') : '';
       const obj = fn === 'vmcb12_is_intercept' ? '@vmcb12-cache' : '';
@@ -322,10 +368,26 @@ export abstract class InterpEval extends InterpState {
     }
     // Helpers whose effect exists only under a configuration run only under it (engine/facts.ts GATED_HELPERS).
     const gate = GATED_HELPERS[fn];
-    if (gate && this.predicate(gate) !== true) {
-      this.flows.push(`${fn}() not run: ${gate} off in this configuration`);
-      return { desc: `${fn}() (not run: ${gate} off)` };
+    if (gate) {
+      const on = this.predicate(gate);
+      if (on === undefined && this.sym?.open.has(gate)) {
+        if (this.sym.probing) throw new SymbolicAbort(`a condition calls ${fn}(), which runs only under ${gate}`);
+        return this.splitOn(gate, () => this.callFollowed(e), () => this.gatedOff(fn, gate));
+      }
+      if (on !== true) return this.gatedOff(fn, gate);
     }
+    return this.callFollowed(e);
+  }
+
+  private gatedOff(fn: string, gate: string): Val {
+    this.flow(`${fn}() not run: ${gate} off in this configuration`);
+    return { desc: `${fn}() (not run: ${gate} off)` };
+  }
+
+  /** A call of a function of the document (interpreted), else of an opaque function (its arguments evaluated). */
+  private callFollowed(e: Extract<Expr, { k: 'call' }>): Val {
+    const fn = e.fn;
+    const a = e.args;
     // Functions of the same document: interpret them.
     const callee = this.c.unit.functions.get(fn);
     if (callee && this.frames.length < 6 && !this.frames.some((f) => f === this.frameOf.get(callee))) {
@@ -340,7 +402,8 @@ export abstract class InterpEval extends InterpState {
     const f = vmcsField(field);
     const disp = `${vmcs}.${field}`;
     if (f?.type === 'host-state') {
-      this.flows.push(`${disp} <- ${describe(v)}`);
+      this.sym?.guard(this.pc, 'a host-state VMWRITE');
+      this.flow(`${disp} <- ${describe(v)}`);
       this.hostWrites.set(field, this.line);
       const life = hostLifetime(field);
       const c = this.cellOf(v);
@@ -357,16 +420,20 @@ export abstract class InterpEval extends InterpState {
   }
 
   private insn(name: string): void {
+    this.sym?.guard(this.pc, name.toUpperCase());
     const line = this.line;
     if (name === 'vmsave' || name === 'vmload') {
       this.vmsaves.push({ line, load: name === 'vmload' });
       if (name === 'vmsave') this.m.vmsave('host_save_area');
       else this.m.vmload('host_save_area');
-      this.flows.push(name === 'vmsave' ? 'host save area <- FS, GS, TR, LDTR, KernelGsBase, STAR, LSTAR, CSTAR, SFMASK, SYSENTER_CS/ESP/EIP (VMSAVE)' : 'FS, GS, TR, LDTR, KernelGsBase, STAR, LSTAR, CSTAR, SFMASK, SYSENTER_* <- host save area (VMLOAD)');
+      this.flow(name === 'vmsave' ? 'host save area <- FS, GS, TR, LDTR, KernelGsBase, STAR, LSTAR, CSTAR, SFMASK, SYSENTER_CS/ESP/EIP (VMSAVE)' : 'FS, GS, TR, LDTR, KernelGsBase, STAR, LSTAR, CSTAR, SFMASK, SYSENTER_* <- host save area (VMLOAD)');
     } else if (name === 'stgi') this.m.stgi();
     else if (name === 'clgi') this.m.clgi();
   }
 
   /** Interpret a function of the document with these arguments (c.ts). */
   abstract invoke(fn: CFunction, args: Val[]): Val;
+
+  /** Symbolic run: `on()` on the path where open variable `key` holds, `off()` on the other (c.ts). */
+  protected abstract splitOn(key: string, on: () => Val, off: () => Val): Val;
 }

@@ -14,6 +14,7 @@ import type { Expr } from './cir';
 import type { Compiled } from './compiled';
 import { ConfigReader, predicateValue, type VarValue } from './predicates';
 import { ALL, describe, type Val } from './values';
+import type { SymbolicTrace } from './symbolic';
 
 export type Signal = 'normal' | 'break' | 'continue' | 'return';
 
@@ -58,6 +59,8 @@ export class InterpState {
   readonly vmsaves: Array<{ line: number; load: boolean }> = [];
   readonly hostWrites = new Map<string, number>();
   protected line = 0;
+  /** Set for a symbolic run (symbolic.ts): the open variables and what the run records about its paths. */
+  sym?: SymbolicTrace;
 
   /** Line that events (prelude/postlude steps, machine findings) are attributed to. */
   at(line: number): void {
@@ -78,6 +81,27 @@ export class InterpState {
     const f: RunFinding = { line: this.line, severity, rule, subject, message: message + (path ? ` (on the path where ${path})` : '') };
     if (path) f.path = path;
     this.findings.push(f);
+    if (this.sym) {
+      this.sym.effects++;
+      this.sym.findingPcs.set(f, { pc: this.pc, base: message });
+      this.recordFixed();
+    }
+  }
+
+  /** A flow of the run (what went where). */
+  protected flow(text: string): void {
+    this.flows.push(text);
+    if (this.sym) {
+      this.sym.effects++;
+      this.sym.flowPcs.push(this.pc);
+      this.recordFixed();
+    }
+  }
+
+  /** Symbolic run: what the configuration decides about the current path condition, the first time it is recorded. */
+  private recordFixed(): void {
+    const sym = this.sym!;
+    if (sym.mentions(this.pc) && !sym.fixedAt.has(this.pc)) sym.fixedAt.set(this.pc, this.fixedFor(this.pc));
   }
 
   /** The current path condition, minus what the configuration decides. */
@@ -146,6 +170,12 @@ export class InterpState {
   }
 
   protected predicate(key: string): boolean | undefined {
+    if (this.sym?.open.has(key)) {
+      // An open variable of a symbolic run: read (the sweep learns it), but not decided.
+      this.reader.get(key);
+      if (this.sym.probing) this.sym.touched.add(key);
+      return undefined;
+    }
     return predicateValue(key, this.reader, (k) => this.machineBit(k));
   }
 
@@ -248,6 +278,7 @@ export class InterpState {
   }
 
   protected store(target: Expr, v: Val): void {
+    if (this.sym) this.sym.effects++;
     if (target.k === 'id') {
       const f = this.frame();
       if (f.locals.has(target.name) || !this.c.unit.globals.has(target.name)) f.locals.set(target.name, v);
@@ -273,7 +304,7 @@ export class InterpState {
 
   protected storeLoc(loc: string, v: Val): void {
     const disp = displayLocation(loc);
-    this.flows.push(`${disp} <- ${describe(v)}`);
+    this.flow(`${disp} <- ${describe(v)}`);
     const isMachine = /^(vmcs0[12]|vmcs12|vmcb0[12]|vmcb12)\./.test(loc);
     if (isMachine && v.undef) {
       this.find('warning', 'undefined-value-copied', disp,
@@ -342,21 +373,22 @@ export class InterpState {
 
   /** A change of the current VMCS/VMCB (engine/control.ts): vmx_switch_vmcs, loaded_vmcs, vmcs_load, svm_switch_vmcb. */
   protected applySwitch(sw: ControlSwitch, what: string): void {
+    if (this.sym) this.sym.effects++;
     if (sw.pendingVmcs) this.loadedPtr = sw.pendingVmcs;
     if (sw.vmcs) {
       if (sw.vmcs !== 'shadow') this.loadedPtr = sw.vmcs;
       this.m.loadVmcs(sw.vmcs);
-      this.flows.push(`current VMCS <- ${sw.vmcs} (${what})`);
+      this.flow(`current VMCS <- ${sw.vmcs} (${what})`);
     }
     if (sw.loadPending) {
       const cur = this.m.currentVmcs();
       const v = this.loadedPtr ?? (cur === 'shadow' ? 'vmcs01' : cur);
       this.m.loadVmcs(v);
-      this.flows.push(`current VMCS <- ${v} (${what}: loaded_vmcs)`);
+      this.flow(`current VMCS <- ${v} (${what}: loaded_vmcs)`);
     }
     if (sw.vmcb) {
       this.m.switchVmcb(sw.vmcb);
-      this.flows.push(`svm->vmcb <- ${sw.vmcb} (${what})`);
+      this.flow(`svm->vmcb <- ${sw.vmcb} (${what})`);
     }
   }
 

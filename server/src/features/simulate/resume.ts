@@ -10,13 +10,16 @@ import { BudgetError, Interp, type Call, type RunOptions } from './c';
 import type { CFunction, Stmt } from './cir';
 import type { Compiled } from './compiled';
 import { baseConfig, postlude, prelude, type Surroundings } from './context';
-import { configFor, machineVar, varValue, type ConfigReader, type VarValue } from './predicates';
+import { configFor, machineVar, VARS, varValue, type ConfigReader, type VarValue } from './predicates';
 import type { MachineConfig } from '../../model/machine/index';
 import type { Frame, Signal } from './interpState';
 import { defaultParam } from './values';
 import { copyState } from '../../model/machine/machineCore';
+import { SymbolicTrace } from './symbolic';
 
 export interface Run { it: Interp; error?: string }
+
+const MACHINE_VARS = new Set(Object.keys(VARS).filter(machineVar));
 
 /** Interpret the simulated function once, from the start: prelude, the function, postlude, whole-run checks. */
 export function interpret(c: Compiled, s: Surroundings, a: ReadonlyMap<string, VarValue>, opts: RunOptions): Run {
@@ -31,6 +34,25 @@ export function interpret(c: Compiled, s: Surroundings, a: ReadonlyMap<string, V
     error = errorText(e);
   }
   return { it, error };
+}
+
+/**
+ * Interpret the simulated function once with the variables `open` left open (symbolic.ts): the run forks where they are
+ * tested. Undefined when the run cannot stand for the configurations (SymbolicAbort) or did not finish: the sweep then
+ * runs them one by one, which also reports any error.
+ */
+export function interpretOpen(c: Compiled, s: Surroundings, a: ReadonlyMap<string, VarValue>, open: ReadonlySet<string>, opts: RunOptions): { it: Interp; why?: string } {
+  const { fn } = s;
+  const it = new Interp(c, configFor(baseConfig(s.vendor, s.role), a), a, opts);
+  it.sym = new SymbolicTrace(open);
+  try {
+    begin(it, s);
+    it.invoke(fn, fn.params.map(defaultParam));
+    end(it, s);
+  } catch (e) {
+    return { it, why: (e as Error)?.message ?? String(e) };
+  }
+  return { it };
 }
 
 /** What comes before the simulated function: the hardware events and KVM steps that lead into it (prelude). */
@@ -54,8 +76,11 @@ function errorText(e: unknown): string {
 /** The state before top-level statement `at` of the body, and the sweep variables read to get there (with values). */
 interface Checkpoint { at: number; it: Interp; call: Call; reads: Array<[string, VarValue]>; cfgKey: string }
 
-/** Runs, runs that resumed from a checkpoint, top-level statements they skipped, checkpoints taken. */
-export interface ResumeStats { runs: number; resumed: number; skipped: number; checkpoints: number }
+/**
+ * Runs, runs that resumed from a checkpoint, top-level statements they skipped, checkpoints taken; machine
+ * configurations swept by one symbolic run (sweep.ts), and those whose symbolic run was abandoned (with why).
+ */
+export interface ResumeStats { runs: number; resumed: number; skipped: number; checkpoints: number; symbolic: number; aborted: number; abortedWhy: string[] }
 
 /**
  * Whether a configuration the sweep runs after `a` can agree with `a` on the variables `read` (so a checkpoint taken
@@ -73,7 +98,7 @@ export class Resumer {
   private readonly marks = new Set<number>();
   private readonly base;
   private readonly body: readonly Stmt[] | undefined;
-  readonly stats: ResumeStats = { runs: 0, resumed: 0, skipped: 0, checkpoints: 0 };
+  readonly stats: ResumeStats = { runs: 0, resumed: 0, skipped: 0, checkpoints: 0, symbolic: 0, aborted: 0, abortedWhy: [] };
 
   constructor(private readonly c: Compiled, private readonly s: Surroundings, private readonly opts: RunOptions) {
     this.base = baseConfig(s.vendor, s.role);
@@ -88,7 +113,7 @@ export class Resumer {
    */
   cfgKey(a: ReadonlyMap<string, VarValue>): string {
     let key = '';
-    for (const [k, v] of a) if (machineVar(k)) key += `${k}=${v};`;
+    for (const [k, v] of a) if (MACHINE_VARS.has(k)) key += `${k}=${v};`;
     return key;
   }
 

@@ -10,7 +10,8 @@ import type { CFunction } from './cir';
 import { attachConditionPositions, compileDoc, type Compiled } from './compiled';
 import { guessRole, vendorOf, type Surroundings } from './context';
 import { VARS, feasibility, machineVar, type VarValue } from './predicates';
-import { interpret, Resumer, type Later, type ResumeStats } from './resume';
+import { interpret, interpretOpen, Resumer, type Later, type ResumeStats } from './resume';
+import { Projector } from './symbolic';
 
 export interface SimulateCOptions {
   functionName?: string;
@@ -22,6 +23,11 @@ export interface SimulateCOptions {
   show?: Readonly<Record<string, boolean | string>>;
   /** Resume runs from the checkpoints of earlier ones (resume.ts); off only to check that it changes nothing. */
   resume?: boolean;
+  /**
+   * Sweep the variables that do not change the machine with one symbolic run per machine configuration (symbolic.ts);
+   * off only to check that it changes nothing.
+   */
+  symbolic?: boolean;
   /** Filled with how runs shared work (resume.ts Resumer.stats). */
   stats?: Partial<ResumeStats>;
 }
@@ -62,7 +68,9 @@ function* combos(vars: string[], restrict?: ReadonlyMap<string, readonly VarValu
   const doms = vars.map((k) => restrict?.get(k) ?? VARS[k]?.domain ?? [false, true]);
   const idx = vars.map(() => 0);
   while (true) {
-    yield new Map(vars.map((k, i) => [k, doms[i][idx[i]]]));
+    const a = new Map<string, VarValue>();
+    for (let i = 0; i < vars.length; i++) a.set(vars[i], doms[i][idx[i]]);
+    yield a;
     let i = vars.length - 1;
     while (i >= 0 && ++idx[i] >= doms[i].length) { idx[i] = 0; i--; }
     if (i < 0) return;
@@ -152,7 +160,9 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
     const lastOf = new Map(vars.map((k) => { const d = restrict?.get(k) ?? VARS[k]?.domain ?? [false, true]; return [k, d[d.length - 1]]; }));
     const free = vars.filter((k) => !machineVar(k));
     const later: Later = (a, read) => free.some((k) => !read.has(k) && a.get(k) !== lastOf.get(k));
-    results = sweepRuns(todo, (a, key) => runOnce(a, key, later), (a) => resumer.cfgKey(a));
+    const open = opts.symbolic === false ? [] : vars.filter((k) => !machineVar(k) && (restrict?.get(k) ?? VARS[k]?.domain ?? []).length > 1);
+    results = sweepRuns(todo, (a, key) => runOnce(a, key, later), (a) => resumer.cfgKey(a),
+      open.length ? (g) => sweepOpen(g, new Set(open), (a) => interpretOpen(c, sur, a, new Set(open), runOpts), strings, resumer.stats) : undefined);
     const added: string[] = [];
     for (const r of results) for (const k of r.read) if (VARS[k] && !vars.includes(k) && !added.includes(k)) added.push(k);
     if (!added.length || capped) break;
@@ -240,9 +250,10 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
 
 /**
  * Run every assignment, grouped by machine configuration (runs share checkpoints only within one: resume.ts) and in
- * sweep order within a group; the results come back in sweep order.
+ * sweep order within a group; the results come back in sweep order. `group` may sweep a whole group at once (symbolic).
  */
-function sweepRuns(todo: ReadonlyArray<Map<string, VarValue>>, run: (a: Map<string, VarValue>, cfgKey: string) => RunResult, cfgKey: (a: Map<string, VarValue>) => string): RunResult[] {
+function sweepRuns(todo: ReadonlyArray<Map<string, VarValue>>, run: (a: Map<string, VarValue>, cfgKey: string) => RunResult, cfgKey: (a: Map<string, VarValue>) => string,
+  group?: (g: ReadonlyArray<Map<string, VarValue>>) => RunResult[] | undefined): RunResult[] {
   const groups = new Map<string, number[]>();
   todo.forEach((a, i) => {
     const key = cfgKey(a);
@@ -250,8 +261,39 @@ function sweepRuns(todo: ReadonlyArray<Map<string, VarValue>>, run: (a: Map<stri
     if (g) g.push(i); else groups.set(key, [i]);
   });
   const out: RunResult[] = new Array(todo.length);
-  for (const [key, g] of groups) for (const i of g) out[i] = run(todo[i], key);
+  for (const [key, g] of groups) {
+    const all = g.length > 1 ? group?.(g.map((i) => todo[i])) : undefined;
+    if (all) g.forEach((i, j) => { out[i] = all[j]; });
+    else for (const i of g) out[i] = run(todo[i], key);
+  }
   return out;
+}
+
+/**
+ * The runs of one machine configuration's assignments, read off one run with the variables `open` left open
+ * (symbolic.ts); undefined when that run was abandoned.
+ */
+function sweepOpen(g: ReadonlyArray<Map<string, VarValue>>, open: ReadonlySet<string>, runOpen: (a: Map<string, VarValue>) => { it: Interp; why?: string },
+  strings: Map<string, string>, stats: ResumeStats): RunResult[] | undefined {
+  const base = new Map([...g[0]].filter(([k]) => !open.has(k)));
+  const { it, why } = runOpen(base);
+  if (why) {
+    stats.aborted++;
+    stats.abortedWhy.push(why);
+    return undefined;
+  }
+  stats.symbolic++;
+  const intern = (f: string): string => {
+    const s = strings.get(f);
+    if (s !== undefined) return s;
+    strings.set(f, f);
+    return f;
+  };
+  const projector = new Projector(it.sym!, it.flows.map(intern), it.findings);
+  return g.map((a) => {
+    const p = projector.project(a);
+    return { assignment: a, read: it.reader.read, findings: p.findings, flows: p.flows, cfg: it.m.cfg };
+  });
 }
 
 function dedupe(fs: RunFinding[]): RunFinding[] {
