@@ -90,10 +90,24 @@ export class Interp extends InterpEval {
 
   private restoreState(s: PathState): void {
     this.m.restore(s.machine);
-    const f = this.frame();
-    f.locals.clear();
-    for (const [k, v] of s.locals) f.locals.set(k, v);
+    this.frame().locals = new Map(s.locals);
     this.lastStore = new Map(s.lastStore);
+    this.loadedPtr = s.loadedPtr;
+  }
+
+  /**
+   * A fork's own handling of states, without copies (they were most of a symbolic sweep's run time): takeState() hands
+   * over the live state, which must be replaced with adoptState() before the path goes on; an adopted state is not
+   * used again by whoever gave it.
+   */
+  private takeState(): PathState {
+    return { machine: this.m.take(), locals: this.frame().locals, lastStore: this.lastStore, loadedPtr: this.loadedPtr };
+  }
+
+  private adoptState(s: PathState): void {
+    this.m.adopt(s.machine);
+    this.frame().locals = s.locals;
+    this.lastStore = s.lastStore;
     this.loadedPtr = s.loadedPtr;
   }
 
@@ -152,19 +166,19 @@ export class Interp extends InterpEval {
     const s0 = this.saveState();
     this.pc = arms.then;
     const sigT = runThen();
-    const sT = this.saveState();
-    this.restoreState(s0);
+    const sT = this.takeState();
+    this.adoptState(s0);
     this.pc = arms.else;
     const sigE = runElse ? runElse() : 'normal';
     if (sigT === 'return' && sigE === 'return') return 'return';
     if (sigT === 'return') return sigE;
     if (sigE === 'return') {
-      this.restoreState(sT);
+      this.adoptState(sT);
       this.pc = arms.then;
       return 'normal';
     }
-    const joined = this.joinStates({ state: sT, pc: arms.then }, { state: this.saveState(), pc: arms.else });
-    this.restoreState(joined);
+    // (joinStates builds new maps: the joined state owns them)
+    this.adoptState(this.joinStates({ state: sT, pc: arms.then }, { state: this.takeState(), pc: arms.else }));
     this.pc = pc0;
     return sigT === sigE ? sigT : 'normal';
   }

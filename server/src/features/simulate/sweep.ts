@@ -64,16 +64,42 @@ function slim(it: Interp, assignment: Map<string, VarValue>, error: string | und
 const MAX_VARS = 12;
 const MAX_CONFIGS = 4096;
 
-function* combos(vars: string[], restrict?: ReadonlyMap<string, readonly VarValue[]>): Generator<Map<string, VarValue>> {
+/**
+ * The feasible assignments of `vars` in sweep order (the last variable changes fastest), at most MAX_CONFIGS, each with
+ * its machine configuration's key (resume.ts cfgKey); and how many infeasible ones were skipped. Plain loops: this runs
+ * 2^n times in a sweep's first call, before V8 optimizes it.
+ */
+function combos(vars: string[], restrict: ReadonlyMap<string, readonly VarValue[]> | undefined, feasible: (a: Map<string, VarValue>) => boolean):
+  { todo: Array<Map<string, VarValue>>; keys: string[]; infeasible: number; capped: boolean } {
   const doms = vars.map((k) => restrict?.get(k) ?? VARS[k]?.domain ?? [false, true]);
+  const machine = vars.map((k) => machineVar(k));
   const idx = vars.map(() => 0);
+  const todo: Array<Map<string, VarValue>> = [];
+  const keys: string[] = [];
+  // (the key of the machine variables' values, by the number their value indices make)
+  const keyOf = new Map<number, string>();
+  let infeasible = 0;
   while (true) {
     const a = new Map<string, VarValue>();
-    for (let i = 0; i < vars.length; i++) a.set(vars[i], doms[i][idx[i]]);
-    yield a;
+    let code = 0;
+    for (let i = 0; i < vars.length; i++) {
+      a.set(vars[i], doms[i][idx[i]]);
+      if (machine[i]) code = code * doms[i].length + idx[i];
+    }
+    if (!feasible(a)) infeasible++;
+    else {
+      let key = keyOf.get(code);
+      if (key === undefined) {
+        key = '';
+        for (let i = 0; i < vars.length; i++) if (machine[i]) key += `${vars[i]}=${doms[i][idx[i]]};`;
+        keyOf.set(code, key);
+      }
+      keys.push(key);
+      if (todo.push(a) >= MAX_CONFIGS) return { todo, keys, infeasible, capped: true };
+    }
     let i = vars.length - 1;
     while (i >= 0 && ++idx[i] >= doms[i].length) { idx[i] = 0; i--; }
-    if (i < 0) return;
+    if (i < 0) return { todo, keys, infeasible, capped: false };
   }
 }
 
@@ -147,41 +173,46 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   let capped = false;
   for (let round = 0; round < 6; round++) {
     if (vars.length > MAX_VARS) { vars = vars.slice(0, MAX_VARS); capped = true; }
-    infeasible = 0;
-    const todo: Array<Map<string, VarValue>> = [];
-    const feasible = feasibility(vars);
-    for (const a of combos(vars, restrict)) {
-      if (!feasible(a)) { infeasible++; continue; }
-      todo.push(a);
-      if (todo.length >= MAX_CONFIGS) { capped = true; break; }
-    }
+    const swept = combos(vars, restrict, feasibility(vars));
+    const todo = swept.todo;
+    infeasible = swept.infeasible;
+    if (swept.capped) capped = true;
     // Within one machine configuration the sweep runs in combos() order: a later run can agree with this one on the
     // variables read so far iff a variable not read yet (and not a machine one) is below its last value.
     const lastOf = new Map(vars.map((k) => { const d = restrict?.get(k) ?? VARS[k]?.domain ?? [false, true]; return [k, d[d.length - 1]]; }));
     const free = vars.filter((k) => !machineVar(k));
     const later: Later = (a, read) => free.some((k) => !read.has(k) && a.get(k) !== lastOf.get(k));
     const open = opts.symbolic === false ? [] : vars.filter((k) => !machineVar(k) && (restrict?.get(k) ?? VARS[k]?.domain ?? []).length > 1);
-    results = sweepRuns(todo, (a, key) => runOnce(a, key, later), (a) => resumer.cfgKey(a),
+    results = sweepRuns(todo, swept.keys, (a, key) => runOnce(a, key, later),
       open.length ? (g) => sweepOpen(g, new Set(open), (a) => interpretOpen(c, sur, a, new Set(open), runOpts), strings, resumer.stats) : undefined);
     const added: string[] = [];
-    for (const r of results) for (const k of r.read) if (VARS[k] && !vars.includes(k) && !added.includes(k)) added.push(k);
+    // (the runs read off one symbolic run share its set of reads)
+    for (const read of new Set(results.map((r) => r.read))) for (const k of read) if (VARS[k] && !vars.includes(k) && !added.includes(k)) added.push(k);
     if (!added.length || capped) break;
     vars = [...vars, ...added];
   }
   if (!results.length) results = [first];
 
   // Configurations, findings, summary.
-  const configurations: SimConfiguration[] = results.map((r) => {
+  const unique = results.map((r) => dedupe(r.findings));
+  // (configurations read off one symbolic run share their finding objects: each is shown once)
+  const shownFinding = new Map<RunFinding, SimFinding>();
+  const show = (f: RunFinding): SimFinding => {
+    let g = shownFinding.get(f);
+    if (!g) { const { subject: _s, ...rest } = f; shownFinding.set(f, g = rest); }
+    return g;
+  };
+  const configurations: SimConfiguration[] = results.map((r, i) => {
     const preds: Record<string, boolean | string> = {};
     for (const k of vars) preds[k] = r.assignment.get(k) ?? VARS[k].dflt(r.cfg);
-    const fs = dedupe(r.findings).map(({ subject: _s, ...f }) => f);
+    const fs = unique[i].map(show);
     if (r.error) fs.push({ line: fn!.line, severity: 'info', rule: 'simulate-partial', message: r.error });
     return { predicates: preds, findings: fs, flows: r.flows };
   });
   const total = results.length;
   const agg = new Map<string, { f: RunFinding; configs: number[] }>();
   results.forEach((r, i) => {
-    for (const f of dedupe(r.findings)) {
+    for (const f of unique[i]) {
       const key = `${f.line}|${f.rule}|${f.subject}`;
       const e = agg.get(key);
       if (e) { if (e.configs[e.configs.length - 1] !== i) e.configs.push(i); } else agg.set(key, { f, configs: [i] });
@@ -190,6 +221,7 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   const domains: Record<string, readonly VarValue[]> = {};
   for (const k of vars) domains[k] = restrict?.get(k) ?? VARS[k]?.domain ?? [false, true];
   const cfgs: Config[] = results.map((r) => {
+    if (r.assignment.size === vars.length && vars.every((k) => r.assignment.has(k))) return r.assignment;
     const m = new Map<string, VarValue>();
     for (const k of vars) m.set(k, r.assignment.get(k) ?? VARS[k].dflt(r.cfg));
     return m;
@@ -235,7 +267,8 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   // else the one that runs the most (the interesting branch taken), recorded.
   const wanted = opts.show ? configurations.findIndex((cf) => Object.entries(opts.show!).every(([k, v]) => cf.predicates[k] === v)) : -1;
   // (configuration-gated features — eVMCS, shadow VMCS, LBR virtualization, SEV-ES — stay at their defaults, off)
-  const ordinary = results.filter((r) => GATED.every((k) => !r.assignment.has(k) || r.assignment.get(k) === VARS[k]?.dflt(r.cfg)));
+  const gated = GATED.filter((k) => vars.includes(k));
+  const ordinary = gated.length ? results.filter((r) => gated.every((k) => !r.assignment.has(k) || r.assignment.get(k) === VARS[k]?.dflt(r.cfg))) : results;
   const pool = ordinary.length ? ordinary : results;
   const most = pool.reduce((best, r) => (r.flows.length > best.flows.length ? r : best), pool[0]);
   const rep = wanted >= 0 ? results[wanted] : results.find((r) => r.findings.some((f) => f.severity === 'warning' || f.severity === 'error')) ?? most;
@@ -249,14 +282,15 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
 }
 
 /**
- * Run every assignment, grouped by machine configuration (runs share checkpoints only within one: resume.ts) and in
- * sweep order within a group; the results come back in sweep order. `group` may sweep a whole group at once (symbolic).
+ * Run every assignment (`keys`: their machine configurations' resume.ts cfgKey), grouped by machine configuration
+ * (runs share checkpoints only within one: resume.ts) and in sweep order within a group; the results come back in sweep
+ * order. `group` may sweep a whole group at once (symbolic).
  */
-function sweepRuns(todo: ReadonlyArray<Map<string, VarValue>>, run: (a: Map<string, VarValue>, cfgKey: string) => RunResult, cfgKey: (a: Map<string, VarValue>) => string,
+function sweepRuns(todo: ReadonlyArray<Map<string, VarValue>>, keys: readonly string[], run: (a: Map<string, VarValue>, cfgKey: string) => RunResult,
   group?: (g: ReadonlyArray<Map<string, VarValue>>) => RunResult[] | undefined): RunResult[] {
   const groups = new Map<string, number[]>();
   todo.forEach((a, i) => {
-    const key = cfgKey(a);
+    const key = keys[i];
     const g = groups.get(key);
     if (g) g.push(i); else groups.set(key, [i]);
   });
@@ -297,6 +331,7 @@ function sweepOpen(g: ReadonlyArray<Map<string, VarValue>>, open: ReadonlySet<st
 }
 
 function dedupe(fs: RunFinding[]): RunFinding[] {
+  if (fs.length < 2) return fs;
   const seen = new Set<string>();
   const out: RunFinding[] = [];
   for (const f of fs) {

@@ -105,69 +105,84 @@ export interface Projection { flows: string[]; findings: RunFinding[] }
  */
 export class Projector {
   private readonly open: readonly string[];
-  /** The run's flows in stretches recorded under one path condition. */
-  private readonly stretches: Array<{ pc: Formula; flows: readonly string[] }> = [];
-  /** Per path condition: the open variables it names, as a bit mask over `open`; and its verdicts by their values. */
-  private readonly masks = new Map<Formula, number>();
-  private readonly verdicts = new Map<Formula, Map<number, { on: boolean; path: string }>>();
+  /** The run's flows in stretches recorded under one path condition (`pc` undefined: one that names no open variable). */
+  private readonly stretches: Array<{ pc: PcVerdicts | undefined; flows: readonly string[] }> = [];
+  private readonly pcs = new Map<Formula, PcVerdicts>();
 
   /** `flows`: the run's, one per entry of trace.flowPcs; at most 30 open variables (sweep.ts sweeps at most 12). */
   constructor(private readonly trace: SymbolicTrace, flows: readonly string[], private readonly findings: readonly RunFinding[]) {
     this.open = [...trace.open];
     for (let i = 0; i < flows.length;) {
-      const pc = trace.flowPcs[i];
+      const pc = trace.mentions(trace.flowPcs[i]) ? trace.flowPcs[i] : undefined;
       let j = i + 1;
-      while (j < flows.length && trace.flowPcs[j] === pc) j++;
-      this.stretches.push({ pc, flows: flows.slice(i, j) });
+      while (j < flows.length && (trace.mentions(trace.flowPcs[j]) ? trace.flowPcs[j] : undefined) === pc) j++;
+      this.stretches.push({ pc: pc && this.verdictsOf(pc), flows: flows.slice(i, j) });
       i = j;
     }
   }
 
+  // (Indexed loops, one concat per configuration, and projected findings shared between configurations: a sweep
+  // projects up to 4096 configurations in its first call, before V8 optimizes this code.)
   project(a: ReadonlyMap<string, VarValue>): Projection {
     // (Open variables are boolean variables that are their own predicates: predicates.ts FREE_BOOLS.)
     let bits = 0;
     for (let i = 0; i < this.open.length; i++) if (a.get(this.open[i]) === true) bits |= 1 << i;
-    const flows: string[] = [];
-    for (const s of this.stretches) if (this.verdict(s.pc, bits).on) for (const f of s.flows) flows.push(f);
+    const on: Array<readonly string[]> = [];
+    for (let i = 0; i < this.stretches.length; i++) {
+      const s = this.stretches[i];
+      if (!s.pc || this.verdict(s.pc, bits).on) on.push(s.flows);
+    }
+    const flows = ([] as string[]).concat(...on);
     const findings: RunFinding[] = [];
-    for (const f of this.findings) {
+    for (let i = 0; i < this.findings.length; i++) {
+      const f = this.findings[i];
       const at = this.trace.findingPcs.get(f);
       if (!at || !this.trace.mentions(at.pc)) { findings.push(f); continue; }
-      const v = this.verdict(at.pc, bits);
+      const v = this.verdict(this.verdictsOf(at.pc), bits);
       if (!v.on) continue;
-      const g: RunFinding = { line: f.line, severity: f.severity, rule: f.rule, subject: f.subject, message: at.base + (v.path ? ` (on the path where ${v.path})` : '') };
-      if (v.path) g.path = v.path;
+      let g = v.findings.get(f);
+      if (!g) {
+        g = { line: f.line, severity: f.severity, rule: f.rule, subject: f.subject, message: at.base + (v.path ? ` (on the path where ${v.path})` : '') };
+        if (v.path) g.path = v.path;
+        v.findings.set(f, g);
+      }
       findings.push(g);
     }
     return { flows, findings };
   }
 
+  private verdictsOf(pc: Formula): PcVerdicts {
+    let p = this.pcs.get(pc);
+    if (!p) {
+      const named = predicatesOf(pc);
+      let mask = 0;
+      this.open.forEach((k, i) => { if (named.includes(k)) mask |= 1 << i; });
+      this.pcs.set(pc, p = { pc, mask, byBits: new Map() });
+    }
+    return p;
+  }
+
   /**
-   * Does a configuration (`bits`: its open variables' values) run the path with condition `pc`, and how does its own
+   * Does a configuration (`bits`: its open variables' values) run the path with condition `p.pc`, and how does its own
    * run describe that path? Its run decides each fork with what it says about the fork's predicates.
    */
-  private verdict(pc: Formula, bits: number): { on: boolean; path: string } {
-    if (!this.trace.mentions(pc)) return ON;
-    let mask = this.masks.get(pc);
-    if (mask === undefined) {
-      const named = predicatesOf(pc);
-      mask = 0;
-      this.open.forEach((k, i) => { if (named.includes(k)) mask! |= 1 << i; });
-      this.masks.set(pc, mask);
-      this.verdicts.set(pc, new Map());
-    }
-    const byBits = this.verdicts.get(pc)!;
-    const key = bits & mask;
-    let v = byBits.get(key);
+  private verdict(p: PcVerdicts, bits: number): Verdict {
+    const key = bits & p.mask;
+    let v = p.byBits.get(key);
     if (!v) {
-      const fixed = new Map(this.trace.fixedAt.get(pc));
-      this.open.forEach((k, i) => { if (mask! & (1 << i)) fixed.set(k, (key & (1 << i)) !== 0); });
-      const on = feasible(pc, fixed);
-      v = { on, path: on ? describePath(pc, fixed) : '' };
-      byBits.set(key, v);
+      const fixed = new Map(this.trace.fixedAt.get(p.pc));
+      this.open.forEach((k, i) => { if (p.mask & (1 << i)) fixed.set(k, (key & (1 << i)) !== 0); });
+      const on = feasible(p.pc, fixed);
+      v = { on, path: on ? describePath(p.pc, fixed) : '', findings: new Map() };
+      p.byBits.set(key, v);
     }
     return v;
   }
 }
 
-const ON = { on: true, path: '' };
+/** A path condition of the run: the open variables it names (bit mask over the open ones), its verdicts by their values. */
+interface PcVerdicts { pc: Formula; mask: number; byBits: Map<number, Verdict> }
+
+/** Whether the configurations with some values of a path condition's open variables run it; their findings there. */
+interface Verdict { on: boolean; path: string; findings: Map<RunFinding, RunFinding> }
+

@@ -225,8 +225,21 @@ export class MachineCore {
     this.pm12 = this.pm12?.slice();
   }
 
-  restore(s: MachineSnapshot): void {
-    this.cells = new Map(s.cells);
+  /**
+   * The live state itself, not a copy (a path fork hands it from one arm to the join without copying it): the machine
+   * must adopt() another state before it runs again.
+   */
+  take(): MachineSnapshot {
+    return { cells: this.cells, level: this.level, cpu: this.cpu, exitedFromL2: this.exitedFromL2, loadedVmcs: this.loadedVmcs, vmcbPtr: this.vmcbPtr };
+  }
+
+  /** Continue in state `s`, which becomes the live state: nothing else may use `s` afterwards (unlike restore()). */
+  adopt(s: MachineSnapshot): void {
+    this.restore(s, true);
+  }
+
+  restore(s: MachineSnapshot, own = false): void {
+    this.cells = own ? s.cells as Map<string, Cell> : new Map(s.cells);
     this.level = s.level;
     this.cpu = s.cpu;
     this.exitedFromL2 = s.exitedFromL2;
