@@ -40,7 +40,7 @@ const GATED = ['evmcs', 'shadow_vmcs', 'lbrv', 'sev_es'];
  * keeping each run's machine alive until the end made garbage collection most of the sweep's time.
  */
 interface RunResult {
-  assignment: Map<string, VarValue>;
+  assignment: ReadonlyMap<string, VarValue>;
   read: ReadonlySet<string>;
   findings: RunFinding[];
   flows: string[];
@@ -48,7 +48,7 @@ interface RunResult {
   error?: string;
 }
 
-function slim(it: Interp, assignment: Map<string, VarValue>, error: string | undefined, strings: Map<string, string>): RunResult {
+function slim(it: Interp, assignment: ReadonlyMap<string, VarValue>, error: string | undefined, strings: Map<string, string>): RunResult {
   // Runs repeat each other's flow lines: keeping one copy of each lets the run's own strings die young (most of a
   // sweep's garbage-collection time was copying up to MAX_CONFIGS runs' flows between generations).
   const flows = it.flows.map((f) => {
@@ -65,27 +65,50 @@ const MAX_VARS = 12;
 const MAX_CONFIGS = 4096;
 
 /**
- * The feasible assignments of `vars` in sweep order (the last variable changes fastest), at most MAX_CONFIGS, each with
- * its machine configuration's key (resume.ts cfgKey); and how many infeasible ones were skipped. Plain loops: this runs
- * 2^n times in a sweep's first call, before V8 optimizes it.
+ * One assignment of a sweep: an index into each variable's domain, over variables and domains all its assignments
+ * share. A Map per assignment was most of building them in a sweep's first call, before V8 optimizes.
  */
-function combos(vars: string[], restrict: ReadonlyMap<string, readonly VarValue[]> | undefined, feasible: (a: Map<string, VarValue>) => boolean):
-  { todo: Array<Map<string, VarValue>>; keys: string[]; infeasible: number; capped: boolean } {
+class Combo implements ReadonlyMap<string, VarValue> {
+  constructor(private readonly vars: ComboVars, private readonly idx: Uint8Array) {}
+
+  get size(): number { return this.vars.names.length; }
+  get(k: string): VarValue | undefined {
+    const i = this.vars.index.get(k);
+    return i === undefined ? undefined : this.vars.doms[i][this.idx[i]];
+  }
+  has(k: string): boolean { return this.vars.index.has(k); }
+  forEach(cb: (v: VarValue, k: string, m: ReadonlyMap<string, VarValue>) => void): void {
+    this.vars.names.forEach((k, i) => cb(this.vars.doms[i][this.idx[i]], k, this));
+  }
+  *entries(): MapIterator<[string, VarValue]> {
+    for (let i = 0; i < this.vars.names.length; i++) yield [this.vars.names[i], this.vars.doms[i][this.idx[i]]];
+  }
+  *keys(): MapIterator<string> { yield* this.vars.names; }
+  *values(): MapIterator<VarValue> { for (const [, v] of this.entries()) yield v; }
+  [Symbol.iterator](): MapIterator<[string, VarValue]> { return this.entries(); }
+}
+
+interface ComboVars { names: readonly string[]; index: ReadonlyMap<string, number>; doms: ReadonlyArray<readonly VarValue[]> }
+
+/**
+ * The feasible assignments of `vars` in sweep order (the last variable changes fastest), at most MAX_CONFIGS, each with
+ * its machine configuration's key (resume.ts cfgKey); and how many infeasible ones were skipped.
+ */
+function combos(vars: string[], restrict: ReadonlyMap<string, readonly VarValue[]> | undefined, feasible: (a: ReadonlyMap<string, VarValue>) => boolean):
+  { todo: Array<ReadonlyMap<string, VarValue>>; keys: string[]; infeasible: number; capped: boolean } {
   const doms = vars.map((k) => restrict?.get(k) ?? VARS[k]?.domain ?? [false, true]);
+  const shared: ComboVars = { names: vars.slice(), index: new Map(vars.map((k, i) => [k, i])), doms };
   const machine = vars.map((k) => machineVar(k));
-  const idx = vars.map(() => 0);
-  const todo: Array<Map<string, VarValue>> = [];
+  const idx = new Uint8Array(vars.length);
+  const todo: Array<ReadonlyMap<string, VarValue>> = [];
   const keys: string[] = [];
   // (the key of the machine variables' values, by the number their value indices make)
   const keyOf = new Map<number, string>();
   let infeasible = 0;
   while (true) {
-    const a = new Map<string, VarValue>();
+    const a = new Combo(shared, idx.slice());
     let code = 0;
-    for (let i = 0; i < vars.length; i++) {
-      a.set(vars[i], doms[i][idx[i]]);
-      if (machine[i]) code = code * doms[i].length + idx[i];
-    }
+    for (let i = 0; i < vars.length; i++) if (machine[i]) code = code * doms[i].length + idx[i];
     if (!feasible(a)) infeasible++;
     else {
       let key = keyOf.get(code);
@@ -161,7 +184,7 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   let vars: string[] = [];
   const strings = new Map<string, string>();
   const resumer = new Resumer(c, sur, runOpts);
-  const runOnce = (a: Map<string, VarValue>, cfgKey?: string, later?: Later): RunResult => {
+  const runOnce = (a: ReadonlyMap<string, VarValue>, cfgKey?: string, later?: Later): RunResult => {
     const { it, error } = opts.resume === false ? interpret(c, sur, a, runOpts) : resumer.run(a, cfgKey, later);
     return slim(it, a, error, strings);
   };
@@ -286,8 +309,8 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
  * (runs share checkpoints only within one: resume.ts) and in sweep order within a group; the results come back in sweep
  * order. `group` may sweep a whole group at once (symbolic).
  */
-function sweepRuns(todo: ReadonlyArray<Map<string, VarValue>>, keys: readonly string[], run: (a: Map<string, VarValue>, cfgKey: string) => RunResult,
-  group?: (g: ReadonlyArray<Map<string, VarValue>>) => RunResult[] | undefined): RunResult[] {
+function sweepRuns(todo: ReadonlyArray<ReadonlyMap<string, VarValue>>, keys: readonly string[], run: (a: ReadonlyMap<string, VarValue>, cfgKey: string) => RunResult,
+  group?: (g: ReadonlyArray<ReadonlyMap<string, VarValue>>) => RunResult[] | undefined): RunResult[] {
   const groups = new Map<string, number[]>();
   todo.forEach((a, i) => {
     const key = keys[i];
@@ -307,7 +330,7 @@ function sweepRuns(todo: ReadonlyArray<Map<string, VarValue>>, keys: readonly st
  * The runs of one machine configuration's assignments, read off one run with the variables `open` left open
  * (symbolic.ts); undefined when that run was abandoned.
  */
-function sweepOpen(g: ReadonlyArray<Map<string, VarValue>>, open: ReadonlySet<string>, runOpen: (a: Map<string, VarValue>) => { it: Interp; why?: string },
+function sweepOpen(g: ReadonlyArray<ReadonlyMap<string, VarValue>>, open: ReadonlySet<string>, runOpen: (a: ReadonlyMap<string, VarValue>) => { it: Interp; why?: string },
   strings: Map<string, string>, stats: ResumeStats): RunResult[] | undefined {
   const base = new Map([...g[0]].filter(([k]) => !open.has(k)));
   const { it, why } = runOpen(base);
