@@ -50,7 +50,7 @@ export function simulateC(doc: DocumentAnalysis, opts: SimulateCOptions = {}): S
  * Benchmark: a generated 100-line KVM-style region whose conditions read `n` independent configuration variables
  * (2^n configurations, n ≤ 10). Requires initParser(). Returns the number of configurations and the time.
  */
-export function sweepBenchmark(n = 10): { configurations: number; ms: number; lines: number; resumed: number; skipped: number; symbolic: number; aborted: number } {
+export function sweepBenchmark(n = 10): { configurations: number; ms: number; lines: number; resumed: number; skipped: number; symbolic: number; split: number; aborted: number } {
   const text = benchmarkSource(Math.max(1, Math.min(10, n)));
   const doc = analyzeText(text, 'file:///bench.c');
   const stats: Partial<ResumeStats> = {};
@@ -59,7 +59,7 @@ export function sweepBenchmark(n = 10): { configurations: number; ms: number; li
   const ms = performance.now() - t0;
   return {
     configurations: r.configurations?.length ?? 0, ms, lines: text.split('\n').length, resumed: stats.resumed ?? 0, skipped: stats.skipped ?? 0,
-    symbolic: stats.symbolic ?? 0, aborted: stats.aborted ?? 0,
+    symbolic: stats.symbolic ?? 0, split: stats.split ?? 0, aborted: stats.aborted ?? 0,
   };
 }
 

@@ -247,9 +247,11 @@ export abstract class InterpEval extends InterpState {
   }
 
   /**
-   * A condition in a symbolic run that the configuration does not decide. A configuration's own run may not evaluate
-   * it at all (its formula decided) or evaluate less of it (`&&`, `?:`): it is evaluated with the open variables
-   * unknown, and must have no effect. Undecided because of an open variable, the fork must be on a formula that names it.
+   * A condition in a symbolic run that the configuration does not decide. Where it depends on an open variable, a
+   * configuration's own run may not evaluate it at all (its formula decided) or evaluate less of it (`&&`, `?:`): it is
+   * evaluated with the open variables unknown, and must have no effect. Where neither its formula nor its evaluation
+   * involves one, every configuration's run evaluates it just so, effects included. Undecided because of an open
+   * variable, the fork must be on a formula that names it.
    */
   private probe(e: Expr, f: Formula | undefined, sym: SymbolicTrace): boolean | undefined {
     const effects = sym.effects;
@@ -261,7 +263,7 @@ export abstract class InterpEval extends InterpState {
     } finally {
       sym.probing--;
     }
-    if (sym.effects !== effects) throw new SymbolicAbort('a condition that tests an open variable has effects');
+    if (sym.effects !== effects && (sym.touched.size || (f && sym.mentions(f)))) throw new SymbolicAbort('a condition that tests an open variable has effects');
     if (t === undefined && sym.touched.size) {
       const named = f ? predicatesOf(f) : [];
       if (![...sym.touched].every((k) => named.includes(k))) throw new SymbolicAbort('a condition tests an open variable its formula does not name');

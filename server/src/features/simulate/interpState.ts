@@ -2,7 +2,7 @@
 // findings and steps, config-backed predicates, and machine locations (locate, readCell, store into cells).
 import { evaluate, predicatesOf, TRUE, type Formula } from '../../analysis/conditions';
 import type { ControlSwitch, VmcsObject } from '../../analysis/engine/control';
-import { describePath } from '../../analysis/engine/paths';
+import { describePath, feasible } from '../../analysis/engine/paths';
 import { statusOf } from '../../analysis/engine/values';
 import { vmcbRole } from '../../analysis/masks';
 import {
@@ -14,7 +14,7 @@ import type { Expr } from './cir';
 import type { Compiled } from './compiled';
 import { ConfigReader, predicateValue, type VarValue } from './predicates';
 import { ALL, describe, type Val } from './values';
-import type { SymbolicTrace } from './symbolic';
+import { SymbolicAbort, type SymbolicTrace } from './symbolic';
 
 export type Signal = 'normal' | 'break' | 'continue' | 'return';
 
@@ -171,12 +171,27 @@ export class InterpState {
 
   protected predicate(key: string): boolean | undefined {
     if (this.sym?.open.has(key)) {
-      // An open variable of a symbolic run: read (the sweep learns it), but not decided.
-      this.reader.get(key);
+      // An open variable of a symbolic run: read (the sweep learns it), but not decided (and not evaluated: an open
+      // machine variable's value is not in the configuration, symbolic.ts guardedConfig).
+      this.reader.read.add(key);
       if (this.sym.probing) this.sym.touched.add(key);
       return undefined;
     }
     return predicateValue(key, this.reader, (k) => this.machineBit(k));
+  }
+
+  /**
+   * A predicate whose value the model itself needs here (not a condition of the C code): an open variable of a symbolic
+   * run has the value the current path implies; when the path leaves it open, the run cannot stand for the
+   * configurations (SymbolicAbort, naming it so that the sweep can split on it).
+   */
+  protected needed(key: string): boolean | undefined {
+    const v = this.predicate(key);
+    if (v !== undefined || !this.sym?.open.has(key)) return v;
+    const fixed = this.fixedFor(this.pc);
+    const on = feasible(this.pc, new Map([...fixed, [key, true]]));
+    if (on !== feasible(this.pc, new Map([...fixed, [key, false]]))) return on;
+    throw new SymbolicAbort(`the model consults ${key}`, key);
   }
 
   protected evalFormula(f: Formula): boolean | undefined {
@@ -311,7 +326,7 @@ export class InterpState {
         `${disp} receives ${v.from ?? 'a value'}, which is undefined here (${v.undef}) [${Machine.source('pdptr-exit')}]`);
     }
     if (loc === 'vmcb12.int_ctl') this.checkIntCtlCopy(v);
-    if (/^vmcs12\.GUEST_PDPTR[0-3]$/.test(loc) && !v.undef && !(this.predicate('nested_ept') && this.predicate('pae_paging'))) {
+    if (/^vmcs12\.GUEST_PDPTR[0-3]$/.test(loc) && !v.undef && !(this.needed('nested_ept') && this.needed('pae_paging'))) {
       this.find('info', 'vmcs12-pdptr-unneeded', disp,
         `${disp} is written although its value is undefined for L1 after this exit (vmcs12 EPT off or L2 not in PAE paging): the copy is unnecessary [${Machine.source('pdptr-exit')}]`);
     }

@@ -66,18 +66,9 @@ export function feasible(a: ReadonlyMap<string, VarValue>): boolean {
 const CONSTRAINED_VARS = new Set(Object.values(VARS).filter((v) => v.domain.some((x) => [...predicateAssignment(new Map([[v.key, x]])).keys()].some((k) => CONSTRAINED.has(k) || k.startsWith('exit_reason='))))
   .map((v) => v.key));
 
-/** feasible() for the many assignments of a sweep over `vars`: decided by its constrained variables, once per combination of them. */
-export function feasibility(vars: readonly string[]): (a: ReadonlyMap<string, VarValue>) => boolean {
-  const decisive = vars.filter((k) => CONSTRAINED_VARS.has(k));
-  if (!decisive.length) return () => true;
-  const cache = new Map<string, boolean>();
-  return (a) => {
-    let key = '';
-    for (const k of decisive) key += `${a.get(k)};`;
-    let r = cache.get(key);
-    if (r === undefined) cache.set(key, r = feasible(a));
-    return r;
-  };
+/** Does the variable take part in the engine's implications (feasible() depends only on these)? */
+export function constrainedVar(key: string): boolean {
+  return CONSTRAINED_VARS.has(key);
 }
 
 /** Sweep variables that set a field of the machine configuration (the others live in the assignment only). */
@@ -89,10 +80,16 @@ const FREE = new Set(FREE_BOOLS);
 /** Reads of configuration variables, recorded per run. */
 export class ConfigReader {
   readonly read = new Set<string>();
+  /**
+   * Variables a symbolic run leaves open (features/simulate/symbolic.ts), with what to do when the model asks for the
+   * value of one (it has none: conditions fork on them instead, InterpState.predicate).
+   */
+  open?: { keys: ReadonlySet<string>; asked: (key: string) => never };
   constructor(readonly cfg: MachineConfig, readonly assignment: ReadonlyMap<string, VarValue>) {}
 
   get(key: string): VarValue {
     this.read.add(key);
+    if (this.open?.keys.has(key)) this.open.asked(key);
     return varValue(this.assignment, this.cfg, key);
   }
 

@@ -15,7 +15,7 @@ import type { MachineConfig } from '../../model/machine/index';
 import type { Frame, Signal } from './interpState';
 import { defaultParam } from './values';
 import { copyState } from '../../model/machine/machineCore';
-import { SymbolicTrace } from './symbolic';
+import { guardedConfig, SymbolicAbort, SymbolicTrace } from './symbolic';
 
 export interface Run { it: Interp; error?: string }
 
@@ -41,16 +41,20 @@ export function interpret(c: Compiled, s: Surroundings, a: ReadonlyMap<string, V
  * tested. Undefined when the run cannot stand for the configurations (SymbolicAbort) or did not finish: the sweep then
  * runs them one by one, which also reports any error.
  */
-export function interpretOpen(c: Compiled, s: Surroundings, a: ReadonlyMap<string, VarValue>, open: ReadonlySet<string>, opts: RunOptions): { it: Interp; why?: string } {
+export function interpretOpen(c: Compiled, s: Surroundings, a: ReadonlyMap<string, VarValue>, open: ReadonlySet<string>, opts: RunOptions):
+  { it?: Interp; why?: string; consulted?: string } {
   const { fn } = s;
-  const it = new Interp(c, configFor(baseConfig(s.vendor, s.role), a), a, opts);
-  it.sym = new SymbolicTrace(open);
+  let it: Interp | undefined;
   try {
+    // (open machine variables: the machine may not read their fields, symbolic.ts guardedConfig)
+    it = new Interp(c, guardedConfig(configFor(baseConfig(s.vendor, s.role), a), open), a, opts);
+    it.sym = new SymbolicTrace(open);
+    it.reader.open = { keys: open, asked: (k) => { throw new SymbolicAbort(`the model consults ${k}`, k); } };
     begin(it, s);
     it.invoke(fn, fn.params.map(defaultParam));
     end(it, s);
   } catch (e) {
-    return { it, why: (e as Error)?.message ?? String(e) };
+    return { why: (e as Error)?.message ?? String(e), consulted: e instanceof SymbolicAbort ? e.consulted : undefined };
   }
   return { it };
 }
@@ -77,10 +81,11 @@ function errorText(e: unknown): string {
 interface Checkpoint { at: number; it: Interp; call: Call; reads: Array<[string, VarValue]>; cfgKey: string }
 
 /**
- * Runs, runs that resumed from a checkpoint, top-level statements they skipped, checkpoints taken; machine
- * configurations swept by one symbolic run (sweep.ts), and those whose symbolic run was abandoned (with why).
+ * Runs, runs that resumed from a checkpoint, top-level statements they skipped, checkpoints taken; symbolic runs
+ * (sweep.ts) that stood for their configurations, those given up because the model consulted an open machine variable
+ * (the configurations are then split on it: `split`), and those given up otherwise (`aborted`, with why).
  */
-export interface ResumeStats { runs: number; resumed: number; skipped: number; checkpoints: number; symbolic: number; aborted: number; abortedWhy: string[] }
+export interface ResumeStats { runs: number; resumed: number; skipped: number; checkpoints: number; symbolic: number; split: number; aborted: number; abortedWhy: string[] }
 
 /**
  * Whether a configuration the sweep runs after `a` can agree with `a` on the variables `read` (so a checkpoint taken
@@ -98,7 +103,7 @@ export class Resumer {
   private readonly marks = new Set<number>();
   private readonly base;
   private readonly body: readonly Stmt[] | undefined;
-  readonly stats: ResumeStats = { runs: 0, resumed: 0, skipped: 0, checkpoints: 0, symbolic: 0, aborted: 0, abortedWhy: [] };
+  readonly stats: ResumeStats = { runs: 0, resumed: 0, skipped: 0, checkpoints: 0, symbolic: 0, split: 0, aborted: 0, abortedWhy: [] };
 
   constructor(private readonly c: Compiled, private readonly s: Surroundings, private readonly opts: RunOptions) {
     this.base = baseConfig(s.vendor, s.role);
@@ -117,7 +122,8 @@ export class Resumer {
     return key;
   }
 
-  private cfgOf(a: ReadonlyMap<string, VarValue>, key: string): MachineConfig {
+  /** The machine configuration of an assignment whose cfgKey is `key` (one object per key). */
+  configOf(a: ReadonlyMap<string, VarValue>, key: string): MachineConfig {
     let cfg = this.cfgs.get(key);
     if (!cfg) this.cfgs.set(key, cfg = configFor(this.base, a));
     return cfg;
@@ -129,7 +135,7 @@ export class Resumer {
     const body = this.body;
     if (!body) return interpret(this.c, this.s, a, this.opts);
     const fn = this.s.fn;
-    const cfg = this.cfgOf(a, cfgKey);
+    const cfg = this.configOf(a, cfgKey);
     let k = this.chain.length - 1;
     while (k >= 0 && !(this.chain[k].cfgKey === cfgKey && this.chain[k].reads.every(([v, x]) => varValue(a, cfg, v) === x))) k--;
     const from = this.chain[k];

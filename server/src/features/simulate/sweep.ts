@@ -9,7 +9,7 @@ import type { Interp, RunFinding, RunOptions } from './c';
 import type { CFunction } from './cir';
 import { attachConditionPositions, compileDoc, type Compiled } from './compiled';
 import { guessRole, vendorOf, type Surroundings } from './context';
-import { VARS, feasibility, machineVar, type VarValue } from './predicates';
+import { VARS, constrainedVar, feasible, machineVar, type VarValue } from './predicates';
 import { interpret, interpretOpen, Resumer, type Later, type ResumeStats } from './resume';
 import { Projector } from './symbolic';
 
@@ -94,22 +94,31 @@ interface ComboVars { names: readonly string[]; index: ReadonlyMap<string, numbe
  * The feasible assignments of `vars` in sweep order (the last variable changes fastest), at most MAX_CONFIGS, each with
  * its machine configuration's key (resume.ts cfgKey); and how many infeasible ones were skipped.
  */
-function combos(vars: string[], restrict: ReadonlyMap<string, readonly VarValue[]> | undefined, feasible: (a: ReadonlyMap<string, VarValue>) => boolean):
+function combos(vars: string[], restrict: ReadonlyMap<string, readonly VarValue[]> | undefined):
   { todo: Array<ReadonlyMap<string, VarValue>>; keys: string[]; infeasible: number; capped: boolean } {
   const doms = vars.map((k) => restrict?.get(k) ?? VARS[k]?.domain ?? [false, true]);
   const shared: ComboVars = { names: vars.slice(), index: new Map(vars.map((k, i) => [k, i])), doms };
   const machine = vars.map((k) => machineVar(k));
+  const constrained = vars.map((k) => constrainedVar(k));
   const idx = new Uint8Array(vars.length);
   const todo: Array<ReadonlyMap<string, VarValue>> = [];
   const keys: string[] = [];
-  // (the key of the machine variables' values, by the number their value indices make)
+  // The key of the machine variables' values, and feasibility (decided by the constrained variables alone), by the
+  // number their value indices make.
   const keyOf = new Map<number, string>();
+  const feasibleOf = new Map<number, boolean>();
   let infeasible = 0;
   while (true) {
     const a = new Combo(shared, idx.slice());
     let code = 0;
-    for (let i = 0; i < vars.length; i++) if (machine[i]) code = code * doms[i].length + idx[i];
-    if (!feasible(a)) infeasible++;
+    let fcode = 0;
+    for (let i = 0; i < vars.length; i++) {
+      if (machine[i]) code = code * doms[i].length + idx[i];
+      if (constrained[i]) fcode = fcode * doms[i].length + idx[i];
+    }
+    let ok = feasibleOf.get(fcode);
+    if (ok === undefined) feasibleOf.set(fcode, ok = feasible(a));
+    if (!ok) infeasible++;
     else {
       let key = keyOf.get(code);
       if (key === undefined) {
@@ -196,7 +205,7 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   let capped = false;
   for (let round = 0; round < 6; round++) {
     if (vars.length > MAX_VARS) { vars = vars.slice(0, MAX_VARS); capped = true; }
-    const swept = combos(vars, restrict, feasibility(vars));
+    const swept = combos(vars, restrict);
     const todo = swept.todo;
     infeasible = swept.infeasible;
     if (swept.capped) capped = true;
@@ -205,9 +214,13 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
     const lastOf = new Map(vars.map((k) => { const d = restrict?.get(k) ?? VARS[k]?.domain ?? [false, true]; return [k, d[d.length - 1]]; }));
     const free = vars.filter((k) => !machineVar(k));
     const later: Later = (a, read) => free.some((k) => !read.has(k) && a.get(k) !== lastOf.get(k));
-    const open = opts.symbolic === false ? [] : vars.filter((k) => !machineVar(k) && (restrict?.get(k) ?? VARS[k]?.domain ?? []).length > 1);
-    results = sweepRuns(todo, swept.keys, (a, key) => runOnce(a, key, later),
-      open.length ? (g) => sweepOpen(g, new Set(open), (a) => interpretOpen(c, sur, a, new Set(open), runOpts), strings, resumer.stats) : undefined);
+    const sweptVar = (k: string) => (restrict?.get(k) ?? VARS[k]?.domain ?? []).length > 1;
+    const sym: SymbolicSweep | undefined = opts.symbolic === false ? undefined : {
+      free: vars.filter((k) => !machineVar(k) && sweptVar(k)),
+      machine: vars.filter((k) => machineVar(k) && sweptVar(k) && typeof VARS[k].domain[0] === 'boolean'),
+      run: (a, open) => interpretOpen(c, sur, a, open, runOpts), cfgOf: (a, key) => resumer.configOf(a, key), strings, stats: resumer.stats,
+    };
+    results = sweepRuns(todo, swept.keys, vars, (a, key) => runOnce(a, key, later), sym);
     const added: string[] = [];
     // (the runs read off one symbolic run share its set of reads)
     for (const read of new Set(results.map((r) => r.read))) for (const k of read) if (VARS[k] && !vars.includes(k) && !added.includes(k)) added.push(k);
@@ -304,53 +317,86 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   return { kind: 'c', title: `${fn.name}${region ? ` (lines ${region.start}-${region.end})` : ''}`, steps, findings, configurations, fields, summary, markdown: '', shownConfiguration };
 }
 
-/**
- * Run every assignment (`keys`: their machine configurations' resume.ts cfgKey), grouped by machine configuration
- * (runs share checkpoints only within one: resume.ts) and in sweep order within a group; the results come back in sweep
- * order. `group` may sweep a whole group at once (symbolic).
- */
-function sweepRuns(todo: ReadonlyArray<ReadonlyMap<string, VarValue>>, keys: readonly string[], run: (a: ReadonlyMap<string, VarValue>, cfgKey: string) => RunResult,
-  group?: (g: ReadonlyArray<ReadonlyMap<string, VarValue>>) => RunResult[] | undefined): RunResult[] {
-  const groups = new Map<string, number[]>();
-  todo.forEach((a, i) => {
-    const key = keys[i];
-    const g = groups.get(key);
-    if (g) g.push(i); else groups.set(key, [i]);
-  });
-  const out: RunResult[] = new Array(todo.length);
-  for (const [key, g] of groups) {
-    const all = g.length > 1 ? group?.(g.map((i) => todo[i])) : undefined;
-    if (all) g.forEach((i, j) => { out[i] = all[j]; });
-    else for (const i of g) out[i] = run(todo[i], key);
-  }
-  return out;
+/** How the sweep runs a machine configuration's assignments at once: one symbolic run, read off (symbolic.ts). */
+interface SymbolicSweep {
+  /** Variables that do not change the machine: left open. */
+  free: readonly string[];
+  /** Boolean machine variables: left open too, until the model consults one (then the configurations split on it). */
+  machine: readonly string[];
+  run(a: ReadonlyMap<string, VarValue>, open: ReadonlySet<string>): { it?: Interp; why?: string; consulted?: string };
+  cfgOf(a: ReadonlyMap<string, VarValue>, key: string): Interp['m']['cfg'];
+  strings: Map<string, string>;
+  stats: ResumeStats;
 }
 
 /**
- * The runs of one machine configuration's assignments, read off one run with the variables `open` left open
- * (symbolic.ts); undefined when that run was abandoned.
+ * Run every assignment (`keys`: their machine configurations' resume.ts cfgKey); the results come back in sweep order.
+ * Symbolic: one run for all the assignments that agree on the machine variables not left open; concrete (also where a
+ * symbolic run cannot stand for its assignments): one run each, grouped by machine configuration (runs share
+ * checkpoints only within one: resume.ts) and in sweep order within a group.
  */
-function sweepOpen(g: ReadonlyArray<ReadonlyMap<string, VarValue>>, open: ReadonlySet<string>, runOpen: (a: ReadonlyMap<string, VarValue>) => { it: Interp; why?: string },
-  strings: Map<string, string>, stats: ResumeStats): RunResult[] | undefined {
-  const base = new Map([...g[0]].filter(([k]) => !open.has(k)));
-  const { it, why } = runOpen(base);
-  if (why) {
-    stats.aborted++;
-    stats.abortedWhy.push(why);
-    return undefined;
-  }
-  stats.symbolic++;
-  const intern = (f: string): string => {
-    const s = strings.get(f);
-    if (s !== undefined) return s;
-    strings.set(f, f);
-    return f;
+function sweepRuns(todo: ReadonlyArray<ReadonlyMap<string, VarValue>>, keys: readonly string[], vars: readonly string[],
+  run: (a: ReadonlyMap<string, VarValue>, cfgKey: string) => RunResult, sym?: SymbolicSweep): RunResult[] {
+  const out: RunResult[] = new Array(todo.length);
+  const machineVars = vars.filter(machineVar);
+  const concrete = (idx: readonly number[]): void => {
+    for (const g of groupBy(idx, (i) => keys[i]).values()) for (const i of g) out[i] = run(todo[i], keys[i]);
   };
-  const projector = new Projector(it.sym!, it.flows.map(intern), it.findings);
-  return g.map((a) => {
-    const p = projector.project(a);
-    return { assignment: a, read: it.reader.read, findings: p.findings, flows: p.flows, cfg: it.m.cfg };
-  });
+  // The machine variables left open: a variable the model consulted (in any group: it will in the others too) or a run
+  // given up for another reason (then none) closes them for every group swept after.
+  let opened = sym?.machine ?? [];
+  const symbolic = (idx: readonly number[]): void => {
+    const used = opened;
+    const apart = machineVars.filter((k) => !used.includes(k));
+    const groups = apart.length === machineVars.length ? groupBy(idx, (i) => keys[i])
+      : groupBy(idx, (i) => (apart.length ? apart.map((k) => String(todo[i].get(k))).join() : ''));
+    for (const g of groups.values()) {
+      if (opened !== used) { symbolic(g); continue; }
+      const open = [...sym!.free, ...opened];
+      if (g.length < 2 || !open.length) { concrete(g); continue; }
+      const base = new Map([...todo[g[0]]].filter(([k]) => !open.includes(k)));
+      const r = sym!.run(base, new Set(open));
+      if (r.it) { project(g, r.it); continue; }
+      const consulted = r.consulted;
+      if (consulted && opened.includes(consulted)) {
+        sym!.stats.split++;
+        opened = opened.filter((k) => k !== consulted);
+        symbolic(g);
+        continue;
+      }
+      sym!.stats.aborted++;
+      sym!.stats.abortedWhy.push(r.why ?? 'unknown');
+      if (opened.length) { opened = []; symbolic(g); } else concrete(g);
+    }
+  };
+  const project = (g: readonly number[], it: Interp): void => {
+    sym!.stats.symbolic++;
+    const intern = (f: string): string => {
+      const s = sym!.strings.get(f);
+      if (s !== undefined) return s;
+      sym!.strings.set(f, f);
+      return f;
+    };
+    const projector = new Projector(it.sym!, it.flows.map(intern), it.findings);
+    for (const i of g) {
+      const p = projector.project(todo[i]);
+      out[i] = { assignment: todo[i], read: it.reader.read, findings: p.findings, flows: p.flows, cfg: sym!.cfgOf(todo[i], keys[i]) };
+    }
+  };
+  const all = todo.map((_, i) => i);
+  if (sym && (sym.free.length || sym.machine.length)) symbolic(all); else concrete(all);
+  return out;
+}
+
+/** Indices grouped by key, groups and indices in first-seen order. */
+function groupBy(idx: readonly number[], key: (i: number) => string): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  for (const i of idx) {
+    const k = key(i);
+    const g = groups.get(k);
+    if (g) g.push(i); else groups.set(k, [i]);
+  }
+  return groups;
 }
 
 function dedupe(fs: RunFinding[]): RunFinding[] {

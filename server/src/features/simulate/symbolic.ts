@@ -16,11 +16,41 @@ import { joinMaps } from '../../analysis/engine/paths';
 import type { Exit, PathState, RunFinding } from './interpState';
 import { sameCell } from './c';
 import { sameVal } from './values';
-import type { VarValue } from './predicates';
+import { machineVar, VARS, type VarValue } from './predicates';
+import type { MachineConfig } from '../../model/machine/index';
+import { KEPT_CONFIGS } from '../../model/machine/machineCore';
 
 /** The symbolic run observed a value that depends on an open variable: its result would not be exact. */
 export class SymbolicAbort extends Error {
-  constructor(why: string) { super(`symbolic sweep aborted: ${why}`); }
+  /** `consulted`: the open machine variable whose value the model needed (the sweep then splits on it and retries). */
+  constructor(why: string, readonly consulted?: string) { super(`symbolic sweep aborted: ${why}`); }
+}
+
+/**
+ * The machine configuration of a symbolic run that leaves machine variables open (sweep.ts opens the boolean ones):
+ * any read of a field they set throws SymbolicAbort naming the variable — the model depends on its value there, so the
+ * configurations must be run apart on it.
+ */
+export function guardedConfig(cfg: MachineConfig, open: ReadonlySet<string>): MachineConfig {
+  const varOfField = new Map<string, string>();
+  for (const k of open) if (machineVar(k)) for (const f of fieldsOf(k)) varOfField.set(f, k);
+  if (!varOfField.size) return cfg;
+  const guarded = new Proxy({ ...cfg }, {
+    get(t, p, r) {
+      const k = typeof p === 'string' ? varOfField.get(p) : undefined;
+      if (k) throw new SymbolicAbort(`the model consults ${k}`, k);
+      return Reflect.get(t, p, r);
+    },
+  });
+  KEPT_CONFIGS.add(guarded);
+  return guarded;
+}
+
+/** The machine configuration fields a sweep variable sets (predicates.ts VARS apply). */
+function fieldsOf(k: string): string[] {
+  const probe = {} as MachineConfig;
+  VARS[k].apply(probe, VARS[k].domain[0]);
+  return Object.keys(probe);
 }
 
 const abort = (): never => { throw new SymbolicAbort('a value joined over an open variable was read'); };

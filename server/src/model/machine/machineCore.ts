@@ -23,6 +23,12 @@ export function copyState<T extends object>(src: T, dst: T): T {
   return dst;
 }
 
+/**
+ * Complete configurations a machine keeps as given instead of copying: a symbolic sweep's configuration throws when a
+ * field it leaves open is read (features/simulate/symbolic.ts guardedConfig), and a copy would read every field.
+ */
+export const KEPT_CONFIGS = new WeakSet<object>();
+
 /** Default cells are immutable; shared by all machines. */
 const DEFAULT_CELLS = new Map<string, Cell>();
 
@@ -81,7 +87,7 @@ export class MachineCore {
 
   /** `blank`: no initial cells (copy() fills the machine in). */
   constructor(cfg: Partial<MachineConfig> = {}, blank = false) {
-    this.cfg = { ...DEFAULT_CONFIG, ...cfg };
+    this.cfg = KEPT_CONFIGS.has(cfg) ? cfg as MachineConfig : { ...DEFAULT_CONFIG, ...cfg };
     this.level = 'L0';
     if (blank) return;
     // Host FPU state (x86/fpu): the guest fpstate starts without dynamic features; its XFD copy arms XTILEDATA.
