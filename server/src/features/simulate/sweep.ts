@@ -86,6 +86,25 @@ class Combo implements ReadonlyMap<string, VarValue> {
   *keys(): MapIterator<string> { yield* this.vars.names; }
   *values(): MapIterator<VarValue> { for (const [, v] of this.entries()) yield v; }
   [Symbol.iterator](): MapIterator<[string, VarValue]> { return this.entries(); }
+
+  /** A number that tells the values of the variables at positions `pos` apart (for grouping without strings). */
+  codeAt(pos: readonly number[]): number {
+    let code = 0;
+    for (let j = 0; j < pos.length; j++) code = code * this.vars.doms[pos[j]].length + this.idx[pos[j]];
+    return code;
+  }
+
+  /** Bit j set iff the variable at position pos[j] is true (symbolic.ts Projector: its open variables). */
+  bitsAt(pos: readonly number[]): number {
+    let bits = 0;
+    for (let j = 0; j < pos.length; j++) if (this.vars.doms[pos[j]][this.idx[pos[j]]] === true) bits |= 1 << j;
+    return bits;
+  }
+
+  /** The value of the variable at position `i` (of the variables the sweep swept, in order). */
+  valueAt(i: number): VarValue {
+    return this.vars.doms[i][this.idx[i]];
+  }
 }
 
 interface ComboVars { names: readonly string[]; index: ReadonlyMap<string, number>; doms: ReadonlyArray<readonly VarValue[]> }
@@ -95,13 +114,13 @@ interface ComboVars { names: readonly string[]; index: ReadonlyMap<string, numbe
  * its machine configuration's key (resume.ts cfgKey); and how many infeasible ones were skipped.
  */
 function combos(vars: string[], restrict: ReadonlyMap<string, readonly VarValue[]> | undefined):
-  { todo: Array<ReadonlyMap<string, VarValue>>; keys: string[]; infeasible: number; capped: boolean } {
+  { todo: Combo[]; keys: string[]; infeasible: number; capped: boolean } {
   const doms = vars.map((k) => restrict?.get(k) ?? VARS[k]?.domain ?? [false, true]);
   const shared: ComboVars = { names: vars.slice(), index: new Map(vars.map((k, i) => [k, i])), doms };
   const machine = vars.map((k) => machineVar(k));
   const constrained = vars.map((k) => constrainedVar(k));
   const idx = new Uint8Array(vars.length);
-  const todo: Array<ReadonlyMap<string, VarValue>> = [];
+  const todo: Combo[] = [];
   const keys: string[] = [];
   // The key of the machine variables' values, and feasibility (decided by the constrained variables alone), by the
   // number their value indices make.
@@ -230,7 +249,14 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   if (!results.length) results = [first];
 
   // Configurations, findings, summary.
-  const unique = results.map((r) => dedupe(r.findings));
+  // (a finding's identity as a string, once per finding object: configurations read off one symbolic run share them)
+  const keyOf = new Map<RunFinding, string>();
+  const findingKey = (f: RunFinding): string => {
+    let k = keyOf.get(f);
+    if (k === undefined) keyOf.set(f, k = `${f.line}|${f.rule}|${f.subject}`);
+    return k;
+  };
+  const unique = results.map((r) => dedupe(r.findings, findingKey));
   // (configurations read off one symbolic run share their finding objects: each is shown once)
   const shownFinding = new Map<RunFinding, SimFinding>();
   const show = (f: RunFinding): SimFinding => {
@@ -238,9 +264,13 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
     if (!g) { const { subject: _s, ...rest } = f; shownFinding.set(f, g = rest); }
     return g;
   };
+  // (an assignment of the last round holds every variable, in this order: Combo)
+  const complete = (a: ReadonlyMap<string, VarValue>): a is Combo => a instanceof Combo && a.size === vars.length;
   const configurations: SimConfiguration[] = results.map((r, i) => {
     const preds: Record<string, boolean | string> = {};
-    for (const k of vars) preds[k] = r.assignment.get(k) ?? VARS[k].dflt(r.cfg);
+    const a = r.assignment;
+    if (complete(a)) for (let j = 0; j < vars.length; j++) preds[vars[j]] = a.valueAt(j);
+    else for (const k of vars) preds[k] = a.get(k) ?? VARS[k].dflt(r.cfg);
     const fs = unique[i].map(show);
     if (r.error) fs.push({ line: fn!.line, severity: 'info', rule: 'simulate-partial', message: r.error });
     return { predicates: preds, findings: fs, flows: r.flows };
@@ -249,7 +279,7 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   const agg = new Map<string, { f: RunFinding; configs: number[] }>();
   results.forEach((r, i) => {
     for (const f of unique[i]) {
-      const key = `${f.line}|${f.rule}|${f.subject}`;
+      const key = findingKey(f);
       const e = agg.get(key);
       if (e) { if (e.configs[e.configs.length - 1] !== i) e.configs.push(i); } else agg.set(key, { f, configs: [i] });
     }
@@ -257,7 +287,7 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   const domains: Record<string, readonly VarValue[]> = {};
   for (const k of vars) domains[k] = restrict?.get(k) ?? VARS[k]?.domain ?? [false, true];
   const cfgs: Config[] = results.map((r) => {
-    if (r.assignment.size === vars.length && vars.every((k) => r.assignment.has(k))) return r.assignment;
+    if (complete(r.assignment)) return r.assignment;
     const m = new Map<string, VarValue>();
     for (const k of vars) m.set(k, r.assignment.get(k) ?? VARS[k].dflt(r.cfg));
     return m;
@@ -304,7 +334,13 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   const wanted = opts.show ? configurations.findIndex((cf) => Object.entries(opts.show!).every(([k, v]) => cf.predicates[k] === v)) : -1;
   // (configuration-gated features — eVMCS, shadow VMCS, LBR virtualization, SEV-ES — stay at their defaults, off)
   const gated = GATED.filter((k) => vars.includes(k));
-  const ordinary = gated.length ? results.filter((r) => gated.every((k) => !r.assignment.has(k) || r.assignment.get(k) === VARS[k]?.dflt(r.cfg))) : results;
+  const ordinary = gated.length ? results.filter((r) => {
+    for (let j = 0; j < gated.length; j++) {
+      const v = r.assignment.get(gated[j]);
+      if (v !== undefined && v !== VARS[gated[j]].dflt(r.cfg)) return false;
+    }
+    return true;
+  }) : results;
   const pool = ordinary.length ? ordinary : results;
   const most = pool.reduce((best, r) => (r.flows.length > best.flows.length ? r : best), pool[0]);
   const rep = wanted >= 0 ? results[wanted] : results.find((r) => r.findings.some((f) => f.severity === 'warning' || f.severity === 'error')) ?? most;
@@ -335,7 +371,7 @@ interface SymbolicSweep {
  * symbolic run cannot stand for its assignments): one run each, grouped by machine configuration (runs share
  * checkpoints only within one: resume.ts) and in sweep order within a group.
  */
-function sweepRuns(todo: ReadonlyArray<ReadonlyMap<string, VarValue>>, keys: readonly string[], vars: readonly string[],
+function sweepRuns(todo: readonly Combo[], keys: readonly string[], vars: readonly string[],
   run: (a: ReadonlyMap<string, VarValue>, cfgKey: string) => RunResult, sym?: SymbolicSweep): RunResult[] {
   const out: RunResult[] = new Array(todo.length);
   const machineVars = vars.filter(machineVar);
@@ -347,9 +383,8 @@ function sweepRuns(todo: ReadonlyArray<ReadonlyMap<string, VarValue>>, keys: rea
   let opened = sym?.machine ?? [];
   const symbolic = (idx: readonly number[]): void => {
     const used = opened;
-    const apart = machineVars.filter((k) => !used.includes(k));
-    const groups = apart.length === machineVars.length ? groupBy(idx, (i) => keys[i])
-      : groupBy(idx, (i) => (apart.length ? apart.map((k) => String(todo[i].get(k))).join() : ''));
+    const apart = machineVars.filter((k) => !used.includes(k)).map((k) => vars.indexOf(k));
+    const groups = apart.length === machineVars.length ? groupBy(idx, (i) => keys[i]) : groupBy(idx, (i) => todo[i].codeAt(apart));
     for (const g of groups.values()) {
       if (opened !== used) { symbolic(g); continue; }
       const open = [...sym!.free, ...opened];
@@ -378,8 +413,9 @@ function sweepRuns(todo: ReadonlyArray<ReadonlyMap<string, VarValue>>, keys: rea
       return f;
     };
     const projector = new Projector(it.sym!, it.flows.map(intern), it.findings);
+    const pos = projector.open.map((k) => vars.indexOf(k));
     for (const i of g) {
-      const p = projector.project(todo[i]);
+      const p = projector.project(todo[i], pos.includes(-1) ? undefined : todo[i].bitsAt(pos));
       out[i] = { assignment: todo[i], read: it.reader.read, findings: p.findings, flows: p.flows, cfg: sym!.cfgOf(todo[i], keys[i]) };
     }
   };
@@ -389,8 +425,8 @@ function sweepRuns(todo: ReadonlyArray<ReadonlyMap<string, VarValue>>, keys: rea
 }
 
 /** Indices grouped by key, groups and indices in first-seen order. */
-function groupBy(idx: readonly number[], key: (i: number) => string): Map<string, number[]> {
-  const groups = new Map<string, number[]>();
+function groupBy<K>(idx: readonly number[], key: (i: number) => K): Map<K, number[]> {
+  const groups = new Map<K, number[]>();
   for (const i of idx) {
     const k = key(i);
     const g = groups.get(k);
@@ -399,12 +435,12 @@ function groupBy(idx: readonly number[], key: (i: number) => string): Map<string
   return groups;
 }
 
-function dedupe(fs: RunFinding[]): RunFinding[] {
+function dedupe(fs: RunFinding[], key: (f: RunFinding) => string): RunFinding[] {
   if (fs.length < 2) return fs;
   const seen = new Set<string>();
   const out: RunFinding[] = [];
   for (const f of fs) {
-    const k = `${f.line}|${f.rule}|${f.subject}`;
+    const k = key(f);
     if (seen.has(k)) continue;
     seen.add(k);
     out.push(f);

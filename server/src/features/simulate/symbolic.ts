@@ -134,7 +134,7 @@ export interface Projection { flows: string[]; findings: RunFinding[] }
  * feasible once the configuration's open variables are fixed (what the configuration's own run decides at each fork).
  */
 export class Projector {
-  private readonly open: readonly string[];
+  readonly open: readonly string[];
   /** The run's flows in stretches recorded under one path condition (`pc` undefined: one that names no open variable). */
   private readonly stretches: Array<{ pc: PcVerdicts | undefined; flows: readonly string[] }> = [];
   private readonly pcs = new Map<Formula, PcVerdicts>();
@@ -153,10 +153,13 @@ export class Projector {
 
   // (Indexed loops, one concat per configuration, and projected findings shared between configurations: a sweep
   // projects up to 4096 configurations in its first call, before V8 optimizes this code.)
-  project(a: ReadonlyMap<string, VarValue>): Projection {
+  /** `bits`, when the caller has them: bit i set iff open[i] is true in `a`. */
+  project(a: ReadonlyMap<string, VarValue>, bits?: number): Projection {
     // (Open variables are boolean variables that are their own predicates: predicates.ts FREE_BOOLS.)
-    let bits = 0;
-    for (let i = 0; i < this.open.length; i++) if (a.get(this.open[i]) === true) bits |= 1 << i;
+    if (bits === undefined) {
+      bits = 0;
+      for (let i = 0; i < this.open.length; i++) if (a.get(this.open[i]) === true) bits |= 1 << i;
+    }
     const on: Array<readonly string[]> = [];
     for (let i = 0; i < this.stretches.length; i++) {
       const s = this.stretches[i];
