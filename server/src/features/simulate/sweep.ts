@@ -24,8 +24,8 @@ export interface SimulateCOptions {
   /** Resume runs from the checkpoints of earlier ones (resume.ts); off only to check that it changes nothing. */
   resume?: boolean;
   /**
-   * Sweep the variables that do not change the machine with one symbolic run per machine configuration (symbolic.ts);
-   * off only to check that it changes nothing.
+   * Read configurations off symbolic runs that leave sweep variables open (symbolic.ts, sweepRuns below); off only to
+   * check that it changes nothing.
    */
   symbolic?: boolean;
   /** Filled with how runs shared work (resume.ts Resumer.stats). */
@@ -353,7 +353,7 @@ export function simulateCDocument(doc: DocumentAnalysis, opts: SimulateCOptions)
   return { kind: 'c', title: `${fn.name}${region ? ` (lines ${region.start}-${region.end})` : ''}`, steps, findings, configurations, fields, summary, markdown: '', shownConfiguration };
 }
 
-/** How the sweep runs a machine configuration's assignments at once: one symbolic run, read off (symbolic.ts). */
+/** How the sweep runs a group of assignments at once: one symbolic run, read off (symbolic.ts). */
 interface SymbolicSweep {
   /** Variables that do not change the machine: left open. */
   free: readonly string[];

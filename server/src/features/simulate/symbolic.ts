@@ -1,18 +1,19 @@
-// The symbolic sweep: one interpretation run per machine configuration, with the sweep variables that do not change
-// the machine (predicates.ts machineVar: nested_run_pending, guest_mode, nested_vid, ...) left open, instead of one
-// run per configuration. Where a condition tests an open variable the interpreter forks as it does on any unknown
-// condition (c.ts fork), and every flow and finding is recorded with the path condition it was produced under. A
-// configuration's run is then read off the trace: the flows and findings whose path condition the configuration
-// satisfies, with the path described as its own run would describe it (projection below).
+// The symbolic sweep: one interpretation run for many configurations, with sweep variables left open, instead of one
+// run per configuration. The variables that do not change the machine (predicates.ts machineVar: nested_run_pending,
+// guest_mode, nested_vid, ...) are open; so are the boolean machine variables until the model reads one of their
+// configuration fields or needs one's value (guardedConfig, InterpState.needed: the sweep then splits on it). Where a
+// condition tests an open variable the interpreter forks as it does on any unknown condition (c.ts fork), and every
+// flow and finding is recorded with the path condition it was produced under. A configuration's run is then read off
+// the trace: the flows and findings whose path condition the configuration satisfies, with the path described as its
+// own run would describe it (projection below).
 //
 // That is exact only while nothing observes a value that depends on which arm ran. So where paths that differ on an
 // open variable join, every location whose values differ becomes TAINT, and reading TAINT (any property of it)
 // throws SymbolicAbort; so do the few effects that live outside the forked state (hand saves, VMSAVE/VMLOAD, host
-// fields, current VMCS/VMCB that differ between arms). An aborted machine configuration is swept run by run as before
-// (sweep.ts). test/unit/sim-resume.test.ts checks that both ways give the same simulation of every fixture function.
+// fields, current VMCS/VMCB that differ between arms). Aborted configurations are swept run by run as before
+// (sweep.ts). test/unit/sim-symbolic.test.ts checks that both ways give the same simulation of every fixture function.
 import { predicatesOf, type Formula } from '../../analysis/conditions';
-import { describePath, feasible } from '../../analysis/engine/paths';
-import { joinMaps } from '../../analysis/engine/paths';
+import { describePath, feasible, joinMaps } from '../../analysis/engine/paths';
 import type { Exit, PathState, RunFinding } from './interpState';
 import { sameCell } from './c';
 import { sameVal } from './values';
