@@ -29,6 +29,13 @@ export function copyState<T extends object>(src: T, dst: T): T {
  */
 export const KEPT_CONFIGS = new WeakSet<object>();
 
+/**
+ * IA32_VMX_MISC bit 29 (SDM Vol.3D App. A.6: VMWRITE to any supported field), read from the configuration when asked
+ * for instead of stored when the machine is built: a symbolic sweep leaves vmwrite_any_field open until something
+ * reads it (features/simulate/symbolic.ts guardedConfig).
+ */
+const VMX_MISC_29 = 'hw.MSR_IA32_VMX_MISC.bit29';
+
 /** Default cells are immutable; shared by all machines. */
 const DEFAULT_CELLS = new Map<string, Cell>();
 
@@ -98,7 +105,6 @@ export class MachineCore {
     this.init('hw.IA32_XFD', valueCell(XFEATURE_XTILEDATA, 'XTILEDATA disabled'));
     this.init('hw.GIF', valueCell(1n));
     this.init('hw.cpu', valueCell(0n, 'CPU 0'));
-    this.init(`hw.${'MSR_IA32_VMX_MISC'}.bit29`, valueCell(this.cfg.vmwriteAnyField ? 1n : 0n, 'VMWRITE to any supported field'));
     const regs = registersFor(this.cfg.paging);
     for (const v of ['vmcs01', 'vmcs02', 'vmcs12'] as const) {
       this.init(`${v}.GUEST_CR0`, valueCell(regs.cr0));
@@ -114,11 +120,14 @@ export class MachineCore {
   }
 
   has(loc: string): boolean {
-    return this.cells.has(loc);
+    return this.cells.has(loc) || loc === VMX_MISC_29;
   }
 
   get(loc: string): Cell {
-    return this.cells.get(loc) ?? this.defaultFor(loc);
+    const c = this.cells.get(loc);
+    if (c) return c;
+    if (loc === VMX_MISC_29) return valueCell(this.cfg.vmwriteAnyField ? 1n : 0n, 'VMWRITE to any supported field');
+    return this.defaultFor(loc);
   }
 
   /** Value a location holds before anything wrote it (what a path that did not write it has, at a join). */
