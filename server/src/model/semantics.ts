@@ -138,19 +138,22 @@ export function isPaePaging(cfg: PagingConfig): boolean {
   return cfg.pg && cfg.pae && !cfg.ia32eGuest;
 }
 
+// (The paging mode is tested before the EPT control: outside PAE paging the control does not matter, and a caller may
+// compute it only when asked — features/simulate/symbolic.ts leaves enable_ept open until something needs it.)
+
 /** VM entry loads the PDPTE registers from GUEST_PDPTR0-3 (and checks them). */
 export function pdptrsLoadedOnEntry(cfg: PdptrConfig): boolean {
-  return cfg.ept && isPaePaging(cfg);
+  return isPaePaging(cfg) && cfg.ept;
 }
 
 /** VM entry takes the PDPTEs from guest memory at GUEST_CR3 instead (EPT off, PAE paging). */
 export function pdptrsReadFromGuestMemoryOnEntry(cfg: PdptrConfig): boolean {
-  return !cfg.ept && isPaePaging(cfg);
+  return isPaePaging(cfg) && !cfg.ept;
 }
 
 /** The values a VM exit leaves in GUEST_PDPTR0-3 are defined (the CPU stored its PDPTE registers). */
 export function pdptrsDefinedAfterExit(cfg: PdptrConfig): boolean {
-  return cfg.ept && isPaePaging(cfg);
+  return isPaePaging(cfg) && cfg.ept;
 }
 
 const PDPTR_RE = /^(?:GUEST_PDPTR[0-3](?:_HIGH)?|guest_pdptr[0-3]|VMCS_64BIT_GUEST_IA32_PDPTE[0-3](?:_HI)?|GUEST_PDPTE)$/;

@@ -48,12 +48,13 @@ export function registersFor(mode: PagingMode): { cr0: bigint; cr4: bigint; efer
   }
 }
 
-function pdptrConfig(ept: boolean, mode: PagingMode): sem.PdptrConfig {
-  return { ept, pg: mode !== 'none', pae: mode === 'pae' || mode === '4-level' || mode === '5-level', ia32eGuest: mode === '4-level' || mode === '5-level' };
+/** `ept` is asked for only when the paging mode makes it matter (semantics.ts tests the mode first). */
+function pdptrConfig(ept: () => boolean, mode: PagingMode): sem.PdptrConfig {
+  return { get ept() { return ept(); }, pg: mode !== 'none', pae: mode === 'pae' || mode === '4-level' || mode === '5-level', ia32eGuest: mode === '4-level' || mode === '5-level' };
 }
 
 /** §a: where a VM entry takes the PDPTEs from (semantics.pdptrsLoadedOnEntry / pdptrsReadFromGuestMemoryOnEntry). */
-export function pdptrsLoadedOnEntry(ept: boolean, mode: PagingMode): 'vmcs' | 'memory' | 'none' {
+export function pdptrsLoadedOnEntry(ept: () => boolean, mode: PagingMode): 'vmcs' | 'memory' | 'none' {
   const c = pdptrConfig(ept, mode);
   if (sem.pdptrsLoadedOnEntry(c)) return 'vmcs';
   if (sem.pdptrsReadFromGuestMemoryOnEntry(c)) return 'memory';
@@ -62,7 +63,7 @@ export function pdptrsLoadedOnEntry(ept: boolean, mode: PagingMode): 'vmcs' | 'm
 export const PDPTR_ENTRY_SOURCE = sem.RULES.pdptrsLoadedOnEntry.source;
 
 /** §a: GUEST_PDPTRn hold defined values after a VM exit (semantics.pdptrsDefinedAfterExit). */
-export function pdptrsDefinedAfterExit(ept: boolean, mode: PagingMode): boolean {
+export function pdptrsDefinedAfterExit(ept: () => boolean, mode: PagingMode): boolean {
   return sem.pdptrsDefinedAfterExit(pdptrConfig(ept, mode));
 }
 export const PDPTR_EXIT_SOURCE = sem.RULES.pdptrsDefinedAfterExit.source;

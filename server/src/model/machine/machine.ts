@@ -39,7 +39,7 @@ export class Machine extends MachineCore {
     this.set('hw.EFER', valueCell(regs.efer, `${target} EFER`));
     const mode = pagingMode(regs.cr0, regs.cr4, regs.efer);
     this.note('hw.paging', mode, 'value');
-    const src = pdptrsLoadedOnEntry(this.cfg.ept, mode);
+    const src = pdptrsLoadedOnEntry(() => this.cfg.ept, mode);
     PDPTR_FIELDS.forEach((f, n) => {
       if (src === 'vmcs') {
         const c = this.get(`${vmcs}.${f}`);
@@ -67,11 +67,11 @@ export class Machine extends MachineCore {
     const mode = this.cfg.paging;
     // §28.3: guest state saved.
     this.set(`${vmcs}.GUEST_CR3`, valueCell(undefined, `${from} CR3 saved by VM exit`));
-    const defined = pdptrsDefinedAfterExit(this.cfg.ept, mode);
+    const defined = pdptrsDefinedAfterExit(() => this.cfg.ept, mode);
     PDPTR_FIELDS.forEach((f, n) => {
       const deps = ['enable_ept', 'paging'];
       if (defined) this.set(`${vmcs}.${f}`, { ...this.get(`hw.PDPTE${n}`), status: 'value', desc: `${from} PDPTE${n} saved by VM exit`, deps });
-      else this.set(`${vmcs}.${f}`, { ...undefinedCell(this.cfg.ept ? `${from} not in PAE paging at exit (${mode})` : 'EPT off'), deps });
+      else this.set(`${vmcs}.${f}`, { ...undefinedCell(mode !== 'pae' ? `${from} not in PAE paging at exit (${mode})` : 'EPT off'), deps });
     });
     // §28.2: exit information.
     if (reason !== undefined) {
