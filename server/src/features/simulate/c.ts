@@ -163,6 +163,7 @@ export class Interp extends InterpEval {
       if (sig !== 'return') this.pc = pc0;
       return sig;
     }
+    this.sym?.forkedOn(cond);
     const s0 = this.saveState();
     this.pc = arms.then;
     const sigT = runThen();

@@ -42,7 +42,7 @@ export function interpret(c: Compiled, s: Surroundings, a: ReadonlyMap<string, V
  * runs them one by one, which also reports any error.
  */
 export function interpretOpen(c: Compiled, s: Surroundings, a: ReadonlyMap<string, VarValue>, open: ReadonlySet<string>, opts: RunOptions):
-  { it?: Interp; why?: string; consulted?: string } {
+  { it?: Interp; why?: string; consulted?: string; forked?: ReadonlySet<string> } {
   const { fn } = s;
   let it: Interp | undefined;
   try {
@@ -54,7 +54,7 @@ export function interpretOpen(c: Compiled, s: Surroundings, a: ReadonlyMap<strin
     it.invoke(fn, fn.params.map(defaultParam));
     end(it, s);
   } catch (e) {
-    return { why: (e as Error)?.message ?? String(e), consulted: e instanceof SymbolicAbort ? e.consulted : undefined };
+    return { why: (e as Error)?.message ?? String(e), consulted: e instanceof SymbolicAbort ? e.consulted : undefined, forked: it?.sym?.forked };
   }
   return { it };
 }

@@ -359,7 +359,7 @@ interface SymbolicSweep {
   free: readonly string[];
   /** Boolean machine variables: left open too, until the model consults one (then the configurations split on it). */
   machine: readonly string[];
-  run(a: ReadonlyMap<string, VarValue>, open: ReadonlySet<string>): { it?: Interp; why?: string; consulted?: string };
+  run(a: ReadonlyMap<string, VarValue>, open: ReadonlySet<string>): { it?: Interp; why?: string; consulted?: string; forked?: ReadonlySet<string> };
   cfgOf(a: ReadonlyMap<string, VarValue>, key: string): Interp['m']['cfg'];
   strings: Map<string, string>;
   stats: ResumeStats;
@@ -401,7 +401,9 @@ function sweepRuns(todo: readonly Combo[], keys: readonly string[], vars: readon
       }
       sym!.stats.aborted++;
       sym!.stats.abortedWhy.push(r.why ?? 'unknown');
-      if (opened.length) { opened = []; symbolic(g); } else concrete(g);
+      // Runs with the machine variables apart can do better only if this one forked on one of them: else each would
+      // run just as this one did and be given up the same way.
+      if (opened.some((k) => r.forked?.has(k))) { opened = []; symbolic(g); } else concrete(g);
     }
   };
   const project = (g: readonly number[], it: Interp): void => {

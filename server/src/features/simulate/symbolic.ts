@@ -79,6 +79,8 @@ export class SymbolicTrace {
   effects = 0;
   /** Open variables read while probing. */
   readonly touched = new Set<string>();
+  /** Open variables the run has forked on (both arms ran). */
+  readonly forked = new Set<string>();
   private readonly mentionsMemo = new WeakMap<Formula, boolean>();
 
   constructor(readonly open: ReadonlySet<string>) {}
@@ -92,6 +94,11 @@ export class SymbolicTrace {
       this.mentionsMemo.set(pc, m);
     }
     return m;
+  }
+
+  /** Both arms of a condition run: note the open variables it names. */
+  forkedOn(cond: Formula): void {
+    for (const k of predicatesOf(cond)) if (this.open.has(k)) this.forked.add(k);
   }
 
   /** Effects that live outside the forked state may not happen on a path that depends on an open variable. */
