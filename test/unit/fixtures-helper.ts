@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { analyzeText } from '../../server/src/analysis/document';
 import { computeDiagnostics } from '../../server/src/features/diagnostics';
 import type { Finding, RuleContext } from '../../server/src/features/findings';
-import { FIXTURES } from '../paths';
+import { cFiles, FIXTURES, ROOT } from '../paths';
 
 export interface FixtureExpectations {
   /** rule id → 1-based line numbers that must carry a finding. */
@@ -110,4 +110,17 @@ export function fixtureFiles(rule: string): string[] {
   const dir = join(FIXTURES, 'rules', rule);
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((f) => f.endsWith('.c') || f.endsWith('.h')).sort().map((f) => join(dir, f));
+}
+
+/**
+ * Every function (by name) of every C fixture and example, with its analysed document: what the simulation invariants
+ * (sim-resume.test.ts, sim-symbolic.test.ts) run over. Requires initParser().
+ */
+export function fixtureFunctions(): Array<{ file: string; doc: ReturnType<typeof analyzeText>; name: string }> {
+  const out: Array<{ file: string; doc: ReturnType<typeof analyzeText>; name: string }> = [];
+  for (const file of [...cFiles(FIXTURES), ...cFiles(join(ROOT, 'examples'))]) {
+    const doc = analyzeText(readFileSync(file, 'utf8'), `file://${file}`);
+    for (const name of new Set(doc.functions.map((f) => f.name))) out.push({ file, doc, name });
+  }
+  return out;
 }

@@ -8,25 +8,22 @@ import { initParser } from '../../server/src/analysis/parser';
 import { analyzeText } from '../../server/src/analysis/document';
 import { simulateC, sweepBenchmark } from '../../server/src/features/simulate/index';
 import type { ResumeStats } from '../../server/src/features/simulate/resume';
-import { cFiles, FIXTURES, ROOT } from '../paths';
+import { FIXTURES } from '../paths';
+import { fixtureFunctions } from './fixtures-helper';
 
 
 test('resuming from checkpoints changes nothing: every function of every fixture and example, whole output', async () => {
   await initParser();
-  const files = [...cFiles(FIXTURES), ...cFiles(join(ROOT, 'examples'))];
   let functions = 0;
   let resumed = 0;
-  for (const file of files) {
-    const doc = analyzeText(readFileSync(file, 'utf8'), `file://${file}`);
-    for (const name of new Set(doc.functions.map((f) => f.name))) {
-      const stats: Partial<ResumeStats> = {};
-      // (Concrete runs only: the symbolic sweep, sim-symbolic.test.ts, leaves little to resume.)
-      const on = simulateC(doc, { functionName: name, stats, symbolic: false });
-      const off = simulateC(doc, { functionName: name, resume: false, symbolic: false });
-      assert.deepEqual(on, off, `${file} ${name}`);
-      functions++;
-      resumed += stats.resumed ?? 0;
-    }
+  for (const { file, doc, name } of fixtureFunctions()) {
+    const stats: Partial<ResumeStats> = {};
+    // (Concrete runs only: the symbolic sweep, sim-symbolic.test.ts, leaves little to resume.)
+    const on = simulateC(doc, { functionName: name, stats, symbolic: false });
+    const off = simulateC(doc, { functionName: name, resume: false, symbolic: false });
+    assert.deepEqual(on, off, `${file} ${name}`);
+    functions++;
+    resumed += stats.resumed ?? 0;
   }
   assert.ok(functions > 100, `only ${functions} functions`);
   assert.ok(resumed > 0, 'no run resumed: the comparison tested nothing');

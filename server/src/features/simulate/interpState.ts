@@ -14,7 +14,7 @@ import type { Expr } from './cir';
 import type { Compiled } from './compiled';
 import { ConfigReader, predicateValue, type VarValue } from './predicates';
 import { ALL, describe, type Val } from './values';
-import { SymbolicAbort, type SymbolicTrace } from './symbolic';
+import { consulted, type SymbolicTrace } from './symbolic';
 
 export type Signal = 'normal' | 'break' | 'continue' | 'return';
 
@@ -191,7 +191,7 @@ export class InterpState {
     const fixed = this.fixedFor(this.pc);
     const on = feasible(this.pc, new Map([...fixed, [key, true]]));
     if (on !== feasible(this.pc, new Map([...fixed, [key, false]]))) return on;
-    throw new SymbolicAbort(`the model consults ${key}`, key);
+    return consulted(key);
   }
 
   protected evalFormula(f: Formula): boolean | undefined {

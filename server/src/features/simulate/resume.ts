@@ -15,7 +15,7 @@ import type { MachineConfig } from '../../model/machine/index';
 import type { Frame, Signal } from './interpState';
 import { defaultParam } from './values';
 import { copyState } from '../../model/machine/machineCore';
-import { guardedConfig, SymbolicAbort, SymbolicTrace } from './symbolic';
+import { consulted, guardedConfig, SymbolicAbort, SymbolicTrace } from './symbolic';
 
 export interface Run { it: Interp; error?: string }
 
@@ -38,8 +38,9 @@ export function interpret(c: Compiled, s: Surroundings, a: ReadonlyMap<string, V
 
 /**
  * Interpret the simulated function once with the variables `open` left open (symbolic.ts): the run forks where they are
- * tested. Undefined when the run cannot stand for the configurations (SymbolicAbort) or did not finish: the sweep then
- * runs them one by one, which also reports any error.
+ * tested. No `it` when the run cannot stand for the configurations (SymbolicAbort) or did not finish: `why`, the open
+ * variable the model consulted if that was the reason, and the open variables forked on so far; the sweep then splits
+ * or runs the configurations one by one, which also reports any error.
  */
 export function interpretOpen(c: Compiled, s: Surroundings, a: ReadonlyMap<string, VarValue>, open: ReadonlySet<string>, opts: RunOptions):
   { it?: Interp; why?: string; consulted?: string; forked?: ReadonlySet<string> } {
@@ -49,7 +50,7 @@ export function interpretOpen(c: Compiled, s: Surroundings, a: ReadonlyMap<strin
     // (open machine variables: the machine may not read their fields, symbolic.ts guardedConfig)
     it = new Interp(c, guardedConfig(configFor(baseConfig(s.vendor, s.role), a), open), a, opts);
     it.sym = new SymbolicTrace(open);
-    it.reader.open = { keys: open, asked: (k) => { throw new SymbolicAbort(`the model consults ${k}`, k); } };
+    it.reader.open = { keys: open, asked: consulted };
     begin(it, s);
     it.invoke(fn, fn.params.map(defaultParam));
     end(it, s);

@@ -27,6 +27,11 @@ export class SymbolicAbort extends Error {
   constructor(why: string, readonly consulted?: string) { super(`symbolic sweep aborted: ${why}`); }
 }
 
+/** The model needs the value of open variable `k`: the run cannot stand for its configurations (the sweep splits on k). */
+export function consulted(k: string): never {
+  throw new SymbolicAbort(`the model consults ${k}`, k);
+}
+
 /**
  * The machine configuration of a symbolic run that leaves machine variables open (sweep.ts opens the boolean ones):
  * any read of a field they set throws SymbolicAbort naming the variable — the model depends on its value there, so the
@@ -39,7 +44,7 @@ export function guardedConfig(cfg: MachineConfig, open: ReadonlySet<string>): Ma
   const guarded = new Proxy({ ...cfg }, {
     get(t, p, r) {
       const k = typeof p === 'string' ? varOfField.get(p) : undefined;
-      if (k) throw new SymbolicAbort(`the model consults ${k}`, k);
+      if (k) consulted(k);
       return Reflect.get(t, p, r);
     },
   });
