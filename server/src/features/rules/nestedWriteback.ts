@@ -12,6 +12,7 @@ import { pred } from '../../analysis/conditions';
 import { NRIPS_FORMULA, pathEstablishes } from './vmxPaths';
 import { roleOfFunction } from '../../analysis/roles';
 import { docHas, isEmptyList, perFunctionValues, shiftFindings } from '../../analysis/docMemo';
+import { cachedPerFunction } from '../../analysis/incremental';
 import { APM_VMEXIT, SDM_EXIT_SAVE, VMX_CONDITIONAL_SAVES, ZEROED_WITH, vmexitWriteOf } from '../../model/nestedExit';
 import type { Finding, Rule } from '../findings';
 
@@ -56,7 +57,11 @@ function svmFindings(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out:
   }
 }
 
-function vmxFindings(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out: Finding[]): void {
+/** A vmcs12 store of a field that VM exit saves only under a VM-exit control, by its offset in the document. */
+interface SaveWrite { start: number; end: number; member: string; control: string }
+
+function vmxSaveWrites(fn: FunctionInfo, body: string): SaveWrite[] {
+  const out: SaveWrite[] = [];
   VMCS12_WRITE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = VMCS12_WRITE.exec(body)) !== null) {
@@ -64,13 +69,26 @@ function vmxFindings(doc: DocumentAnalysis, fn: FunctionInfo, body: string, out:
     const control = VMX_CONDITIONAL_SAVES[member];
     if (!control) continue;
     const start = fn.bodyStart + m.index;
+    out.push({ start, end: start + m[0].length, member, control });
+  }
+  return out;
+}
+
+function vmxFindings(doc: DocumentAnalysis, writes: readonly SaveWrite[]): Finding[] {
+  const out: Finding[] = [];
+  for (const { start, end, member, control } of writes) {
     // Fine where the path establishes L1's save control (`vmcs12->vm_exit_controls & VM_EXIT_SAVE_...`).
     if (pathEstablishes(doc, start, pred(`vmcs12_ctl:${control}`))) continue;
     out.push({
-      rule: 'nested-writeback', severity: 'warning', start, end: start + m[0].length, source: SDM_EXIT_SAVE,
+      rule: 'nested-writeback', severity: 'warning', start, end, source: SDM_EXIT_SAVE,
       message: `VM exit saves vmcs12->${member} only if L1 sets ${control}; this path doesn't test it`,
     });
   }
+  return out;
+}
+
+function shiftWrites(ws: SaveWrite[], d: number): SaveWrite[] {
+  return d === 0 ? ws : ws.map((w) => ({ ...w, start: w.start + d, end: w.end + d }));
 }
 
 export const nestedWriteback: Rule = {
@@ -90,12 +108,14 @@ export const nestedWriteback: Rule = {
       if (/control\s*\./.test(raw) && /vmcb12|nested_vmcb/.test(raw)) svmFindings(doc, fn, codeOnly(raw), found);
       return found;
     }, isEmptyList, shiftFindings) : [];
-    const vmx = hasVmx ? perFunctionValues(doc, 'nested-writeback:vmx', (fn) => {
+    // The VMX part applies to an emulated VM exit, a role that depends on the callers: the stores are found from the
+    // function's text, and only those of an after-L2-exit function are asked for their path (which explores the
+    // function) — a large eVMCS copy that is not one is never explored for this rule.
+    const vmx = hasVmx ? perFunctionValues(doc, 'nested-writeback:vmx-stores', (fn) => {
       const raw = doc.text.slice(fn.bodyStart, fn.bodyEnd);
-      const found: Finding[] = [];
-      if (raw.includes('vmcs12')) vmxFindings(doc, fn, codeOnly(raw), found);
-      return found;
-    }, isEmptyList, shiftFindings).filter(({ fn }) => roleOfFunction(doc, fn.name)?.kind === 'after-l2-exit') : [];
+      return raw.includes('vmcs12') ? vmxSaveWrites(fn, codeOnly(raw)) : [];
+    }, isEmptyList, shiftWrites).filter(({ fn }) => roleOfFunction(doc, fn.name)?.kind === 'after-l2-exit')
+      .map(({ fn, value }) => ({ fn, value: cachedPerFunction(doc, 'nested-writeback:vmx', fn, () => vmxFindings(doc, value)) })) : [];
     // In function order, the SVM findings of a function before its VMX ones.
     for (const { value } of [...svm, ...vmx].sort((a, b) => a.fn.start - b.fn.start)) out.push(...value);
     return out;
