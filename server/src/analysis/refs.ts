@@ -73,7 +73,10 @@ function isIdentPart(c: number): boolean {
 }
 
 /** Instruction mnemonics inside asm strings. */
-const ASM_INSN = /\b(vmsave|vmload|vmrun|stgi|clgi|vmmcall|invlpga|vmlaunch|vmresume|vmread|vmwrite|vmptrld|vmclear|vmxon|vmxoff|invept|invvpid)\b/g;
+const ASM_MNEMONICS = 'vmsave|vmload|vmrun|stgi|clgi|vmmcall|invlpga|vmlaunch|vmresume|vmread|vmwrite|vmptrld|vmclear|vmxon|vmxoff|invept|invvpid';
+const ASM_INSN = new RegExp(`\\b(${ASM_MNEMONICS})\\b`, 'g');
+/** Any mnemonic, word boundaries aside: a quick test that a range has none. */
+const ASM_INSN_ANY = new RegExp(ASM_MNEMONICS);
 
 function formOf(e: Entity): RefForm {
   switch (e.kind) {
@@ -504,6 +507,9 @@ function markWrite(r: FieldRef, expr: Node | undefined): void {
 
 /** `asm volatile("vmsave %0" ...)`, `__ex("vmload")`, `asm volatile(__ex("vmsave") ...)`. */
 function scanAsm(text: string, root: Node, from: number, to: number, refs: FieldRef[]): void {
+  // exec() searches on past `to` for a match; when [from, to) has none (the common case for one function) that would
+  // be the rest of the text. A test of the range (and a mnemonic's length past it) rules that out first.
+  if (to < text.length && !ASM_INSN_ANY.test(text.slice(from, to + 16))) return;
   // One regex pass: cheaper than a literal search per mnemonic over large files.
   ASM_INSN.lastIndex = from;
   let m: RegExpExecArray | null;

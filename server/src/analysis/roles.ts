@@ -84,9 +84,11 @@ export function assumptionsOf(name: string): ReadonlyArray<[string, boolean]> {
   return a ? Object.entries(a) : [];
 }
 
+/** The table's roles as returned (via 'table'), made once: a role is a value nobody changes. */
+const TABLE_ROLES: ReadonlyMap<string, Role> = new Map(Object.entries(TABLE).map(([name, r]) => [name, Object.freeze({ ...r, via: 'table' })]));
+
 export function knownRole(name: string): Role | undefined {
-  const r = TABLE[name];
-  return r ? { ...r, via: 'table' } : undefined;
+  return TABLE_ROLES.get(name);
 }
 
 const EXIT_TABLE_ENTRY = /\[\s*((?:EXIT_REASON|SVM_EXIT)_[A-Z0-9_]+)\s*\]\s*=\s*&?\s*([A-Za-z_][A-Za-z0-9_]*)\s*[,;}]/g;
@@ -316,9 +318,17 @@ function computeRoles(doc: DocumentAnalysis, inputs: RoleInputs): RolesState {
  * answer is no.
  */
 export function roleKindPossible(doc: DocumentAnalysis, kind: RoleKind): boolean {
-  if (doc.functions.some((f) => knownRole(f.name)?.kind === kind)) return true;
-  return kind === 'exit-handler' && roleInputs(doc).segs.values.some((s) => s.table.length > 0);
+  let perDoc = possibleCache.get(doc);
+  if (!perDoc) { perDoc = new Map(); possibleCache.set(doc, perDoc); }
+  let answer = perDoc.get(kind);
+  if (answer === undefined) {
+    answer = doc.functions.some((f) => knownRole(f.name)?.kind === kind)
+      || (kind === 'exit-handler' && roleInputs(doc).segs.values.some((s) => s.table.length > 0));
+    perDoc.set(kind, answer);
+  }
+  return answer;
 }
+const possibleCache = new WeakMap<DocumentAnalysis, Map<RoleKind, boolean>>();
 
 /** Role of a function by name: the table first, then the document's exit-handler tables and callers. */
 export function roleOfFunction(doc: DocumentAnalysis | undefined, name: string): Role | undefined {

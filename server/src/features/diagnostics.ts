@@ -1,6 +1,7 @@
 // Runs every rule over a document, applies settings (per-rule severity/off) and disable comments.
 import type { DocumentAnalysis } from '../analysis/document';
 import { onConditionError } from '../analysis/conditions';
+import { docHas } from '../analysis/docMemo';
 import type { Finding, Rule, RuleContext, RuleSettings } from './findings';
 import { RULES } from './rules/index';
 
@@ -24,7 +25,7 @@ export function disabledLines(doc: DocumentAnalysis): Map<number, Set<string>> {
       out.set(line, set);
     }
   };
-  if (doc.text.includes('kvm-lens-disable')) {
+  if (docHas(doc, 'kvm-lens-disable')) {
     scan(DISABLE, 1);
     scan(DISABLE_LINE, 0);
   }

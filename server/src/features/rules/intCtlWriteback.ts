@@ -14,6 +14,7 @@ import { analyzeMasks, INT_CTL_BIT_NAMES, type IntCtlCopy, type MaskAnalysis } f
 import { FALSE, formulaToString, satisfiable, type Formula } from '../../analysis/conditions';
 import type { DocumentAnalysis, FunctionInfo } from '../../analysis/document';
 import { cachedFunctionValue, cachedPerFunction } from '../../analysis/incremental';
+import { docHas } from '../../analysis/docMemo';
 import { roleOfFunction } from '../../analysis/roles';
 import { intCtlWritebackClass } from '../../model/semantics';
 import type { Finding, Rule } from '../findings';
@@ -80,7 +81,7 @@ export const intCtlWriteback: Rule = {
   description: 'int_ctl bits copied back from vmcb02 that the processor does not write on #VMEXIT (or V_GIF/V_IRQ under the wrong conditions)',
   run(doc: DocumentAnalysis): Finding[] {
     const out: Finding[] = [];
-    if (!doc.text.includes('int_ctl')) return out;
+    if (!docHas(doc, 'int_ctl')) return out;
     for (const fn of doc.functions) {
       const body = doc.text.slice(fn.bodyStart, fn.bodyEnd);
       if (!/int_ctl\s*(\||&|=)/.test(body) && !/int_ctl\s*(\|=|&=)/.test(body)) continue;

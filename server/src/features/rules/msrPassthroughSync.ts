@@ -17,7 +17,7 @@ import type { DocumentAnalysis } from '../../analysis/document';
 import { roleOfFunction } from '../../analysis/roles';
 import { workspaceFacts } from '../../analysis/workspace';
 import { functionAt } from '../../analysis/document';
-import { scanSegments } from '../../analysis/docMemo';
+import { docHas, scanSegments } from '../../analysis/docMemo';
 import { entityForIdentifier, type MsrInfo } from '../../model/index';
 import type { Finding, Rule, RuleContext } from '../findings';
 
@@ -132,7 +132,7 @@ export const msrPassthroughSync: Rule = {
   description: 'WRMSR interception disabled for an MSR whose host software copy is not re-synced after VM exit',
   run(doc: DocumentAnalysis, ctx?: RuleContext): Finding[] {
     const out: Finding[] = [];
-    if (!doc.text.includes('intercept')) return out;
+    if (!docHas(doc, 'intercept')) return out;
     const sites = disableSites(doc);
     if (!sites.length) return out;
     const ws = workspaceFacts();

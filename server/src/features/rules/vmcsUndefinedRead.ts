@@ -155,14 +155,14 @@ function exitInfoReads(doc: DocumentAnalysis): Read[] {
     if (EXIT_INFO_FIELDS.has(name)) out.push({ start: r.start, end: r.end, field: name, via: `${r.accessor.name}(${r.name})` });
   }
   const helpers = Object.keys(HELPERS);
-  // Scanned per function (and gap between functions), reused while its text is unchanged.
-  const sites = scanSegments(doc, `${RULE_ID}:helpers`, (text, from, to) =>
-    callSites(text.slice(from, to), helpers).map((m) => ({ index: m.index + from, name: m.name })));
-  for (const { index, name } of sites) {
-    const node = doc.tree.rootNode.descendantForIndex(index, index + name.length);
-    if (!node || node.type !== 'identifier' || node.parent?.type !== 'call_expression') continue;
-    out.push({ start: index, end: index + name.length, field: HELPERS[name], via: `${name}()` });
-  }
+  // Scanned per function (and gap between functions), reused while its text is unchanged (and with it its tree).
+  const root = doc.tree.rootNode;
+  const sites = scanSegments(doc, `${RULE_ID}:helper-calls`, (text, from, to) =>
+    callSites(text.slice(from, to), helpers).map((m) => ({ index: m.index + from, name: m.name })).filter(({ index, name }) => {
+      const node = root.descendantForIndex(index, index + name.length);
+      return !!node && node.type === 'identifier' && node.parent?.type === 'call_expression';
+    }));
+  for (const { index, name } of sites) out.push({ start: index, end: index + name.length, field: HELPERS[name], via: `${name}()` });
   return out;
 }
 
