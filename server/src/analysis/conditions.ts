@@ -19,6 +19,7 @@ import type { Node } from 'web-tree-sitter';
 import { functionAt, nodesAt, type DocumentAnalysis, type FunctionInfo } from './document';
 import { cachedFunctionValue } from './incremental';
 import { exploreFunction, statementAt, type FunctionReach } from './reach';
+import { noteReach, reusedReach } from './reachReuse';
 import { mapCondition, reportError, type LocalDef, type MapContext } from './conditionMap';
 import {
   blockStatements, earlyExitAt, earlyExitGuards, functionNode, logicalRhsGuard, nodeGuards, noteDefinition, toGuard,
@@ -148,7 +149,7 @@ function shiftConditions(fc: FunctionConditions, d: number, fn: FunctionInfo): F
 }
 
 /** A copy of `f` with the source ranges of its predicates and unknowns moved by `d` (sharing preserved). */
-export function shiftFormula(f: Formula, d: number, seen: Map<Formula, Formula> = new Map()): Formula {
+export function shiftFormula(f: Formula, d: number, seen: Map<Formula, Formula> = new Map(), from = -Infinity): Formula {
   if (d === 0) return f;
   const done = seen.get(f);
   if (done) return done;
@@ -156,13 +157,14 @@ export function shiftFormula(f: Formula, d: number, seen: Map<Formula, Formula> 
   switch (f.kind) {
     case 'true': case 'false': return f;
     case 'pred': case 'unknown':
-      out = f.start < 0 ? f : { ...f, start: f.start + d, end: f.end + d };
+      // Offsets at or after `from` move (all of them, by default); -1 marks a formula of no place in the text.
+      out = f.start < 0 || f.end < from ? f : { ...f, start: f.start >= from ? f.start + d : f.start, end: f.end + d };
       break;
     case 'not':
-      out = { kind: 'not', arg: shiftFormula(f.arg, d, seen) };
+      out = { kind: 'not', arg: shiftFormula(f.arg, d, seen, from) };
       break;
     default:
-      out = { kind: f.kind, args: f.args.map((a) => shiftFormula(a, d, seen)) };
+      out = { kind: f.kind, args: f.args.map((a) => shiftFormula(a, d, seen, from)) };
   }
   seen.set(f, out);
   return out;
@@ -381,8 +383,9 @@ export function functionReach(doc: DocumentAnalysis, fn: FunctionInfo): Function
   if (!perDoc) { perDoc = new Map(); reachCache.set(doc, perDoc); }
   let r = perDoc.get(fn.start);
   if (r === undefined) {
-    r = cachedFunctionValue(doc, 'reach', fn, () => computeReach(doc, fn), shiftReach);
+    r = cachedFunctionValue(doc, 'reach', fn, () => reusedReach(doc, fn, shiftFormula) ?? computeReach(doc, fn), shiftReach);
     perDoc.set(fn.start, r);
+    noteReach(doc, fn, r);
   }
   return r;
 }
@@ -400,5 +403,5 @@ function computeReach(doc: DocumentAnalysis, fn: FunctionInfo): FunctionReach | 
 function shiftReach(r: FunctionReach | null, d: number): FunctionReach | null {
   if (!r || d === 0) return r;
   const seen = new Map<Formula, Formula>();
-  return { parent: r.parent, statements: r.statements.map((s) => ({ start: s.start + d, end: s.end + d, pc: shiftFormula(s.pc, d, seen) })) };
+  return { parent: r.parent, statements: r.statements.map((s) => ({ ...s, start: s.start + d, end: s.end + d, pc: shiftFormula(s.pc, d, seen) })) };
 }

@@ -234,14 +234,16 @@ export function incrementalAnalysis(prev: DocumentAnalysis, text: string, tree: 
   const [rs, re] = widenToTopLevel(tree, Math.max(0, ds - TEXT_MARGIN), Math.min(text.length, de + TEXT_MARGIN), text.length);
   const d = env.newEnd - env.oldEnd;
   const oldRe = re - d; // old-text coordinate of re (re ≥ env.newEnd, so it lies in the common suffix)
+  // References are found again in the statements around the edit (the whole top-level node where that is not safe).
+  const [ns, ne] = refRescanRange(tree, prev, text, Math.max(0, ds - TEXT_MARGIN), Math.min(text.length, de + TEXT_MARGIN), rs, re, d);
   const refs: FieldRef[] = [];
   const old = prev.refs;
   let i = 0;
-  while (i < old.length && old[i].start < rs) refs.push(old[i++]);
+  while (i < old.length && old[i].start < ns) refs.push(old[i++]);
   // The lexer (comments and literals, scanned from the start of the text) continues the previous text's up to the edit.
   lexerAfterEdit(prev.text, text, env.start);
-  for (const r of detachRefs(findRefs(text, tree, { start: rs, end: re }))) refs.push(r);
-  while (i < old.length && old[i].start < oldRe) i++;
+  for (const r of detachRefs(findRefs(text, tree, { start: ns, end: ne }))) refs.push(r);
+  while (i < old.length && old[i].start < ne - d) i++;
   for (; i < old.length; i++) refs.push(d === 0 ? old[i] : shiftRef(old[i], d));
   // The per-function memos follow this envelope: it covers the edit and every range whose syntax changed, so a
   // function whose text is unchanged but whose tree is not (error recovery after an unterminated comment, an
@@ -277,6 +279,42 @@ function shiftRef(r: FieldRef, d: number): FieldRef {
   if (r.callEnd !== undefined) c.callEnd = r.callEnd + d;
   return c;
 }
+
+/**
+ * Where references must be found again after an edit whose changed syntax and reading margin is [a, b] (inside the
+ * top-level nodes [rs, re)): the statements of the innermost block holding [a, b] that overlap it, on whole lines. A
+ * reference is read from its statement, the tree (unchanged outside the changed ranges) and the text within
+ * TEXT_MARGIN of it, so the others are as they were. Not narrowed — [rs, re) — when the top-level node has syntax
+ * errors in either version (error recovery may reshape what the changed ranges do not report), or when the rescanned
+ * text names a `struct` in either version (a `struct T *p` declaration types every later `p->` reference).
+ */
+function refRescanRange(tree: Tree, prev: DocumentAnalysis, text: string, a: number, b: number, rs: number, re: number, d: number): [number, number] {
+  const whole: [number, number] = [rs, re];
+  const root = tree.rootNode;
+  let block: Node | null = root.descendantForIndex(a, b);
+  while (block && !(block.type === 'compound_statement' && block.startIndex < a && b < block.endIndex)) block = block.parent;
+  if (!block) return whole;
+  const top = root.childWithDescendant(block);
+  if (!top || top.hasError || top.startIndex < rs || top.endIndex > re) return whole;
+  // The previous tree, edited to this text's offsets, around the same place.
+  const oldTop = topLevelAt(prev.tree.rootNode, a);
+  if (!oldTop || oldTop.hasError) return whole;
+  const childAt = (o: number): Node | undefined => {
+    let n: Node | null = root.descendantForIndex(o, o);
+    while (n && n.parent && n.parent.id !== block!.id) n = n.parent;
+    return n && n.parent?.id === block!.id ? n : undefined;
+  };
+  let ns = Math.min(a, childAt(a)?.startIndex ?? a);
+  let ne = Math.max(b, childAt(b)?.endIndex ?? b);
+  ns = text.lastIndexOf('\n', ns - 1) + 1;
+  const nl = text.indexOf('\n', ne);
+  ne = nl < 0 ? text.length : nl + 1;
+  ns = Math.max(ns, rs);
+  ne = Math.min(ne, re);
+  if (STRUCT.test(text.slice(ns, ne)) || STRUCT.test(prev.text.slice(ns, ne - d))) return whole;
+  return [ns, ne];
+}
+const STRUCT = /\bstruct\b/;
 
 /** [from, to) widened to the boundaries of the top-level nodes it overlaps (root children). */
 function widenToTopLevel(tree: Tree, from: number, to: number, length: number): [number, number] {

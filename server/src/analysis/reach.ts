@@ -20,6 +20,12 @@ export interface StatementReach {
   start: number;
   end: number;
   pc: Formula;
+  /**
+   * An expression statement whose text cannot change the exploration of the rest of the function but through the
+   * assignment target it names (leafText): an edit inside it that leaves it one leaves every other statement's
+   * condition as it was (reachReuse.ts).
+   */
+  leaf?: true;
 }
 
 export interface FunctionReach {
@@ -118,7 +124,9 @@ export function exploreFunction(body: Node, map: (cond: Node) => Formula): Funct
   const asmGoto = /\basm\w*\s*(?:volatile\s*)?goto\b|\basm_\w*goto\w*\s*\(/.test(text);
   const named = new Set([...text.matchAll(/\bgoto\s+([A-Za-z_]\w*)/g)].map((m) => m[1]));
   const enteredFromElsewhere = (label: string | undefined): boolean => asmGoto || !label || !named.has(label);
-  const record = (n: Node, pc: Formula): void => { statements.push({ start: n.startIndex, end: n.endIndex, pc }); };
+  const record = (n: Node, pc: Formula): void => {
+    statements.push(isLeaf(n) ? { start: n.startIndex, end: n.endIndex, pc, leaf: true } : { start: n.startIndex, end: n.endIndex, pc });
+  };
 
   // Entry condition of each switch being explored, innermost last: a case label found outside switchStatement's own
   // loop (inside `#ifdef` in the switch body) is entered by fall-through or by the switch's jump.
@@ -254,6 +262,48 @@ export function exploreFunction(body: Node, map: (cond: Node) => Formula): Funct
     open.push(i);
   });
   return { statements, parent };
+}
+
+/** Whether a statement node is a leaf (see StatementReach.leaf). */
+export function isLeaf(n: Node): boolean {
+  return n.type === 'expression_statement' && !n.hasError && leafText(n.text);
+}
+
+/**
+ * Can an expression statement with this text affect the exploration (or the conditions' local definitions) other than
+ * through the target of its one assignment (leafTarget)? Not when it has no exit call, goto, asm, label, block,
+ * increment, or address taken of a local (`&x`; `&vmx->vcpu` is fine), and at most one assignment, to a member or
+ * element (`vmx->x = ...`, which afterAssignments forgets by its text; a local's value would be a definition
+ * conditions read).
+ */
+export function leafText(text: string): boolean {
+  if (!text.endsWith(';') || NOT_LEAF.test(text) || MACRO_LABEL.test(text)) return false;
+  const ops = assignmentOps(text);
+  return ops.length === 0 || (ops.length === 1 && MEMBER_TARGET.test(text.slice(0, ops[0]).trim()));
+}
+
+/** The assignment target of a leaf statement's text, blanks removed ('' without an assignment). */
+export function leafTarget(text: string): string {
+  const ops = assignmentOps(text);
+  return ops.length ? text.slice(0, ops[0]).replace(/\s+/g, '') : '';
+}
+
+const NOT_LEAF = /\+\+|--|[{}]|&\s*[A-Za-z_]\w*(?!\w|\s*(?:->|\.|\[|\())|\b(?:goto|asm\w*|BUG|panic|unreachable|__builtin_unreachable)\b/;
+const MEMBER_TARGET = /^[A-Za-z_]\w*(?:\s*(?:->|\.)\s*[A-Za-z_]\w*|\s*\[[^\]=]*\])+$/;
+
+/** Offsets of the assignment operators (`=`, `|=`, `<<=`, ... but not `==`, `!=`, `<=`, `>=`) in C text. */
+function assignmentOps(text: string): number[] {
+  const out: number[] = [];
+  for (let i = text.indexOf('='); i >= 0; i = text.indexOf('=', i + 1)) {
+    if (text[i + 1] === '=') { i++; continue; }
+    const p = text[i - 1];
+    if (p === '!' || p === '=') continue;
+    if ((p === '<' || p === '>') && text[i - 2] !== p) continue; // <= and >=, but <<= and >>= assign
+    let at = i;
+    while (at > 0 && '+-*/%&|^<>'.includes(text[at - 1])) at--;
+    out.push(at);
+  }
+  return out;
 }
 
 /** The innermost recorded statement containing `offset`, or undefined. */
