@@ -55,6 +55,12 @@ export function patchLineStarts(starts: number[], start: number, oldEnd: number,
   const lo = upperBound(starts, start); // first line start > start
   const hi = upperBound(starts, oldEnd); // first line start > oldEnd
   const d = inserted.length - (oldEnd - start);
+  if (lo === hi && !inserted.includes('\n')) {
+    // The usual keystroke: no line added or removed; one copy of the array, the starts after the edit moved.
+    const same = starts.slice();
+    if (d !== 0) for (let k = hi; k < same.length; k++) same[k] += d;
+    return same;
+  }
   const out = starts.slice(0, lo);
   let i = inserted.indexOf('\n');
   while (i >= 0) {
@@ -236,15 +242,20 @@ export function incrementalAnalysis(prev: DocumentAnalysis, text: string, tree: 
   const oldRe = re - d; // old-text coordinate of re (re ≥ env.newEnd, so it lies in the common suffix)
   // References are found again in the statements around the edit (the whole top-level node where that is not safe).
   const [ns, ne] = refRescanRange(tree, prev, text, Math.max(0, ds - TEXT_MARGIN), Math.min(text.length, de + TEXT_MARGIN), rs, re, d);
-  const refs: FieldRef[] = [];
   const old = prev.refs;
   let i = 0;
-  while (i < old.length && old[i].start < ns) refs.push(old[i++]);
+  while (i < old.length && old[i].start < ns) i++;
+  const before = i;
   // The lexer (comments and literals, scanned from the start of the text) continues the previous text's up to the edit.
   lexerAfterEdit(prev.text, text, env.start);
-  for (const r of detachRefs(findRefs(text, tree, { start: ns, end: ne }))) refs.push(r);
+  const found = detachRefs(findRefs(text, tree, { start: ns, end: ne }));
   while (i < old.length && old[i].start < ne - d) i++;
-  for (; i < old.length; i++) refs.push(d === 0 ? old[i] : shiftRef(old[i], d));
+  // One array of the final length (pushing would grow it by copies, garbage on every keystroke).
+  const refs = new Array<FieldRef>(before + found.length + (old.length - i));
+  let k = 0;
+  for (; k < before; k++) refs[k] = old[k];
+  for (const r of found) refs[k++] = r;
+  for (; i < old.length; i++) refs[k++] = d === 0 ? old[i] : shiftRef(old[i], d);
   // The per-function memos follow this envelope: it covers the edit and every range whose syntax changed, so a
   // function whose text is unchanged but whose tree is not (error recovery after an unterminated comment, an
   // unbalanced brace or #if) is recomputed. Widening keeps the envelope valid: old and new still agree outside it.
