@@ -1,24 +1,26 @@
-// The path exploration of a function (reach.ts) after an edit inside one of its leaf statements, from the previous
-// version's, without exploring again.
+// The path exploration of a function (reach.ts) after an edit inside one of its leaf statements or comments, from the
+// previous version's, without exploring again.
 //
 // Typing in a large function (prepare_vmcs02, copy_enlightened_to_vmcs12) changes its text, so the per-function memo
 // drops its exploration, and the first rule asking for a path condition there explored the whole function again on
-// every keystroke. Most keystrokes land inside an expression statement that cannot change what the exploration sees
-// elsewhere: no exit call, goto, label, block or local definition, and at most one assignment whose target the edit
-// leaves as it was (leafText / leafTarget in reach.ts). Then every statement keeps its condition; only the offsets
-// after the edit move. Conditions are exactly those of a fresh exploration (test/unit/reachReuse.test.ts).
+// every keystroke. Many keystrokes land inside an expression statement that cannot change what the exploration sees
+// elsewhere — no exit call, goto, label, block or local definition, and at most one assignment whose target the edit
+// leaves as it was (leafText / leafTarget in reach.ts) — or inside a comment between statements. Then every statement
+// keeps its condition; only the offsets after the edit move. Conditions are exactly those of a fresh exploration of
+// the same tree (test/unit/reachReuse.test.ts).
 //
-// The previous version's explorations are kept per document (the newest two generations) by noteReach; the edit is
-// the memo envelope of the newest generation, which also covers every range whose syntax changed, so a statement that
-// contains it has the same tree around it in both versions.
+// noteReach keeps the latest exploration of every function explored so far, carried through later edits that leave
+// the function alone; the ones the newest edit fell inside are what reusedReach starts from. That edit is the memo
+// envelope of the newest generation, which also covers every range whose syntax changed, so a statement or comment
+// that contains it has the same tree around it in both versions.
 import type { Node } from 'web-tree-sitter';
 import type { Formula } from './engine/formula';
 import type { DocumentAnalysis, FunctionInfo } from './document';
 import { memoContext, type AnalysisCaches } from './incremental';
+import { isLeaf, leafTarget, type FunctionReach, type StatementReach } from './reach';
 
 /** Generations an unused store of explorations is carried through; one idle for longer starts over. */
 const MAX_STEPS = 64;
-import { isLeaf, leafTarget, type FunctionReach, type StatementReach } from './reach';
 
 type Shift = (f: Formula, d: number, seen: Map<Formula, Formula>, from: number) => Formula;
 
@@ -75,7 +77,8 @@ export function noteReach(doc: DocumentAnalysis, fn: FunctionInfo, reach: Functi
 
 /**
  * The exploration of `fn` from the previous version's, when the one edit since then lies inside a leaf statement
- * that is still one (same extent, no syntax error, same assignment target); undefined otherwise.
+ * that is still one (same extent, no syntax error, same assignment target) or inside a comment between statements;
+ * undefined otherwise.
  */
 export function reusedReach(doc: DocumentAnalysis, fn: FunctionInfo, shift: Shift): FunctionReach | undefined {
   const ctx = memoContext(doc);
