@@ -383,11 +383,21 @@ export function functionReach(doc: DocumentAnalysis, fn: FunctionInfo): Function
   if (!perDoc) { perDoc = new Map(); reachCache.set(doc, perDoc); }
   let r = perDoc.get(fn.start);
   if (r === undefined) {
-    r = cachedFunctionValue(doc, 'reach', fn, () => reusedReach(doc, fn, shiftFormula) ?? computeReach(doc, fn), shiftReach);
+    r = cachedFunctionValue(doc, 'reach', fn, () => carriedReach(doc, fn) ?? computeReach(doc, fn), shiftReach);
     perDoc.set(fn.start, r);
     noteReach(doc, fn, r);
   }
   return r;
+}
+
+/** The previous version's exploration carried over (reachReuse.ts); a failure there only means exploring afresh. */
+function carriedReach(doc: DocumentAnalysis, fn: FunctionInfo): FunctionReach | undefined {
+  try {
+    return reusedReach(doc, fn, shiftFormula);
+  } catch (e) {
+    reportError(`reuse of the path exploration of ${fn.name}()`, e);
+    return undefined;
+  }
 }
 
 function computeReach(doc: DocumentAnalysis, fn: FunctionInfo): FunctionReach | null {

@@ -300,16 +300,24 @@ function shiftRef(r: FieldRef, d: number): FieldRef {
  * text names a `struct` in either version (a `struct T *p` declaration types every later `p->` reference).
  */
 function refRescanRange(tree: Tree, prev: DocumentAnalysis, text: string, a: number, b: number, rs: number, re: number, d: number): [number, number] {
-  const whole: [number, number] = [rs, re];
+  try {
+    return narrowed(tree, prev, text, a, b, rs, re, d) ?? [rs, re];
+  } catch {
+    return [rs, re]; // narrowing is an optimisation: on any surprise, rescan the whole top-level node
+  }
+}
+
+/** refRescanRange's narrowed range; undefined where it must not narrow. */
+function narrowed(tree: Tree, prev: DocumentAnalysis, text: string, a: number, b: number, rs: number, re: number, d: number): [number, number] | undefined {
   const root = tree.rootNode;
   let block: Node | null = root.descendantForIndex(a, b);
   while (block && !(block.type === 'compound_statement' && block.startIndex < a && b < block.endIndex)) block = block.parent;
-  if (!block) return whole;
+  if (!block) return undefined;
   const top = root.childWithDescendant(block);
-  if (!top || top.hasError || top.startIndex < rs || top.endIndex > re) return whole;
+  if (!top || top.hasError || top.startIndex < rs || top.endIndex > re) return undefined;
   // The previous tree, edited to this text's offsets, around the same place.
   const oldTop = topLevelAt(prev.tree.rootNode, a);
-  if (!oldTop || oldTop.hasError) return whole;
+  if (!oldTop || oldTop.hasError) return undefined;
   const childAt = (o: number): Node | undefined => {
     let n: Node | null = root.descendantForIndex(o, o);
     while (n && n.parent && n.parent.id !== block!.id) n = n.parent;
@@ -322,7 +330,7 @@ function refRescanRange(tree: Tree, prev: DocumentAnalysis, text: string, a: num
   ne = nl < 0 ? text.length : nl + 1;
   ns = Math.max(ns, rs);
   ne = Math.min(ne, re);
-  if (STRUCT.test(text.slice(ns, ne)) || STRUCT.test(prev.text.slice(ns, ne - d))) return whole;
+  if (STRUCT.test(text.slice(ns, ne)) || STRUCT.test(prev.text.slice(ns, ne - d))) return undefined;
   return [ns, ne];
 }
 const STRUCT = /\bstruct\b/;
