@@ -21,9 +21,9 @@ export interface StatementReach {
   end: number;
   pc: Formula;
   /**
-   * An expression statement whose text cannot change the exploration of the rest of the function but through the
-   * assignment target it names (leafText): an edit inside it that leaves it one leaves every other statement's
-   * condition as it was (reachReuse.ts).
+   * An expression statement without syntax errors: when its text, too, cannot change the exploration of the rest of
+   * the function but through the assignment target it names (leafText, asked only when it is edited), an edit inside
+   * it that leaves it one leaves every other statement's condition as it was (reachReuse.ts).
    */
   leaf?: true;
 }
@@ -125,7 +125,7 @@ export function exploreFunction(body: Node, map: (cond: Node) => Formula): Funct
   const named = new Set([...text.matchAll(/\bgoto\s+([A-Za-z_]\w*)/g)].map((m) => m[1]));
   const enteredFromElsewhere = (label: string | undefined): boolean => asmGoto || !label || !named.has(label);
   const record = (n: Node, pc: Formula): void => {
-    statements.push(isLeaf(n) ? { start: n.startIndex, end: n.endIndex, pc, leaf: true } : { start: n.startIndex, end: n.endIndex, pc });
+    statements.push(n.type === 'expression_statement' && !n.hasError ? { start: n.startIndex, end: n.endIndex, pc, leaf: true } : { start: n.startIndex, end: n.endIndex, pc });
   };
 
   // Entry condition of each switch being explored, innermost last: a case label found outside switchStatement's own

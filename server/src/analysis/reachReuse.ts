@@ -17,7 +17,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Formula } from './engine/formula';
 import type { DocumentAnalysis, FunctionInfo } from './document';
 import { memoContext, type AnalysisCaches } from './incremental';
-import { isLeaf, leafTarget, type FunctionReach, type StatementReach } from './reach';
+import { isLeaf, leafTarget, leafText, type FunctionReach, type StatementReach } from './reach';
 
 /** Generations an unused store of explorations is carried through; one idle for longer starts over. */
 const MAX_STEPS = 64;
@@ -114,8 +114,10 @@ export function reusedReach(doc: DocumentAnalysis, fn: FunctionInfo, shift: Shif
 
 /** Is the leaf statement `s` (previous version) still one, with the same assignment target, after the edit? */
 function sameLeaf(doc: DocumentAnalysis, s: StatementReach, d: number, prevText: string): boolean {
+  const before = prevText.slice(s.start, s.end);
+  if (!leafText(before)) return false;
   const node = nodeSpanning(doc, s.start, s.end + d);
-  return !!node && isLeaf(node) && leafTarget(node.text) === leafTarget(prevText.slice(s.start, s.end));
+  return !!node && isLeaf(node) && leafTarget(node.text) === leafTarget(before);
 }
 
 /**
