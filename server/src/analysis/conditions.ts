@@ -19,7 +19,7 @@ import type { Node } from 'web-tree-sitter';
 import { functionAt, nodesAt, type DocumentAnalysis, type FunctionInfo } from './document';
 import { cachedFunctionValue } from './incremental';
 import { exploreFunction, statementAt, type FunctionReach } from './reach';
-import { noteReach, reusedReach } from './reachReuse';
+import { reusedReach } from './reachReuse';
 import { mapCondition, reportError, type LocalDef, type MapContext } from './conditionMap';
 import {
   blockStatements, earlyExitAt, earlyExitGuards, functionNode, logicalRhsGuard, nodeGuards, noteDefinition, toGuard,
@@ -385,7 +385,6 @@ export function functionReach(doc: DocumentAnalysis, fn: FunctionInfo): Function
   if (r === undefined) {
     r = cachedFunctionValue(doc, 'reach', fn, () => carriedReach(doc, fn) ?? computeReach(doc, fn), shiftReach);
     perDoc.set(fn.start, r);
-    noteReach(doc, fn, r);
   }
   return r;
 }

@@ -123,7 +123,11 @@ export interface AnalysisCaches {
   counts: Map<string, { gen: number; n: number }>;
 }
 
-interface MemoSlot { gen: number; byStart: Map<number, MemoEntry> }
+/**
+ * `byStart`: the entries valid in generation `gen`. `touched`: those the edit into `gen` fell inside, as they were in
+ * generation gen - 1 (previousFunctionValue).
+ */
+interface MemoSlot { gen: number; byStart: Map<number, MemoEntry>; touched?: Map<number, MemoEntry> }
 /** A value computed for the function [at, at + len) of some earlier version, now starting at its map key. */
 interface MemoEntry { len: number; at: number; value: unknown }
 
@@ -399,6 +403,19 @@ export function cachedFunctionValue<T>(doc: DocumentAnalysis, key: string, fn: F
   return value;
 }
 
+/**
+ * The value cachedFunctionValue last stored under `key` for `fn` as it was before the newest edit, when that edit
+ * fell inside it (and the value was current in the version before): what an analysis that can carry its value over
+ * such an edit starts from (reachReuse.ts). `at` is the function's start in the value's own coordinates, `len` its
+ * length in the previous version. Undefined otherwise, and outside a DocumentStore.
+ */
+export function previousFunctionValue<T>(doc: DocumentAnalysis, key: string, fn: FunctionInfo): { value: T; at: number; len: number } | undefined {
+  const ctx = memoContext(doc);
+  if (!ctx) return undefined;
+  const e = memoSlot(ctx.caches, key, ctx.gen).touched?.get(fn.start);
+  return e && { value: e.value as T, at: e.at, len: e.len };
+}
+
 /** The caches and generation of `doc` if it is the newest analysis of a DocumentStore document, else undefined. */
 export function memoContext(doc: DocumentAnalysis): { caches: AnalysisCaches; gen: number } | undefined {
   const caches = cachesOf.get(doc);
@@ -432,15 +449,29 @@ function memoSlot(caches: AnalysisCaches, key: string, gen: number): MemoSlot {
   if (slot.gen === gen) return slot;
   const env = envelopeBetween(caches, slot.gen, gen);
   const moved = new Map<number, MemoEntry>();
+  let touched: Map<number, MemoEntry> | undefined;
   if (env) {
     const d = env.newEnd - env.oldEnd;
+    // The edits before the newest one, and the newest: what lies inside the newest only is kept aside as it was.
+    const last = caches.edits.get(gen);
+    const prior = slot.gen === gen - 1 ? undefined : envelopeBetween(caches, slot.gen, gen - 1);
     for (const [start, e] of slot.byStart) {
       if (start + e.len <= env.start) moved.set(start, e);
       else if (start >= env.oldEnd) moved.set(start + d, e);
+      else if (last) {
+        let at = start;
+        if (slot.gen !== gen - 1) {
+          if (!prior) continue;
+          if (start >= prior.oldEnd) at = start + prior.newEnd - prior.oldEnd;
+          else if (start + e.len > prior.start) continue;
+        }
+        if (at + e.len > last.start && at < last.oldEnd) (touched ??= new Map()).set(at, e);
+      }
     }
   }
   slot.gen = gen;
   slot.byStart = moved;
+  slot.touched = touched;
   return slot;
 }
 

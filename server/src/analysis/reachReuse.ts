@@ -9,71 +9,20 @@
 // keeps its condition; only the offsets after the edit move. Conditions are exactly those of a fresh exploration of
 // the same tree (test/unit/reachReuse.test.ts).
 //
-// noteReach keeps the latest exploration of every function explored so far, carried through later edits that leave
-// the function alone; the ones the newest edit fell inside are what reusedReach starts from. That edit is the memo
-// envelope of the newest generation, which also covers every range whose syntax changed, so a statement or comment
-// that contains it has the same tree around it in both versions.
+// The per-function memo keeps, for one generation, the exploration the newest edit fell inside
+// (incremental.ts previousFunctionValue); that edit is the memo envelope of the newest generation, which also covers
+// every range whose syntax changed, so a statement or comment that contains it has the same tree around it in both
+// versions.
 import type { Node } from 'web-tree-sitter';
 import type { Formula } from './engine/formula';
 import type { DocumentAnalysis, FunctionInfo } from './document';
-import { memoContext, type AnalysisCaches } from './incremental';
+import { memoContext, previousFunctionValue } from './incremental';
 import { isLeaf, leafTarget, leafText, type FunctionReach, type StatementReach } from './reach';
-
-/** Generations an unused store of explorations is carried through; one idle for longer starts over. */
-const MAX_STEPS = 64;
 
 type Shift = (f: Formula, d: number, seen: Map<Formula, Formula>, from: number) => Formula;
 
-/** An exploration of the function [at, at + len) of the version it was made for, now starting at its map key. */
-interface Kept { len: number; at: number; reach: FunctionReach }
-/**
- * The latest exploration of each function explored so far, valid in generation `gen`, by start; `touched`: those the
- * edit into `gen` fell inside, as they were in generation gen - 1.
- */
-interface Recent { gen: number; byStart: Map<number, Kept>; touched: Map<number, Kept> }
-
-const recent = new WeakMap<AnalysisCaches, Recent>();
-
 /** How often an exploration was asked of the previous version's, and given (for tests and measurements). */
 export const reachReuseStats = { asked: 0, reused: 0 };
-
-/** The explorations kept for `caches`, moved to generation `gen` through the edits since they were last used. */
-function recentOf(caches: AnalysisCaches, gen: number): Recent {
-  let rec = recent.get(caches);
-  if (!rec) {
-    rec = { gen, byStart: new Map(), touched: new Map() };
-    recent.set(caches, rec);
-  }
-  if (rec.gen === gen) return rec;
-  // One edit at a time: what an earlier edit fell inside is dropped, what the last one fell inside is `touched`.
-  let kept = rec.byStart;
-  let touched = new Map<number, Kept>();
-  for (let g = rec.gen + 1; g <= gen && kept.size; g++) {
-    const env = gen - rec.gen <= MAX_STEPS ? caches.edits.get(g) : undefined;
-    const moved = new Map<number, Kept>();
-    touched = new Map<number, Kept>();
-    if (env) {
-      const d = env.newEnd - env.oldEnd;
-      for (const [start, e] of kept) {
-        if (start + e.len <= env.start) moved.set(start, e);
-        else if (start >= env.oldEnd) moved.set(start + d, e);
-        else touched.set(start, e);
-      }
-    }
-    kept = moved;
-  }
-  rec.gen = gen;
-  rec.byStart = kept;
-  rec.touched = touched;
-  return rec;
-}
-
-/** Keep the exploration of `fn` in the newest version of an open document, for the next version. */
-export function noteReach(doc: DocumentAnalysis, fn: FunctionInfo, reach: FunctionReach | null): void {
-  const ctx = memoContext(doc);
-  if (!ctx || !reach) return;
-  recentOf(ctx.caches, ctx.gen).byStart.set(fn.start, { len: fn.end - fn.start, at: fn.start, reach });
-}
 
 /**
  * The exploration of `fn` from the previous version's, when the one edit since then lies inside a leaf statement
@@ -83,23 +32,24 @@ export function noteReach(doc: DocumentAnalysis, fn: FunctionInfo, reach: Functi
 export function reusedReach(doc: DocumentAnalysis, fn: FunctionInfo, shift: Shift): FunctionReach | undefined {
   const ctx = memoContext(doc);
   if (!ctx) return undefined;
-  const prev = recentOf(ctx.caches, ctx.gen).touched.get(fn.start);
+  const prev = previousFunctionValue<FunctionReach | null>(doc, 'reach', fn);
   reachReuseStats.asked++;
   const env = ctx.caches.edits.get(ctx.gen);
   const prevText = ctx.caches.prevText;
-  if (!prev || !env || prevText === undefined) return undefined;
+  if (!prev?.value || !env || prevText === undefined) return undefined;
+  const reach = prev.value;
   const d = env.newEnd - env.oldEnd;
   if (prev.len + d !== fn.end - fn.start) return undefined;
   // The kept exploration, in the coordinates of the previous version (it may come from an earlier one).
   const d0 = fn.start - prev.at;
-  const ss = d0 === 0 ? prev.reach.statements : prev.reach.statements.map((x) => ({ ...x, start: x.start + d0, end: x.end + d0 }));
+  const ss = d0 === 0 ? reach.statements : reach.statements.map((x) => ({ ...x, start: x.start + d0, end: x.end + d0 }));
   // The innermost statement holding the edit strictly inside it (an edit at its first or last character may move it).
   let at = -1;
   for (let lo = 0, hi = ss.length - 1; lo <= hi;) {
     const mid = (lo + hi) >> 1;
     if (ss[mid].start < env.start) { at = mid; lo = mid + 1; } else hi = mid - 1;
   }
-  while (at >= 0 && !(env.oldEnd < ss[at].end)) at = prev.reach.parent[at];
+  while (at >= 0 && !(env.oldEnd < ss[at].end)) at = reach.parent[at];
   const leaf = at >= 0 && ss[at].leaf ? ss[at] : undefined;
   if (!(leaf ? sameLeaf(doc, leaf, d, prevText) : inBlockComment(doc, env, prevText))) return undefined;
   reachReuseStats.reused++;
@@ -107,7 +57,7 @@ export function reusedReach(doc: DocumentAnalysis, fn: FunctionInfo, shift: Shif
   const seen = new Map<Formula, Formula>();
   const moved = (o: number): number => (o >= env.oldEnd ? o + d : o);
   return {
-    parent: prev.reach.parent,
+    parent: reach.parent,
     statements: ss.map((x) => ({ ...x, start: moved(x.start), end: moved(x.end), pc: shift(d0 === 0 ? x.pc : shift(x.pc, d0, seen0, -Infinity), d, seen, env.oldEnd) })),
   };
 }
