@@ -19,6 +19,9 @@ import { consulted, guardedConfig, SymbolicAbort, SymbolicTrace } from './symbol
 
 export interface Run { it: Interp; error?: string }
 
+/** A symbolic run (interpretOpen): the interpreter, or why it was given up. */
+export interface OpenRun { it?: Interp; why?: string; consulted?: string; forked?: ReadonlySet<string> }
+
 const MACHINE_VARS = new Set(Object.keys(VARS).filter(machineVar));
 
 /** Interpret the simulated function once, from the start: prelude, the function, postlude, whole-run checks. */
@@ -42,8 +45,7 @@ export function interpret(c: Compiled, s: Surroundings, a: ReadonlyMap<string, V
  * variable the model consulted if that was the reason, and the open variables forked on so far; the sweep then splits
  * or runs the configurations one by one, which also reports any error.
  */
-export function interpretOpen(c: Compiled, s: Surroundings, a: ReadonlyMap<string, VarValue>, open: ReadonlySet<string>, opts: RunOptions):
-  { it?: Interp; why?: string; consulted?: string; forked?: ReadonlySet<string> } {
+export function interpretOpen(c: Compiled, s: Surroundings, a: ReadonlyMap<string, VarValue>, open: ReadonlySet<string>, opts: RunOptions): OpenRun {
   const { fn } = s;
   let it: Interp | undefined;
   try {

@@ -10,7 +10,7 @@ import type { CFunction } from './cir';
 import { attachConditionPositions, compileDoc, type Compiled } from './compiled';
 import { guessRole, vendorOf, type Surroundings } from './context';
 import { VARS, constrainedVar, feasible, machineVar, type VarValue } from './predicates';
-import { interpret, interpretOpen, Resumer, type Later, type ResumeStats } from './resume';
+import { interpret, interpretOpen, Resumer, type Later, type OpenRun, type ResumeStats } from './resume';
 import { Projector } from './symbolic';
 
 export interface SimulateCOptions {
@@ -359,7 +359,7 @@ interface SymbolicSweep {
   free: readonly string[];
   /** Boolean machine variables: left open too, until the model consults one (then the configurations split on it). */
   machine: readonly string[];
-  run(a: ReadonlyMap<string, VarValue>, open: ReadonlySet<string>): { it?: Interp; why?: string; consulted?: string; forked?: ReadonlySet<string> };
+  run(a: ReadonlyMap<string, VarValue>, open: ReadonlySet<string>): OpenRun;
   cfgOf(a: ReadonlyMap<string, VarValue>, key: string): Interp['m']['cfg'];
   strings: Map<string, string>;
   stats: ResumeStats;
